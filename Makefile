@@ -1,0 +1,49 @@
+# needsmodel: `make demo` runs the sample municipality, `make test` runs the tests.
+# Both create .venv and install the package (with the dev tools) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint typecheck bench sample clean help
+
+help:
+	@echo "make demo       run the bundled sample municipality into reports/demo"
+	@echo "make test       run the whole test suite (notebooks included)"
+	@echo "make test-fast  run the tests not marked slow or notebook"
+	@echo "make lint       ruff check and format check"
+	@echo "make typecheck  mypy"
+	@echo "make bench      run the benchmarks in benchmarks/"
+	@echo "make sample     regenerate data/sample from its seed"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/needsmodel demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not notebook"
+
+lint: $(STAMP)
+	$(BIN)/ruff check needsmodel tests benchmarks data/sample
+	$(BIN)/ruff format --check needsmodel tests benchmarks data/sample
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+sample: $(STAMP)
+	$(BIN)/python data/sample/generate.py
+
+clean:
+	rm -rf $(VENV) reports/demo .pytest_cache .mypy_cache .ruff_cache

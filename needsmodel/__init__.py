@@ -1,0 +1,52 @@
+"""needsmodel: estimate expenditure need and turn it into allocation keys.
+
+The public API:
+
+- :class:`NeedSpec`, :func:`fit`, :class:`NeedResults`: estimate need from
+  indicators the units cannot influence;
+- :func:`allocate`, :class:`Allocation`: need → need index → shares → kroner
+  summing exactly to the budget;
+- :func:`load_config`, :func:`run`, :class:`RunResult`: the whole pipeline from
+  one TOML file;
+- :func:`read_table`, :func:`validate_units`: reading and checking unit tables;
+- :mod:`needsmodel.datasets`: the sample municipality and real data sets;
+- :mod:`needsmodel.errors`: the exceptions and warnings.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("needsmodel")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+from . import datasets, errors
+from .allocate import Allocation, allocate, largest_remainder, need_index
+from .config import Config, load_config, parse_config
+from .data import read_table, validate_units
+from .estimate import CVResult, NeedResults, NeedSpec, fit
+from .pipeline import RunResult, run, validate
+
+__all__ = [
+    "Allocation",
+    "CVResult",
+    "Config",
+    "NeedResults",
+    "NeedSpec",
+    "RunResult",
+    "__version__",
+    "allocate",
+    "datasets",
+    "errors",
+    "fit",
+    "largest_remainder",
+    "load_config",
+    "need_index",
+    "parse_config",
+    "read_table",
+    "run",
+    "validate",
+    "validate_units",
+]

@@ -1,0 +1,174 @@
+"""Command line: ``needsmodel run CONFIG``, ``needsmodel demo``, ``needsmodel validate CONFIG``.
+
+Exit codes: 0 success, 2 bad input or config (one readable line on stderr),
+1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import InputError, NeedsModelError
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _fmt_kr(v: float) -> str:
+    return f"{v:,.0f} kr"
+
+
+def _print_summary(result: RunResult, files: list[Path] | None) -> None:
+    res, alloc = result.results, result.allocation
+    fs = res.fit_stats
+    spec = res.spec
+    print(
+        f"Model      {res.method.upper()} of {spec.target}"
+        + (f" per {spec.exposure}" if spec.exposure and spec.per_capita else "")
+        + f" on {', '.join(spec.indicators)} ({spec.cov} standard errors)"
+    )
+    print(
+        f"Units      {res.nobs}    R² {fs['r2']:.3f}    adj. R² {fs['adj_r2']:.3f}"
+        f"    CV RMSE {_fmt_kr(fs['cv_rmse'])} ({res.cv.scheme if res.cv else '-'})"
+    )
+    print(
+        f"Budget     {_fmt_kr(alloc.budget)} in {len(alloc.table)} units"
+        f" (rounded to {alloc.round_to} kr; sum {_fmt_kr(alloc.table['allocation'].sum())})"
+    )
+    t = alloc.table
+    if t["change"].notna().any():
+        up = t.nlargest(1, "change").iloc[0]
+        down = t.nsmallest(1, "change").iloc[0]
+        print(f"Largest gain  {up['unit']}: {up['change']:+,.0f} kr ({up['change_pct']:+.1f} %)")
+        print(
+            f"Largest loss  {down['unit']}: {down['change']:+,.0f} kr ({down['change_pct']:+.1f} %)"
+        )
+    if files:
+        print(f"Wrote {len(files)} files to {files[0].parent}:")
+        for f in files:
+            print(f"  {f.name}")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    result = run(args.config)
+    if args.out is not None:
+        result = _with_out(result, args.out)
+    files = result.write()
+    if not args.quiet:
+        _print_summary(result, files)
+    return EXIT_OK
+
+
+def _with_out(result: RunResult, out: Path) -> RunResult:
+    return replace(result, config=result.config.with_output_dir(out))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .datasets import sample_config_path
+    from .pipeline import run
+
+    result = _with_out(run(sample_config_path()), args.out)
+    files = result.write()
+    if not args.quiet:
+        print(f"Sample municipality: {sample_config_path()}")
+        _print_summary(result, files)
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .pipeline import validate
+
+    cfg = load_config(args.config)
+    units = validate(cfg)
+    print(f"OK: {args.config} and {cfg.data.units} ({len(units)} units) are valid; nothing written")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    p = argparse.ArgumentParser(
+        prog="needsmodel",
+        description="Estimate expenditure need and turn it into allocation keys and budgets.",
+    )
+    p.add_argument("--version", action="version", version=f"needsmodel {__version__}")
+    p.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser(
+        "run",
+        help="run a whole allocation from a TOML config",
+        description="Read the data, fit the need model, allocate the budget and "
+        "write the keys (CSV and Excel) into the config's output folder.",
+    )
+    r.add_argument("config", type=Path, help="the run configuration (.toml)")
+    r.add_argument("--out", type=Path, default=None, help="output folder (overrides [output] dir)")
+    r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    r.set_defaults(func=_cmd_run)
+
+    d = sub.add_parser(
+        "demo",
+        help="run the bundled sample municipality",
+        description="Run the sample config of a fictional municipality's 24 "
+        "school districts and write the outputs into reports/demo.",
+    )
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/demo"),
+        help="output folder (default: reports/demo)",
+    )
+    d.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    d.set_defaults(func=_cmd_demo)
+
+    v = sub.add_parser(
+        "validate",
+        help="check a config and its data; write nothing",
+        description="Check the config file and the data it points to. Writes nothing.",
+    )
+    v.add_argument("config", type=Path, help="the run configuration (.toml)")
+    v.set_defaults(func=_cmd_validate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``needsmodel`` command. Returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except InputError as e:
+        if args.traceback:
+            traceback.print_exc()
+        print(f"needsmodel: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("needsmodel: interrupted; previous outputs left as they were", file=sys.stderr)
+        return 130
+    except (NeedsModelError, Exception) as e:
+        if args.traceback:
+            traceback.print_exc()
+        print(
+            f"needsmodel: internal error: {type(e).__name__}: {e} "
+            "(run with --traceback for details)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

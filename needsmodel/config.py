@@ -1,0 +1,384 @@
+"""Run configuration: one TOML file describes a whole run.
+
+The file has four tables, ``[data]``, ``[model]``, ``[allocation]`` and
+``[output]``. Each becomes a frozen dataclass; unknown keys, wrong types and
+values outside the allowed set raise :class:`~needsmodel.errors.ConfigError`
+naming the file, the key, the line, the allowed values and the closest known
+key for a misspelling. Relative paths are resolved against the folder of the
+config file.
+
+Examples
+--------
+>>> from needsmodel import datasets
+>>> cfg = load_config(datasets.sample_config_path())
+>>> cfg.model.method
+'wls'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from .errors import ConfigError
+
+__all__ = [
+    "AllocationConfig",
+    "Config",
+    "CsvFormat",
+    "DataConfig",
+    "Lang",
+    "ModelConfig",
+    "OutputConfig",
+    "load_config",
+    "parse_config",
+]
+
+Lang = Literal["da", "en"]
+CsvFormat = Literal["en", "da"]
+
+# Option kinds understood by the validator (metadata["kind"]).
+_STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _CHOICE = (
+    "str",
+    "path",
+    "int",
+    "number",
+    "bool",
+    "list of str",
+    "choice",
+)
+
+
+def _opt(kind: str, default: Any = MISSING, *, choices: tuple[Any, ...] = (), doc: str = "") -> Any:
+    meta = {"kind": kind, "choices": choices, "doc": doc}
+    if default is MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """``[data]``: where the units table (and optional person file) is."""
+
+    units: Path = _opt(_PATH, doc="units table (csv, xlsx or parquet)")
+    id: str = _opt(_STR, doc="column with the unit id")
+    sheet: str | None = _opt(_STR, None, doc="Excel sheet name (default: the first)")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """``[model]``: the need model."""
+
+    target: str = _opt(_STR, doc="observed cost column (kr per year)")
+    indicators: tuple[str, ...] = _opt(_STR_LIST, doc="indicator columns")
+    exposure: str | None = _opt(_STR, None, doc="exposure column (pupils, citizens)")
+    method: str = _opt(_CHOICE, "auto", choices=("auto", "ols", "wls"), doc="estimator")
+    cov: str = _opt(
+        _CHOICE,
+        "HC3",
+        choices=("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"),
+        doc="covariance of the estimates (HC3 suits the few units of most models)",
+    )
+    cluster: str | None = _opt(_STR, None, doc="cluster column when cov = 'cluster'")
+    cv: str | int = _opt(_CHOICE, "auto", choices=("auto", "loo", "k"), doc="'loo', 'auto' or k")
+    per_capita: bool = _opt(_BOOL, True, doc="model cost per unit of exposure")
+    alpha: float = _opt(_NUMBER, 0.05, doc="1 - confidence level of the intervals")
+
+    @property
+    def resolved_method(self) -> str:
+        """The estimator actually used: ``auto`` is WLS with exposure, else OLS."""
+        if self.method != "auto":
+            return self.method
+        return "wls" if self.exposure is not None else "ols"
+
+
+@dataclass(frozen=True)
+class AllocationConfig:
+    """``[allocation]``: how need becomes kroner."""
+
+    budget: int = _opt(_INT, doc="the fixed budget to distribute (kr)")
+    current: str | None = _opt(_STR, None, doc="column with the current budget")
+    round_to: int = _opt(_INT, 1, doc="amounts are multiples of this (kr)")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """``[output]``: where and how results are written."""
+
+    dir: Path = _opt(_PATH, Path("reports/run"), doc="output folder")
+    lang: str = _opt(_CHOICE, "en", choices=get_args(Lang), doc="language of labels")
+    csv_format: str = _opt(
+        _CHOICE,
+        "en",
+        choices=get_args(CsvFormat),
+        doc="'en' (comma, decimal point) or 'da' (semicolon, decimal comma, BOM)",
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole run: data, model, allocation and output settings.
+
+    Attributes
+    ----------
+    path : Path or None
+        The config file, when read from one.
+    text : str
+        The TOML text, stored in the export for reproducibility.
+    """
+
+    data: DataConfig
+    model: ModelConfig
+    allocation: AllocationConfig
+    output: OutputConfig = field(default_factory=OutputConfig)
+    path: Path | None = None
+    text: str = ""
+
+    def with_output_dir(self, directory: Path | str) -> Config:
+        """Return a copy writing into ``directory``."""
+        return replace(self, output=replace(self.output, dir=Path(directory)))
+
+
+_SECTIONS: dict[str, type] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "allocation": AllocationConfig,
+    "output": OutputConfig,
+}
+
+
+class _Context:
+    """Locates keys in the TOML text to report line numbers."""
+
+    def __init__(self, path: Path | None, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, section: str, key: str | None = None) -> int | None:
+        current = None
+        header = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
+        for number, line in enumerate(self.lines, start=1):
+            m = header.match(line)
+            if m:
+                current = m.group(1)
+                if key is None and current == section:
+                    return number
+                continue
+            if (
+                key is not None
+                and current == section
+                and re.match(rf"^\s*{re.escape(key)}\s*=", line)
+            ):
+                return number
+        return None
+
+    def error(self, message: str, section: str, key: str | None = None) -> ConfigError:
+        dotted = f"{section}.{key}" if key else section
+        return ConfigError(message, path=self.path, key=dotted, line=self.line_of(section, key))
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _convert(
+    value: Any,
+    kind: str,
+    choices: tuple[Any, ...],
+    where: tuple[str, str],
+    ctx: _Context,
+    base: Path,
+) -> Any:
+    section, key = where
+    got = f"got {value!r} ({type(value).__name__})"
+    if kind == _STR:
+        if not isinstance(value, str) or not value.strip():
+            raise ctx.error(f"expected a non-empty string, {got}", section, key)
+        return value
+    if kind == _PATH:
+        if not isinstance(value, str) or not value.strip():
+            raise ctx.error(f"expected a file or folder path as a string, {got}", section, key)
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base / p)
+    if kind == _INT:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+            raise ctx.error(f"expected a whole number, {got}", section, key)
+        return int(value)
+    if kind == _NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ctx.error(f"expected a number, {got}", section, key)
+        return float(value)
+    if kind == _BOOL:
+        if not isinstance(value, bool):
+            raise ctx.error(f"expected true or false, {got}", section, key)
+        return value
+    if kind == _STR_LIST:
+        if isinstance(value, str):
+            value = [value]
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            raise ctx.error(f"expected a non-empty list of column names, {got}", section, key)
+        dupes = sorted({v for v in value if value.count(v) > 1})
+        if dupes:
+            raise ctx.error(f"lists {', '.join(dupes)} more than once", section, key)
+        return tuple(value)
+    if kind == _CHOICE:
+        if key == "cv" and isinstance(value, int) and not isinstance(value, bool):
+            if value < 2:
+                raise ctx.error(f"k-fold cross-validation needs k >= 2, {got}", section, key)
+            return value
+        allowed = [c for c in choices if c != "k"]
+        if value not in allowed:
+            shown = ", ".join(repr(c) for c in allowed)
+            extra = " or a whole number k >= 2" if "k" in choices else ""
+            hint = _suggest(str(value), [str(c) for c in allowed])
+            raise ctx.error(f"must be one of {shown}{extra}; {got}{hint}", section, key)
+        return value
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _build(cls: type, table: Any, section: str, ctx: _Context, base: Path) -> Any:
+    if not isinstance(table, Mapping):
+        raise ctx.error(f"expected a table [{section}], got {type(table).__name__}", section)
+    known = {f.name: f for f in fields(cls)}
+    unknown = [k for k in table if k not in known]
+    if unknown:
+        k = unknown[0]
+        names = ", ".join(repr(u) for u in unknown)
+        raise ctx.error(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {names}{_suggest(k, list(known))}; "
+            f"allowed keys: {', '.join(known)}",
+            section,
+            k,
+        )
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        if name in table:
+            meta = f.metadata
+            values[name] = _convert(
+                table[name], meta["kind"], meta["choices"], (section, name), ctx, base
+            )
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise ctx.error(f"missing required key '{name}' ({f.metadata['doc']})", section)
+    return cls(**values)
+
+
+def parse_config(
+    text: str, path: Path | str | None = None, base: Path | str | None = None
+) -> Config:
+    """Parse and validate a config from TOML text.
+
+    Parameters
+    ----------
+    text : str
+        The TOML document.
+    path : Path or str, optional
+        File the text came from (for messages).
+    base : Path or str, optional
+        Folder relative paths are resolved against (default: the folder of
+        ``path``, else the working directory).
+
+    Raises
+    ------
+    ConfigError
+        On a TOML syntax error or an invalid key or value.
+    """
+    p = Path(path) if path is not None else None
+    root = Path(base) if base is not None else (p.parent if p is not None else Path.cwd())
+    ctx = _Context(p, text)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ConfigError(
+            f"not valid TOML: {e}", path=p, line=int(m.group(1)) if m else None
+        ) from e
+    unknown = [k for k in raw if k not in _SECTIONS]
+    if unknown:
+        k = unknown[0]
+        raise ConfigError(
+            f"unknown table [{k}]{_suggest(k, list(_SECTIONS))}; allowed tables: "
+            + ", ".join(f"[{s}]" for s in _SECTIONS),
+            path=p,
+            key=k,
+            line=ctx.line_of(k),
+        )
+    for required in ("data", "model", "allocation"):
+        if required not in raw:
+            raise ConfigError(f"missing table [{required}]", path=p)
+    parts = {
+        name: _build(cls, raw.get(name, {}), name, ctx, root) for name, cls in _SECTIONS.items()
+    }
+    cfg = Config(path=p, text=text, **parts)
+    _check_consistency(cfg, ctx)
+    return cfg
+
+
+def _check_consistency(cfg: Config, ctx: _Context) -> None:
+    m, a = cfg.model, cfg.allocation
+    if m.resolved_method == "wls" and m.exposure is None:
+        raise ctx.error("method 'wls' weights by exposure; set [model] exposure", "model", "method")
+    if m.cov == "cluster" and m.cluster is None:
+        raise ctx.error("cov = 'cluster' needs [model] cluster = <column>", "model", "cov")
+    if m.cluster is not None and m.cov != "cluster":
+        raise ctx.error(
+            f"cluster is set but cov is '{m.cov}'; use cov = 'cluster'", "model", "cluster"
+        )
+    if m.exposure is not None and m.exposure in m.indicators:
+        raise ctx.error(
+            f"exposure '{m.exposure}' is also listed as an indicator", "model", "indicators"
+        )
+    if m.target in m.indicators:
+        raise ctx.error(
+            f"target '{m.target}' is also listed as an indicator", "model", "indicators"
+        )
+    if not 0.0 < m.alpha < 1.0:
+        raise ctx.error(f"must be between 0 and 1, got {m.alpha}", "model", "alpha")
+    if a.budget <= 0:
+        raise ctx.error(f"must be positive, got {a.budget}", "allocation", "budget")
+    if a.round_to <= 0:
+        raise ctx.error(
+            f"must be a positive whole number of kroner, got {a.round_to}", "allocation", "round_to"
+        )
+    if a.budget % a.round_to:
+        raise ctx.error(
+            f"budget {a.budget} is not a multiple of round_to {a.round_to}, so rounded "
+            "amounts cannot sum to it exactly",
+            "allocation",
+            "budget",
+        )
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a TOML run configuration.
+
+    Parameters
+    ----------
+    path : Path or str
+        The ``.toml`` file. Relative paths inside it are resolved against its
+        folder.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not TOML, or has an invalid key or value.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("config file not found" if not p.exists() else "not a file", path=p)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"config must be UTF-8 text ({e.reason} at byte {e.start})", path=p
+        ) from e
+    return parse_config(text, path=p)

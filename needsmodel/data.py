@@ -1,0 +1,349 @@
+"""Reading and validating unit tables.
+
+A *units table* has one row per unit (school district, care district, citizen
+group): an id, the observed cost, the exposure (pupils, citizens) and the
+indicators. :func:`read_table` reads CSV, Excel and Parquet files;
+:func:`validate_units` checks a table against the columns a model uses and
+returns a clean copy indexed by unit id, or raises a named
+:class:`~needsmodel.errors.DataError` that gives the file, the column and the
+first offending unit ids.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    CollinearityError,
+    DataError,
+    DuplicateIdError,
+    FileFormatError,
+    MissingColumnError,
+    MissingFileError,
+    MissingValueError,
+    NegativeValueError,
+    NonNumericError,
+    TooFewUnitsError,
+    ZeroExposureError,
+    format_ids,
+)
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "check_collinearity",
+    "read_table",
+    "validate_units",
+]
+
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
+
+
+def read_table(
+    path: Path | str,
+    *,
+    id: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read a table from CSV, Excel (xlsx) or Parquet.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file; its suffix selects the reader.
+    id : str, optional
+        Id column, read as text (so ``"0101"`` keeps its leading zero) and
+        stripped of surrounding spaces.
+    sheet : str or int, optional
+        Excel sheet name or position (default: the first sheet).
+
+    Returns
+    -------
+    DataFrame
+        The table as read, with the id column as text.
+
+    Raises
+    ------
+    MissingFileError
+        If the file does not exist.
+    FileFormatError
+        If the suffix is not supported or the file cannot be parsed.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MissingFileError("file not found", path=p)
+    if not p.is_file():
+        raise MissingFileError("is a folder, expected a file", path=p)
+    suffix = p.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise FileFormatError(
+            f"unsupported file type '{p.suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}",
+            path=p,
+        )
+    text_cols = {id: str} if id is not None else None
+    try:
+        if suffix in (".csv", ".txt"):
+            df = pd.read_csv(p, dtype=text_cols, encoding="utf-8-sig")
+        elif suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=text_cols)
+        else:
+            df = pd.read_parquet(p)
+    except (ValueError, KeyError, OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        raise FileFormatError(f"cannot read as {suffix[1:]}: {e}", path=p) from e
+    except Exception as e:  # the Excel and Parquet engines raise their own types
+        raise FileFormatError(
+            f"cannot read as {suffix[1:]}: {type(e).__name__}: {e}", path=p
+        ) from e
+    df.columns = [str(c).strip() for c in df.columns]
+    if id is not None and id in df.columns:
+        ids = df[id]
+        df[id] = ids.where(ids.isna(), ids.astype(str).str.strip())
+    return df
+
+
+def _first(mask: pd.Series | np.ndarray, ids: pd.Index) -> list[object]:
+    return list(ids[np.asarray(mask, dtype=bool)])
+
+
+def _missing_columns(df: pd.DataFrame, wanted: Sequence[str], path: Path | None) -> None:
+    missing = [c for c in dict.fromkeys(wanted) if c not in df.columns]
+    if not missing:
+        return
+    c = missing[0]
+    close = difflib.get_close_matches(c, [str(x) for x in df.columns], n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    shown = ", ".join(f"'{m}'" for m in missing)
+    raise MissingColumnError(
+        f"column{'s' if len(missing) > 1 else ''} {shown} not found{hint} "
+        f"(columns in file: {', '.join(map(str, df.columns))})",
+        path=path,
+        column=c,
+    )
+
+
+def validate_units(
+    table: pd.DataFrame,
+    *,
+    id: str,
+    numeric: Sequence[str],
+    nonnegative: Sequence[str] = (),
+    exposure: str | None = None,
+    indicators: Sequence[str] = (),
+    n_params: int | None = None,
+    extra: Sequence[str] = (),
+    path: Path | str | None = None,
+) -> pd.DataFrame:
+    """Check a units table and return a clean copy indexed by unit id.
+
+    The checks run in this order and the first failure raises: columns
+    present; ids present and unique; no missing values in used columns;
+    numeric columns numeric; cost and exposure not negative; exposure total
+    (and each unit's exposure) positive; at least ``n_params + 2`` units;
+    indicators not perfectly collinear.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table as read.
+    id : str
+        Id column.
+    numeric : sequence of str
+        Columns that must be numbers (cost, exposure, indicators, current).
+    nonnegative : sequence of str
+        Columns that must not be negative (cost, exposure).
+    exposure : str, optional
+        Exposure column; must sum to more than zero and be positive per unit.
+    indicators : sequence of str
+        Regressors, checked for perfect collinearity with an intercept.
+    n_params : int, optional
+        Number of model parameters; at least ``n_params + 2`` units are needed.
+    extra : sequence of str
+        Other used columns (kept, not checked for numbers), e.g. a cluster.
+    path : Path or str, optional
+        File the table came from, for messages.
+
+    Returns
+    -------
+    DataFrame
+        Index: unit id (named as the id column); the used columns, numeric ones
+        as float.
+    """
+    p = Path(path) if path is not None else None
+    used = list(dict.fromkeys([*numeric, *extra]))
+    _missing_columns(table, [id, *used], p)
+    dup_cols = sorted({c for c in table.columns if list(table.columns).count(c) > 1} & {id, *used})
+    if dup_cols:
+        raise DataError(
+            f"column '{dup_cols[0]}' appears more than once in the header",
+            path=p,
+            column=dup_cols[0],
+        )
+
+    ids = table[id]
+    rows = pd.Index([f"row {i + 2}" for i in range(len(table))])
+    if ids.isna().any() or (ids.astype(str).str.len() == 0).any():
+        bad = ids.isna() | (ids.astype(str).str.len() == 0)
+        raise MissingValueError(
+            f"id column '{id}' is empty in {int(bad.sum())} row(s): "
+            f"{format_ids(_first(bad, rows))}",
+            path=p,
+            column=id,
+            ids=_first(bad, rows),
+        )
+    ids = ids.astype(str)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        first = list(dict.fromkeys(ids[dup]))
+        raise DuplicateIdError(
+            f"id column '{id}' has duplicate values: {format_ids(first)}",
+            path=p,
+            column=id,
+            ids=first,
+        )
+    if len(table) == 0:
+        raise TooFewUnitsError("the table has no rows", path=p)
+
+    index = pd.Index(ids.to_numpy(), name=id)
+    out = pd.DataFrame(index=index)
+    for c in used:
+        col = table[c].set_axis(index)
+        if col.isna().any():
+            raise MissingValueError(
+                f"column '{c}' has {int(col.isna().sum())} missing value(s), for unit(s) "
+                f"{format_ids(_first(col.isna(), index))}",
+                path=p,
+                column=c,
+                ids=_first(col.isna(), index),
+            )
+        if c in numeric:
+            col = _to_numeric(col, c, p)
+        out[c] = col
+
+    for c in nonnegative:
+        neg = out[c] < 0
+        if neg.any():
+            raise NegativeValueError(
+                f"column '{c}' must not be negative; negative for unit(s) "
+                f"{format_ids(_first(neg, index))}",
+                path=p,
+                column=c,
+                ids=_first(neg, index),
+            )
+    if exposure is not None:
+        if out[exposure].sum() <= 0:
+            raise ZeroExposureError(
+                f"exposure column '{exposure}' sums to zero; expected positive exposure",
+                path=p,
+                column=exposure,
+            )
+        zero = out[exposure] <= 0
+        if zero.any():
+            raise ZeroExposureError(
+                f"exposure column '{exposure}' is zero for unit(s) "
+                f"{format_ids(_first(zero, index))}; a per-capita model needs positive exposure",
+                path=p,
+                column=exposure,
+                ids=_first(zero, index),
+            )
+    if n_params is not None and len(out) < n_params + 2:
+        raise TooFewUnitsError(
+            f"{len(out)} units is too few for a model with {n_params} parameters; "
+            f"need at least {n_params + 2}",
+            path=p,
+        )
+    if indicators:
+        check_collinearity(out, list(indicators), path=p)
+    return out
+
+
+def _to_numeric(col: pd.Series, name: str, path: Path | None) -> pd.Series:
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype(float)
+    if pd.api.types.is_numeric_dtype(col):
+        values = col.astype(float)
+    else:
+        values = pd.to_numeric(col, errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in col[bad].head(3))
+            raise NonNumericError(
+                f"column '{name}' must be numeric; unit(s) {format_ids(_first(bad, col.index))} "
+                f"have {examples}",
+                path=path,
+                column=name,
+                ids=_first(bad, col.index),
+            )
+        values = values.astype(float)
+    inf = ~np.isfinite(values.to_numpy())
+    if inf.any():
+        raise NonNumericError(
+            f"column '{name}' has infinite values for unit(s) {format_ids(_first(inf, col.index))}",
+            path=path,
+            column=name,
+            ids=_first(inf, col.index),
+        )
+    return values
+
+
+def check_collinearity(
+    table: pd.DataFrame,
+    indicators: list[str],
+    *,
+    intercept: bool = True,
+    path: Path | str | None = None,
+    tol: float = 1e-9,
+) -> None:
+    """Raise :class:`CollinearityError` if indicators are perfectly collinear.
+
+    The design matrix (intercept plus indicators, each column scaled to unit
+    length) is decomposed by SVD; every right singular vector with a singular
+    value below ``tol`` times the largest is an exact linear dependence, and the
+    indicators with a non-negligible weight in it are named.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [0.1, 0.2, 0.3, 0.5], "b": [0.9, 0.8, 0.7, 0.5]})
+    >>> check_collinearity(df, ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    needsmodel.errors.CollinearityError: indicators 'a' and 'b' are perfectly collinear ...
+    """
+    x = table[indicators].to_numpy(dtype=float)
+    names = list(indicators)
+    if intercept:
+        x = np.column_stack([np.ones(len(table)), x])
+        names = ["(intercept)", *names]
+    norms = np.linalg.norm(x, axis=0)
+    zero = [names[i] for i in np.flatnonzero(norms == 0)]
+    if zero:
+        raise CollinearityError(
+            f"indicator '{zero[0]}' is zero for every unit, so its effect cannot be estimated",
+            indicators=zero,
+            path=path,
+            column=zero[0],
+        )
+    xs = x / norms
+    _, s, vt = np.linalg.svd(xs, full_matrices=True)
+    if xs.shape[0] < xs.shape[1]:
+        return  # too few units; reported by the unit-count check
+    small = np.flatnonzero(s <= tol * s[0])
+    if small.size == 0:
+        return
+    v = vt[small[0]]
+    involved = [names[i] for i in np.flatnonzero(np.abs(v) > 1e-6 * np.abs(v).max())]
+    shown = [n for n in involved if n != "(intercept)"]
+    if len(shown) == 1:
+        msg = f"indicator '{shown[0]}' is constant (collinear with the intercept)"
+    else:
+        quoted = [f"'{n}'" for n in shown]
+        joined = ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+        with_int = " together with the intercept" if "(intercept)" in involved else ""
+        msg = (
+            f"indicators {joined} are perfectly collinear{with_int}; "
+            "drop one of them or combine them"
+        )
+    raise CollinearityError(msg, indicators=shown, path=path, column=shown[0])

@@ -1,0 +1,83 @@
+"""Cross-validation of need models.
+
+Out-of-sample predictions come from scikit-learn's fold splitters; each
+estimator supplies a ``fit_predict(train, test)`` function that refits on the
+training rows and predicts need (kr) for the test rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, KFold
+
+from .results import CVResult
+
+__all__ = ["cv_result", "kfold_predictions", "resolve_scheme"]
+
+FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+#: Seed of the fold assignment, so cross-validation is reproducible.
+CV_SEED = 20240601
+
+
+def resolve_scheme(cv: str | int, n: int) -> int | None:
+    """Number of folds for ``cv`` with ``n`` units; ``None`` means leave-one-out.
+
+    ``"auto"`` is leave-one-out up to 100 units, else 10 folds.
+    """
+    if cv == "loo":
+        return None
+    if cv == "auto":
+        return None if n <= 100 else 10
+    k = int(cv)
+    if k >= n:
+        return None
+    return k
+
+
+def kfold_predictions(
+    fit_predict: FitPredict,
+    n: int,
+    k: int,
+    groups: np.ndarray | None = None,
+    seed: int = CV_SEED,
+) -> np.ndarray:
+    """Out-of-fold predictions for ``n`` rows in ``k`` folds.
+
+    Parameters
+    ----------
+    fit_predict : callable
+        ``fit_predict(train_rows, test_rows) -> predictions for test_rows``.
+    n : int
+        Number of rows.
+    k : int
+        Number of folds.
+    groups : array, optional
+        Group label per row; rows of a group are kept in the same fold
+        (``GroupKFold``), e.g. persons of one unit.
+    seed : int
+        Seed of the shuffled fold assignment (ungrouped case).
+    """
+    pred = np.full(n, np.nan)
+    idx = np.arange(n)
+    if groups is None:
+        splitter = KFold(n_splits=k, shuffle=True, random_state=seed).split(idx)
+    else:
+        splitter = GroupKFold(n_splits=k).split(idx, groups=groups)
+    for train, test in splitter:
+        pred[test] = fit_predict(train, test)
+    return pred
+
+
+def cv_result(scheme: str, observed: pd.Series, predictions: np.ndarray) -> CVResult:
+    """Summarise out-of-sample predictions against observed cost."""
+    err = observed.to_numpy(dtype=float) - predictions
+    return CVResult(
+        scheme=scheme,
+        rmse=float(np.sqrt(np.mean(err**2))),
+        mae=float(np.mean(np.abs(err))),
+        predictions=pd.Series(predictions, index=observed.index, name="need_cv"),
+    )

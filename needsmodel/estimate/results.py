@@ -1,0 +1,247 @@
+"""The results of a fitted need model.
+
+:class:`NeedResults` is a read-only record filled in once by an estimator. It
+never refits: plots, reports and exports read from it. :meth:`NeedResults.tidy`
+is the single table of estimates that every other accessor selects from.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .spec import NeedSpec
+
+__all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults"]
+
+#: Columns of :meth:`NeedResults.tidy`, also the columns of ``coefficients.csv``.
+TIDY_COLUMNS = ["estimate", "std_error", "t", "p_value", "ci_low", "ci_high"]
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """Out-of-sample prediction error.
+
+    Attributes
+    ----------
+    scheme : str
+        ``"leave-one-out"`` or ``"k-fold (k=10)"``.
+    rmse : float
+        Root mean squared error of out-of-sample predicted need against the
+        observed cost, in kroner per unit.
+    mae : float
+        Mean absolute error, same scale.
+    predictions : Series
+        Out-of-sample predicted need per unit (kr).
+    """
+
+    scheme: str
+    rmse: float
+    mae: float
+    predictions: pd.Series
+
+
+@dataclass(frozen=True, eq=False)
+class NeedResults:
+    """Estimates, fit statistics and predicted need of a fitted model.
+
+    Attributes
+    ----------
+    spec : NeedSpec
+        The specification that was fitted.
+    method : str
+        The estimator used (``"ols"``, ``"wls"``, ...).
+    params : Series
+        Estimated coefficients, indexed by term.
+    bse : Series
+        Standard errors under the chosen covariance.
+    cov_params : DataFrame
+        Covariance matrix of the estimates.
+    df_inference : float or None
+        Degrees of freedom of the t distribution used for p-values and
+        intervals; ``None`` means the normal distribution.
+    need : Series
+        Predicted need per unit in kroner, indexed by unit id.
+    observed : Series
+        Observed cost per unit (the target), kroner.
+    exposure : Series or None
+        Exposure per unit.
+    fitted : Series
+        Fitted values on the model's scale (per capita for per-capita models).
+    resid : Series
+        Residuals on the model's scale.
+    weights : Series or None
+        Estimation weights.
+    fit_stats : Mapping
+        Fit statistics by name (``r2``, ``adj_r2``, ``rmse``, ``cv_rmse``, ...).
+    cv : CVResult or None
+        Cross-validation result.
+    design : DataFrame
+        The design matrix (intercept plus indicators) per unit.
+    model_result : object
+        The underlying statsmodels results (for diagnostics; not refitted).
+    """
+
+    spec: NeedSpec
+    method: str
+    params: pd.Series
+    bse: pd.Series
+    cov_params: pd.DataFrame
+    df_inference: float | None
+    need: pd.Series
+    observed: pd.Series
+    exposure: pd.Series | None
+    fitted: pd.Series
+    resid: pd.Series
+    weights: pd.Series | None
+    fit_stats: Mapping[str, Any]
+    cv: CVResult | None
+    design: pd.DataFrame
+    model_result: Any = field(repr=False, default=None)
+    extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ tables
+    def tidy(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per term: estimate, std. error, t, p-value and interval.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            1 minus the confidence level (default: the spec's ``alpha``).
+
+        Returns
+        -------
+        DataFrame
+            Index ``term``; columns ``estimate, std_error, t, p_value, ci_low,
+            ci_high``. ``t`` is the Wald statistic, referred to a t
+            distribution with :attr:`df_inference` degrees of freedom, or to the
+            normal distribution when that is ``None``.
+        """
+        a = self.spec.alpha if alpha is None else alpha
+        if not 0.0 < a < 1.0:
+            raise ValueError(f"alpha must be between 0 and 1; got {a!r}")
+        est = self.params.astype(float)
+        se = self.bse.astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = est / se
+        if self.df_inference is None:
+            p = 2.0 * stats.norm.sf(np.abs(t))
+            q = stats.norm.ppf(1.0 - a / 2.0)
+        else:
+            p = 2.0 * stats.t.sf(np.abs(t), self.df_inference)
+            q = stats.t.ppf(1.0 - a / 2.0, self.df_inference)
+        out = pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "t": t,
+                "p_value": p,
+                "ci_low": est - q * se,
+                "ci_high": est + q * se,
+            }
+        )
+        out.index.name = "term"
+        return out
+
+    def coef(self) -> pd.Series:
+        """Estimated coefficients (a column of :meth:`tidy`)."""
+        return self.tidy()["estimate"]
+
+    def se(self) -> pd.Series:
+        """Standard errors (a column of :meth:`tidy`)."""
+        return self.tidy()["std_error"]
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """p-values of the Wald tests (a column of :meth:`tidy`)."""
+        return self.tidy()["p_value"]
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Confidence intervals (columns ``ci_low``, ``ci_high`` of :meth:`tidy`)."""
+        return self.tidy(alpha)[["ci_low", "ci_high"]]
+
+    @property
+    def nobs(self) -> int:
+        """Number of units (or persons) in the estimation."""
+        return int(self.fit_stats["nobs"])
+
+    @property
+    def need_per_capita(self) -> pd.Series | None:
+        """Predicted need per unit of exposure (kr per pupil/citizen)."""
+        if self.exposure is None:
+            return None
+        return self.need / self.exposure
+
+    def fit_table(self) -> pd.DataFrame:
+        """Fit statistics as a two-column table (``statistic``, ``value``)."""
+        rows = [(k, v) for k, v in self.fit_stats.items()]
+        return pd.DataFrame(rows, columns=["statistic", "value"])
+
+    def units_table(self) -> pd.DataFrame:
+        """Per unit: observed cost, predicted need, exposure and residual."""
+        out = pd.DataFrame({"observed": self.observed, "need": self.need})
+        if self.exposure is not None:
+            out.insert(0, "exposure", self.exposure)
+        out["difference"] = out["observed"] - out["need"]
+        if self.cv is not None:
+            out["need_cv"] = self.cv.predictions
+        return out
+
+    # ---------------------------------------------------------------- display
+    def _header(self) -> list[tuple[str, str]]:
+        s = self.spec
+        fs = self.fit_stats
+        rows = [
+            ("Method", self.method.upper()),
+            ("Target", s.target + (f" per {s.exposure}" if s.exposure and s.per_capita else "")),
+            ("Exposure", s.exposure or "-"),
+            ("Covariance", s.cov + (f" by {s.cluster}" if s.cluster else "")),
+            ("Units", f"{self.nobs}"),
+        ]
+        for key, label in (
+            ("r2", "R²"),
+            ("adj_r2", "Adj. R²"),
+            ("r2_need", "R² of need (kr)"),
+            ("rmse", "RMSE (kr)"),
+            ("cv_rmse", "CV RMSE (kr)"),
+        ):
+            if key in fs and fs[key] is not None and np.isfinite(fs[key]):
+                rows.append((label, f"{fs[key]:,.4f}" if abs(fs[key]) < 10 else f"{fs[key]:,.0f}"))
+        if self.cv is not None:
+            rows.append(("CV scheme", self.cv.scheme))
+        return rows
+
+    def summary(self) -> str:
+        """A plain-text summary: specification, fit and the coefficient table."""
+        head = self._header()
+        width = max(len(k) for k, _ in head)
+        lines = ["Need model results", "=" * 60]
+        lines += [f"{k:<{width}}  {v}" for k, v in head]
+        lines.append("-" * 60)
+        tab = self.tidy().to_string(
+            float_format=lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+        )
+        lines.append(tab)
+        dist = "normal" if self.df_inference is None else f"t({self.df_inference:g})"
+        lines.append("-" * 60)
+        lines.append(
+            f"{100 * (1 - self.spec.alpha):g}% intervals; p-values from the {dist} distribution"
+        )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self._header()
+        )
+        tab = self.tidy().to_html(float_format=lambda v: f"{v:,.4g}", border=0)
+        return f"<div><strong>Need model results</strong><table>{head}</table>{tab}</div>"

@@ -1,0 +1,227 @@
+"""Writing a run's outputs: keys and coefficients as CSV and an Excel workbook.
+
+Every file is first written into a staging folder next to its destination and
+moved into place only when all files are complete, so an error halfway leaves
+the previous outputs as they were and never a half-written file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .allocate import KEY_COLUMNS
+from .errors import OutputError
+from .estimate.results import TIDY_COLUMNS
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+
+__all__ = [
+    "OUTPUT_FILES",
+    "coefficients_frame",
+    "keys_frame",
+    "metadata_frame",
+    "staged_outputs",
+    "write_csv",
+    "write_outputs",
+]
+
+OUTPUT_FILES = ("allocation_keys.xlsx", "allocation_keys.csv", "coefficients.csv", "model_fit.csv")
+
+# Decimals kept per column in the CSV files, so the files are identical on
+# every machine (no last-digit noise from the linear algebra library).
+_KEY_DECIMALS = {
+    "exposure": 6,
+    "need": 2,
+    "index": 6,
+    "share": 10,
+    "allocation": 0,
+    "current": 2,
+    "change": 2,
+    "change_pct": 4,
+}
+
+
+def _round_significant(s: pd.Series, digits: int = 12) -> pd.Series:
+    return s.map(lambda v: float(f"{v:.{digits}g}") if pd.notna(v) else v)
+
+
+def keys_frame(result: RunResult) -> pd.DataFrame:
+    """The allocation keys as written to ``allocation_keys.csv``."""
+    t = result.allocation.table[KEY_COLUMNS].copy()
+    for col, d in _KEY_DECIMALS.items():
+        t[col] = t[col].astype(float).round(d)
+    t["allocation"] = result.allocation.table["allocation"].astype("int64")
+    return t
+
+
+def coefficients_frame(result: RunResult) -> pd.DataFrame:
+    """The coefficient table as written to ``coefficients.csv``."""
+    t = result.results.tidy().reset_index()
+    for col in TIDY_COLUMNS:
+        t[col] = _round_significant(t[col])
+    return t[["term", *TIDY_COLUMNS]]
+
+
+def fit_frame(result: RunResult) -> pd.DataFrame:
+    """Fit statistics as written to ``model_fit.csv``."""
+    rows = [
+        (k, float(f"{v:.12g}") if isinstance(v, float) else v)
+        for k, v in result.results.fit_stats.items()
+    ]
+    if result.results.cv is not None:
+        rows.append(("cv_scheme", result.results.cv.scheme))
+    return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
+
+
+def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.DataFrame:
+    """What is needed to reproduce the run: config, input hashes, versions, time."""
+    import numpy
+    import scipy
+    import sklearn
+    import statsmodels
+
+    from . import __version__
+
+    when = when or _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    rows: list[tuple[str, str]] = [
+        ("needsmodel version", __version__),
+        ("run at (UTC)", when.isoformat()),
+        ("config file", str(result.config.path) if result.config.path else "(in memory)"),
+    ]
+    for path, digest in result.inputs.items():
+        rows.append((f"sha256 {Path(path).name}", digest))
+        rows.append((f"path {Path(path).name}", str(path)))
+    rows += [
+        ("python", platform.python_version()),
+        ("numpy", numpy.__version__),
+        ("pandas", pd.__version__),
+        ("scipy", scipy.__version__),
+        ("statsmodels", statsmodels.__version__),
+        ("scikit-learn", sklearn.__version__),
+    ]
+    for i, line in enumerate(result.config.text.splitlines(), start=1):
+        rows.append((f"config line {i}", line))
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
+    """Write a CSV in English (``,`` and ``.``) or Danish Excel (``;``, ``,``, BOM) format."""
+    if csv_format == "da":
+        frame.to_csv(
+            path, index=False, sep=";", decimal=",", encoding="utf-8-sig", lineterminator="\r\n"
+        )
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _write_workbook(result: RunResult, path: Path) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheets = {
+        "keys": keys_frame(result),
+        "coefficients": coefficients_frame(result),
+        "model fit": fit_frame(result),
+        "metadata": metadata_frame(result),
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, frame in sheets.items():
+            frame.to_excel(xw, sheet_name=name, index=False)
+            ws = xw.sheets[name]
+            ws.freeze_panes = "A2"
+            for i, col in enumerate(frame.columns, start=1):
+                values = [str(col), *(str(v) for v in frame[col].head(200))]
+                width = min(60, max(len(v) for v in values) + 2)
+                ws.column_dimensions[get_column_letter(i)].width = width
+        ws = xw.sheets["keys"]
+        formats = {
+            "need": "#,##0",
+            "allocation": "#,##0",
+            "current": "#,##0",
+            "change": "#,##0",
+            "index": "0.000",
+            "share": "0.0000%",
+            "change_pct": "0.0",
+        }
+        for i, col in enumerate(sheets["keys"].columns, start=1):
+            if col in formats:
+                for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell[0].number_format = formats[col]
+
+
+def _inputs_of(result: RunResult) -> set[Path]:
+    paths = {Path(p).resolve() for p in result.inputs}
+    if result.config.path is not None:
+        paths.add(Path(result.config.path).resolve())
+    return paths
+
+
+@contextmanager
+def staged_outputs(directory: Path, names: tuple[str, ...], inputs: set[Path]) -> Iterator[Path]:
+    """Stage files in a temporary folder and move them into ``directory`` at the end.
+
+    Yields the staging folder. When the block finishes without error, each
+    staged file replaces its destination with :func:`os.replace` (atomic on
+    the same file system); on error, the staging folder is removed and the
+    destination is untouched.
+
+    Raises
+    ------
+    OutputError
+        If a destination is one of the ``inputs`` or the folder cannot be made.
+    """
+    directory = Path(directory)
+    clash = [n for n in names if (directory / n).resolve() in inputs]
+    if clash:
+        raise OutputError(
+            f"writing {clash[0]} into {directory} would overwrite an input file; "
+            "choose another output folder"
+        )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create output folder {directory}: {e.strerror}") from e
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
+    try:
+        yield stage
+        for n in names:
+            if (stage / n).exists():
+                os.replace(stage / n, directory / n)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_outputs(result: RunResult, directory: Path) -> list[Path]:
+    """Write the outputs of a run into ``directory``.
+
+    Files: ``allocation_keys.xlsx`` (sheets keys, coefficients, model fit,
+    metadata), ``allocation_keys.csv``, ``coefficients.csv`` and
+    ``model_fit.csv``. CSV files use the config's ``[output] csv_format``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    directory = Path(directory)
+    fmt = result.config.output.csv_format
+    writers: dict[str, Callable[[Path], None]] = {
+        "allocation_keys.csv": lambda p: write_csv(keys_frame(result), p, fmt),
+        "coefficients.csv": lambda p: write_csv(coefficients_frame(result), p, fmt),
+        "model_fit.csv": lambda p: write_csv(fit_frame(result), p, fmt),
+        "allocation_keys.xlsx": lambda p: _write_workbook(result, p),
+    }
+    with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:
+        for name, writer in writers.items():
+            writer(stage / name)
+    return [directory / n for n in writers]

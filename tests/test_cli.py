@@ -1,0 +1,168 @@
+"""The needsmodel command: run, demo, validate; exit codes and messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import write_config
+
+import needsmodel as nm
+from needsmodel.cli import main
+
+
+def test_run_writes_outputs_and_prints_summary(workdir, capsys):
+    cfg = write_config(workdir)
+    assert main(["run", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "WLS of special_ed_cost" in out
+    assert "sum 130,000,000 kr" in out
+    assert "Wrote 4 files" in out
+    assert (workdir / "out" / "allocation_keys.xlsx").is_file()
+
+
+def test_cli_and_python_give_identical_numbers(workdir):
+    cfg = write_config(workdir)
+    assert main(["run", str(cfg), "--out", str(workdir / "cli"), "-q"]) == 0
+    api = nm.run(cfg)
+    keys = pd.read_csv(workdir / "cli" / "allocation_keys.csv", dtype={"unit": str})
+    assert keys["allocation"].tolist() == api.allocation.table["allocation"].tolist()
+    assert keys["unit"].tolist() == api.allocation.table["unit"].tolist()
+    np.testing.assert_allclose(keys["need"], api.results.need.to_numpy(), atol=0.005)
+    coefs = pd.read_csv(workdir / "cli" / "coefficients.csv").set_index("term")
+    np.testing.assert_allclose(coefs["estimate"], api.results.params, rtol=1e-11)
+    np.testing.assert_allclose(coefs["std_error"], api.results.bse, rtol=1e-11)
+
+
+def test_demo_writes_into_reports_demo(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    assert (tmp_path / "reports" / "demo" / "allocation_keys.csv").is_file()
+    assert "Sample municipality" in capsys.readouterr().out
+
+
+def test_validate_writes_nothing(workdir, capsys):
+    cfg = write_config(workdir)
+    assert main(["validate", str(cfg)]) == 0
+    assert "24 units" in capsys.readouterr().out
+    assert not (workdir / "out").exists()
+
+
+def _corrupt(workdir: Path, change) -> Path:
+    df = pd.read_csv(workdir / "school_districts.csv", dtype={"district": str})
+    df = change(df)
+    df.to_csv(workdir / "bad.csv", index=False)
+    return write_config(workdir, units="bad.csv")
+
+
+def _dup(df):
+    df.loc[1, "district"] = "D01"
+    return df
+
+
+def _missing(df):
+    df["single_parent"] = df["single_parent"].astype(object)
+    df.loc[2, "single_parent"] = None
+    return df
+
+
+def _text(df):
+    df["pupils"] = df["pupils"].astype(object)
+    df.loc[0, "pupils"] = "mange"
+    return df
+
+
+def _neg(df):
+    df.loc[0, "special_ed_cost"] = -1
+    return df
+
+
+def _zero(df):
+    df["pupils"] = 0
+    return df
+
+
+def _collinear(df):
+    df["single_parent"] = 1 - df["parents_low_education"]
+    return df
+
+
+BAD = {
+    "duplicate id": (_dup, "id column 'district' has duplicate values: 'D01'"),
+    "missing column": (
+        lambda df: df.drop(columns="single_parent"),
+        "column 'single_parent' not found",
+    ),
+    "missing id column": (lambda df: df.drop(columns="district"), "column 'district' not found"),
+    "missing value": (_missing, "column 'single_parent' has 1 missing value(s), for unit(s) 'D03'"),
+    "non-numeric": (_text, "column 'pupils' must be numeric; unit(s) 'D01' have 'mange'"),
+    "negative cost": (
+        _neg,
+        "column 'special_ed_cost' must not be negative; negative for unit(s) 'D01'",
+    ),
+    "zero exposure": (_zero, "exposure column 'pupils' sums to zero"),
+    "too few units": (lambda df: df.head(4), "4 units is too few for a model with 4 parameters"),
+    "collinear": (
+        _collinear,
+        "indicators 'parents_low_education' and 'single_parent' are perfectly collinear",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_exits_2_with_one_line_and_no_output(workdir, capsys, case):
+    change, message = BAD[case]
+    cfg = _corrupt(workdir, change)
+    assert main(["run", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"needsmodel: error: {workdir / 'bad.csv'}: ")
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (workdir / "out").exists()
+
+
+def test_missing_data_file_exits_2(workdir, capsys):
+    cfg = write_config(workdir, units="nowhere.csv")
+    assert main(["validate", str(cfg)]) == 2
+    assert f"{workdir / 'nowhere.csv'}: file not found" in capsys.readouterr().err
+
+
+def test_config_error_exits_2(workdir, capsys):
+    cfg = write_config(workdir, model={"metod": "wls"})
+    assert main(["run", str(cfg)]) == 2
+    assert "unknown key 'metod'; did you mean 'method'?" in capsys.readouterr().err
+
+
+def test_internal_error_exits_1(workdir, capsys, monkeypatch):
+    def broken(*a, **k):
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr("needsmodel.pipeline.fit_linear", broken)
+    assert main(["run", str(write_config(workdir))]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "needsmodel: internal error: ZeroDivisionError: oops (run with --traceback for details)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["run", "--help"], ["demo", "--help"], ["validate", "--help"]]
+)
+def test_help(args, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    assert e.value.code == 0
+    assert "usage: needsmodel" in capsys.readouterr().out
+
+
+def test_console_script_runs_in_a_fresh_process(workdir):
+    cfg = _corrupt(workdir, _dup)
+    exe = Path(sys.executable).parent / "needsmodel"
+    proc = subprocess.run([str(exe), "run", str(cfg)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("needsmodel: error: ") and "Traceback" not in proc.stderr
