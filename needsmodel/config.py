@@ -25,7 +25,8 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
+from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS
 
 __all__ = [
     "AllocationConfig",
@@ -43,14 +44,16 @@ Lang = Literal["da", "en"]
 CsvFormat = Literal["en", "da"]
 
 # Option kinds understood by the validator (metadata["kind"]).
-_STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _CHOICE = (
+_STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP = (
     "str",
     "path",
     "int",
     "number",
     "bool",
     "list of str",
+    "list of str (may be empty)",
     "choice",
+    "table",
 )
 
 
@@ -68,6 +71,8 @@ class DataConfig:
     units: Path = _opt(_PATH, doc="units table (csv, xlsx or parquet)")
     id: str = _opt(_STR, doc="column with the unit id")
     sheet: str | None = _opt(_STR, None, doc="Excel sheet name (default: the first)")
+    persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
+    unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
 
 
 @dataclass(frozen=True)
@@ -77,24 +82,27 @@ class ModelConfig:
     target: str = _opt(_STR, doc="observed cost column (kr per year)")
     indicators: tuple[str, ...] = _opt(_STR_LIST, doc="indicator columns")
     exposure: str | None = _opt(_STR, None, doc="exposure column (pupils, citizens)")
-    method: str = _opt(_CHOICE, "auto", choices=("auto", "ols", "wls"), doc="estimator")
+    method: str = _opt(_CHOICE, "auto", choices=METHODS, doc="estimator")
     cov: str = _opt(
         _CHOICE,
-        "HC3",
-        choices=("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"),
-        doc="covariance of the estimates (HC3 suits the few units of most models)",
+        "auto",
+        choices=COV_TYPES,
+        doc="covariance of the estimates (auto: HC3 for linear models, HC0 for GLMs)",
     )
     cluster: str | None = _opt(_STR, None, doc="cluster column when cov = 'cluster'")
     cv: str | int = _opt(_CHOICE, "auto", choices=("auto", "loo", "k"), doc="'loo', 'auto' or k")
     per_capita: bool = _opt(_BOOL, True, doc="model cost per unit of exposure")
     alpha: float = _opt(_NUMBER, 0.05, doc="1 - confidence level of the intervals")
+    categorical: tuple[str, ...] = _opt(_STR_LIST0, (), doc="numeric indicators used as categories")
+    reference: dict[str, Any] = _opt(_MAP, None, doc="reference level per categorical indicator")
+    link: str | None = _opt(_CHOICE, None, choices=LINKS_ALLOWED, doc="GLM link function")
+    var_power: float = _opt(_NUMBER, 1.5, doc="Tweedie variance power (1-2)")
+    min_cell_size: int = _opt(_INT, 30, doc="cell models: smallest cell kept on its own")
+    small_cells: str = _opt(_CHOICE, "merge", choices=("merge", "shrink"), doc="cell models")
+    influenceable: tuple[str, ...] = _opt(
+        _STR_LIST0, (), doc="indicators the unit can influence (warned about)"
+    )
 
-    @property
-    def resolved_method(self) -> str:
-        """The estimator actually used: ``auto`` is WLS with exposure, else OLS."""
-        if self.method != "auto":
-            return self.method
-        return "wls" if self.exposure is not None else "ols"
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,16 @@ def _convert(
         if dupes:
             raise ctx.error(f"lists {', '.join(dupes)} more than once", section, key)
         return tuple(value)
+    if kind == _STR_LIST0:
+        if isinstance(value, list) and not value:
+            return ()
+        return _convert(value, _STR_LIST, choices, where, ctx, base)
+    if kind == _MAP:
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value.values()
+        ):
+            raise ctx.error(f"expected a table of column = level, {got}", section, key)
+        return dict(value)
     if kind == _CHOICE:
         if key == "cv" and isinstance(value, int) and not isinstance(value, bool):
             if value < 2:
@@ -324,8 +342,8 @@ def parse_config(
 
 
 def _check_consistency(cfg: Config, ctx: _Context) -> None:
-    m, a = cfg.model, cfg.allocation
-    if m.resolved_method == "wls" and m.exposure is None:
+    m, a, d = cfg.model, cfg.allocation, cfg.data
+    if m.method == "wls" and m.exposure is None:
         raise ctx.error("method 'wls' weights by exposure; set [model] exposure", "model", "method")
     if m.cov == "cluster" and m.cluster is None:
         raise ctx.error("cov = 'cluster' needs [model] cluster = <column>", "model", "cov")
@@ -333,6 +351,19 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error(
             f"cluster is set but cov is '{m.cov}'; use cov = 'cluster'", "model", "cluster"
         )
+    if (d.persons is None) != (d.unit_key is None):
+        raise ctx.error(
+            "a person-level model needs both persons = <file> and unit_key = <column>",
+            "data",
+            "persons" if d.persons is None else "unit_key",
+        )
+    if m.method == "cells" and d.persons is None:
+        raise ctx.error(
+            "method 'cells' groups persons; set [data] persons and unit_key", "model", "method"
+        )
+    for c in m.categorical:
+        if c not in m.indicators:
+            raise ctx.error(f"'{c}' is not one of the indicators", "model", "categorical")
     if m.exposure is not None and m.exposure in m.indicators:
         raise ctx.error(
             f"exposure '{m.exposure}' is also listed as an indicator", "model", "indicators"
@@ -356,6 +387,12 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "allocation",
             "budget",
         )
+    from .estimate.spec import NeedSpec
+
+    try:
+        NeedSpec.from_config(m, unit_key=d.unit_key)
+    except InputError as e:
+        raise ctx.error(str(e), "model") from e
 
 
 def load_config(path: Path | str) -> Config:

@@ -347,3 +347,70 @@ def check_collinearity(
             "drop one of them or combine them"
         )
     raise CollinearityError(msg, indicators=shown, path=path, column=shown[0])
+
+
+def validate_persons(
+    table: pd.DataFrame,
+    *,
+    unit_key: str,
+    numeric: Sequence[str],
+    nonnegative: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    path: Path | str | None = None,
+) -> pd.DataFrame:
+    """Check a person-level table and return the used columns.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per person.
+    unit_key : str
+        Column holding each person's unit id (read as text, stripped).
+    numeric : sequence of str
+        Columns that must be numbers (target, numeric indicators).
+    nonnegative : sequence of str
+        Columns that must not be negative (the target).
+    categorical : sequence of str
+        Columns used as categories (kept as they are).
+    path : Path or str, optional
+        File the table came from, for messages.
+
+    Returns
+    -------
+    DataFrame
+        The used columns, numeric ones as float, ``unit_key`` as text; the
+        original row order and a fresh 0..n-1 index.
+    """
+    p = Path(path) if path is not None else None
+    used = list(dict.fromkeys([unit_key, *numeric, *categorical]))
+    _missing_columns(table, used, p)
+    if len(table) == 0:
+        raise TooFewUnitsError("the person table has no rows", path=p)
+    rows = pd.Index([f"row {i + 2}" for i in range(len(table))])
+    out = pd.DataFrame(index=pd.RangeIndex(len(table)))
+    for c in used:
+        col = table[c].reset_index(drop=True)
+        if col.isna().any():
+            bad = col.isna().to_numpy()
+            raise MissingValueError(
+                f"column '{c}' has {int(bad.sum())} missing value(s), in "
+                f"{format_ids(_first(bad, rows))}",
+                path=p,
+                column=c,
+                ids=_first(bad, rows),
+            )
+        if c == unit_key:
+            col = col.astype(str).str.strip()
+        elif c in numeric:
+            col = _to_numeric(col.set_axis(rows), c, p).reset_index(drop=True)
+        out[c] = col
+    for c in nonnegative:
+        neg = (out[c] < 0).to_numpy()
+        if neg.any():
+            raise NegativeValueError(
+                f"column '{c}' must not be negative; negative in {format_ids(_first(neg, rows))}",
+                path=p,
+                column=c,
+                ids=_first(neg, rows),
+            )
+    return out

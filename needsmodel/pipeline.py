@@ -11,8 +11,8 @@ import pandas as pd
 from .allocate import Allocation, allocate
 from .config import Config, load_config
 from .data import read_table
-from .estimate import NeedResults, NeedSpec, prepare_units
-from .estimate.linear import fit_linear
+from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
+from .estimate.fit import warn_influenceable
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
@@ -74,10 +74,32 @@ def _as_config(config: Config | Path | str) -> Config:
     return config if isinstance(config, Config) else load_config(config)
 
 
+def _spec(cfg: Config) -> NeedSpec:
+    return NeedSpec.from_config(cfg.model, unit_key=cfg.data.unit_key)
+
+
 def _load_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
     table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
     also = (cfg.allocation.current,) if cfg.allocation.current else ()
     return prepare_units(spec, table, id=cfg.data.id, also=also, path=cfg.data.units)
+
+
+def _load_persons(cfg: Config) -> pd.DataFrame | None:
+    if cfg.data.persons is None:
+        return None
+    return read_table(cfg.data.persons, id=cfg.data.unit_key)
+
+
+def _estimate(cfg: Config, spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
+    warn_influenceable(spec)
+    persons = _load_persons(cfg)
+    if persons is not None:
+        return fit_persons(spec, persons, units=units, path=cfg.data.persons)
+    return fit_units(spec, units)
+
+
+def _input_files(cfg: Config) -> list[Path]:
+    return [p for p in (cfg.data.units, cfg.data.persons) if p is not None]
 
 
 def validate(config: Config | Path | str) -> pd.DataFrame:
@@ -94,7 +116,22 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
         On the first problem found.
     """
     cfg = _as_config(config)
-    return _load_units(cfg, NeedSpec.from_config(cfg.model))
+    units = _load_units(cfg, _spec(cfg))
+    persons = _load_persons(cfg)
+    if persons is not None:
+        from .data import validate_persons
+
+        spec = _spec(cfg)
+        cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical
+        validate_persons(
+            persons,
+            unit_key=str(spec.unit_key),
+            numeric=[spec.target],
+            nonnegative=[spec.target],
+            categorical=[c for c in spec.indicators if c not in cat] + list(cat),
+            path=cfg.data.persons,
+        )
+    return units
 
 
 def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
@@ -119,18 +156,18 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     130000000
     """
     cfg = _as_config(config)
-    spec = NeedSpec.from_config(cfg.model)
+    spec = _spec(cfg)
     units = _load_units(cfg, spec)
-    results = fit_linear(spec, units)
+    results = _estimate(cfg, spec, units)
     a = cfg.allocation
     allocation = allocate(
         results.need,
         a.budget,
-        exposure=units[spec.exposure] if spec.exposure else None,
+        exposure=results.exposure,
         current=units[a.current] if a.current else None,
         round_to=a.round_to,
     )
-    inputs = {str(cfg.data.units): file_sha256(cfg.data.units)}
+    inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
     result = RunResult(
         config=cfg, units=units, results=results, allocation=allocation, inputs=inputs
     )

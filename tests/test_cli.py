@@ -141,7 +141,7 @@ def test_internal_error_exits_1(workdir, capsys, monkeypatch):
     def broken(*a, **k):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setattr("needsmodel.pipeline.fit_linear", broken)
+    monkeypatch.setattr("needsmodel.pipeline.fit_units", broken)
     assert main(["run", str(write_config(workdir))]) == 1
     err = capsys.readouterr().err
     assert (

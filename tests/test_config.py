@@ -20,7 +20,7 @@ def test_sample_config_loads():
         "parents_outside_labour_market",
         "single_parent",
     )
-    assert cfg.model.resolved_method == "wls"
+    assert cfg.model.method == "wls"
     assert cfg.allocation.budget == 130_000_000
     assert cfg.output.lang == "da"
     assert "[allocation]" in cfg.text
@@ -59,7 +59,7 @@ def test_value_outside_allowed_set_lists_them(tmp_path):
     with pytest.raises(
         ConfigError,
         match=re.escape(
-            "[model.cov] must be one of 'nonrobust', 'HC0', 'HC1', 'HC2', 'HC3', 'cluster'; got 'HC4' (str); did you mean 'HC3'?"
+            "[model.cov] must be one of 'auto', 'nonrobust', 'HC0', 'HC1', 'HC2', 'HC3', 'cluster'; got 'HC4' (str); did you mean 'HC3'?"
         ),
     ):
         nm.load_config(path)

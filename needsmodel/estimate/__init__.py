@@ -1,7 +1,18 @@
 """Need estimation: specifications, estimators and results."""
 
-from .fit import fit, prepare_units
+from .design import Design
+from .fit import fit, fit_persons, fit_units, prepare_units
 from .results import CVResult, NeedResults
-from .spec import NeedSpec
+from .spec import METHODS, NeedSpec
 
-__all__ = ["CVResult", "NeedResults", "NeedSpec", "fit", "prepare_units"]
+__all__ = [
+    "NeedSpec",
+    "NeedResults",
+    "CVResult",
+    "Design",
+    "METHODS",
+    "fit",
+    "fit_units",
+    "fit_persons",
+    "prepare_units",
+]

@@ -1,17 +1,43 @@
-"""Fitting entry point: validate the table, dispatch on the method."""
+"""Fitting entry point: validate, fit the method, turn predictions into need per unit."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from sklearn.model_selection import GroupKFold
 
-from ..data import validate_units
-from .linear import fit_linear
-from .results import NeedResults
+from ..data import check_collinearity, validate_persons, validate_units
+from ..errors import DataError, InfluenceableIndicatorWarning, format_ids
+from .cells import fit_cells
+from .cores import Core, fit_core
+from .cv import cv_result, kfold_predictions, resolve_scheme
+from .design import Design
+from .linear import LinearProblem
+from .person import person_fit_stats, predictive_ratios
+from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
-__all__ = ["fit", "prepare_units"]
+__all__ = ["fit", "fit_units", "fit_persons", "prepare_units", "warn_influenceable"]
+
+
+def warn_influenceable(spec: NeedSpec, flagged: tuple[str, ...] = ()) -> None:
+    """Warn for every indicator that the unit can influence itself."""
+    marked = set(spec.influenceable) | set(flagged)
+    for c in spec.indicators:
+        if c in marked:
+            warnings.warn(
+                InfluenceableIndicatorWarning(
+                    f"indicator '{c}' is marked as influenceable by the unit: a unit that "
+                    "raises it (more referrals, more activity, more spending) raises its own "
+                    "allocation, so the model rewards behaviour instead of need. Use indicators "
+                    "the unit cannot influence, or justify this one explicitly."
+                ),
+                stacklevel=3,
+            )
 
 
 def prepare_units(
@@ -27,7 +53,8 @@ def prepare_units(
     Parameters
     ----------
     spec : NeedSpec
-        The model whose columns are checked.
+        The model whose columns are checked. For person-level models only the
+        exposure (if any) is checked here.
     units : DataFrame
         The table; with ``id=None`` its index holds the unit ids.
     id : str, optional
@@ -41,42 +68,320 @@ def prepare_units(
     if id is None:
         id = str(units.index.name) if units.index.name is not None else "unit"
         table = units.reset_index(names=id) if id not in units.columns else units
+    if spec.is_person_level:
+        expo = [spec.exposure] if spec.exposure else []
+        return validate_units(
+            table, id=id, numeric=[*expo, *also], nonnegative=expo, exposure=spec.exposure, path=path
+        )
+    numeric_inds = [c for c in spec.indicators if c not in spec.categorical]
     return validate_units(
         table,
         id=id,
         numeric=[*spec.numeric_columns, *also],
         nonnegative=spec.nonnegative_columns,
         exposure=spec.exposure,
-        indicators=spec.indicators,
+        indicators=numeric_inds if not spec.categorical else (),
         n_params=spec.n_params,
         extra=spec.extra_columns,
         path=path,
     )
 
 
-def fit(spec: NeedSpec, units: pd.DataFrame, *, id: str | None = None) -> NeedResults:
-    """Fit a need model to a units table.
+def _fit_core(
+    spec: NeedSpec,
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    groups: np.ndarray | None,
+    cov: str | None = None,
+) -> Core:
+    method = spec.resolved_method
+    if method == "cells":
+        return fit_cells(design, frame, y, w, min_cell_size=spec.min_cell_size, small_cells=spec.small_cells)
+    return fit_core(
+        method,
+        design,
+        frame,
+        y,
+        w,
+        cov=cov or spec.resolved_cov,
+        groups=groups,
+        link=spec.link,
+        var_power=spec.var_power,
+    )
+
+
+def _groups(spec: NeedSpec, frame: pd.DataFrame) -> np.ndarray | None:
+    if spec.resolved_cov != "cluster" or spec.cluster is None:
+        return None
+    return np.asarray(pd.factorize(frame[spec.cluster])[0])
+
+
+def _learn_design(spec: NeedSpec, frame: pd.DataFrame, path: Path | str | None = None) -> Design:
+    cells = spec.resolved_method == "cells"
+    design = Design.learn(
+        frame,
+        spec.indicators,
+        categorical=spec.indicators if cells else spec.categorical,
+        reference=spec.reference_map,
+    )
+    if not cells and design.categorical:
+        x = design.frame(frame).drop(columns="Intercept")
+        check_collinearity(x, list(x.columns), path=path)
+    return design
+
+
+def _unit_cv(
+    spec: NeedSpec,
+    design: Design,
+    units: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    scale: np.ndarray,
+    mean: np.ndarray,
+    observed: pd.Series,
+) -> CVResult:
+    n = len(units)
+    k = resolve_scheme(spec.cv, n)
+    if k is None and spec.resolved_method in ("ols", "wls"):
+        prob = LinearProblem(
+            x=design.matrix(units), y=y, w=w if w is not None else np.ones(n), scale=scale, observed=observed.to_numpy()
+        )
+        pred = prob.loo_need(mean)
+        if np.isnan(pred).any():  # leverage 1: fall back to explicit refits
+            bad = np.flatnonzero(np.isnan(pred))
+            pred[bad] = kfold_predictions(prob.fit_predict, n, n)[bad]
+        return cv_result("leave-one-out", observed, pred)
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        core = _fit_core(
+            spec, design, units.iloc[train], y[train], None if w is None else w[train], None, cov="nonrobust"
+        )
+        return core.predict(units.iloc[test]) * scale[test]
+
+    folds = n if k is None else k
+    scheme = "leave-one-out" if k is None else f"k-fold (k={k})"
+    return cv_result(scheme, observed, kfold_predictions(fit_predict, n, folds))
+
+
+def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
+    """Fit a unit-level model to a validated units table (indexed by unit id)."""
+    design = _learn_design(spec, units)
+    observed = units[spec.target].astype(float).rename("observed")
+    n = len(units)
+    expo = units[spec.exposure].to_numpy(dtype=float) if spec.exposure else None
+    scale = expo if (spec.per_capita and expo is not None) else np.ones(n)
+    y = observed.to_numpy() / scale
+    w = expo if spec.weighted else None
+    if n < len(design.terms) + 2:
+        raise DataError(
+            f"{n} units is too few for a model with {len(design.terms)} parameters; "
+            f"need at least {len(design.terms) + 2}"
+        )
+    core = _fit_core(spec, design, units, y, w, _groups(spec, units))
+    mean = core.predict(units)
+    need = pd.Series(mean * scale, index=units.index, name="need")
+    err = observed - need
+    sst = float(((observed - observed.mean()) ** 2).sum())
+    cv = _unit_cv(spec, design, units, y, w, scale, mean, observed)
+    fit_stats: dict[str, Any] = {
+        "nobs": n,
+        "n_params": len(core.params),
+        **core.stats,
+        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "cv_rmse": cv.rmse,
+        "cv_mae": cv.mae,
+    }
+    return NeedResults(
+        spec=spec,
+        method=core.method,
+        params=core.params.rename("estimate"),
+        bse=core.bse.rename("std_error"),
+        cov_params=core.cov,
+        df_inference=core.df_inference,
+        need=need,
+        observed=observed,
+        exposure=units[spec.exposure].astype(float) if spec.exposure else None,
+        fitted=pd.Series(mean, index=units.index, name="fitted"),
+        resid=pd.Series(y - mean, index=units.index, name="resid"),
+        weights=pd.Series(w, index=units.index, name="weight") if w is not None else None,
+        fit_stats=fit_stats,
+        cv=cv,
+        design=design,
+        data=units,
+        core=core,
+    )
+
+
+def _person_folds(spec: NeedSpec, n_units: int) -> int:
+    if spec.cv == "loo":
+        return n_units
+    if spec.cv == "auto":
+        return min(10, n_units)
+    return min(int(spec.cv), n_units)
+
+
+def fit_persons(
+    spec: NeedSpec,
+    persons: pd.DataFrame,
+    *,
+    units: pd.DataFrame | None = None,
+    path: Path | str | None = None,
+) -> NeedResults:
+    """Fit a person-level model and sum each person's prediction to their unit.
 
     Parameters
     ----------
     spec : NeedSpec
-        What to estimate.
-    units : DataFrame
-        One row per unit. Its index holds the unit ids unless ``id`` names a
-        column.
+        Specification with ``unit_key`` set.
+    persons : DataFrame
+        One row per person: the unit key, the target and the indicators.
+    units : DataFrame, optional
+        Validated units table indexed by unit id (for the exposure and the list
+        of units). Without it the units are those that occur among the persons
+        and the exposure is the number of persons.
+    path : Path or str, optional
+        File of the person table, for messages.
+    """
+    assert spec.unit_key is not None
+    key = spec.unit_key
+    categorical = spec.indicators if spec.resolved_method == "cells" else spec.categorical
+    numeric = [spec.target, *(c for c in spec.indicators if c not in categorical)]
+    maybe_text = [c for c in numeric[1:] if c in persons.columns and not pd.api.types.is_numeric_dtype(persons[c])]
+    numeric = [c for c in numeric if c not in maybe_text]
+    extra = [*categorical, *maybe_text, *spec.extra_columns]
+    data = validate_persons(
+        persons, unit_key=key, numeric=numeric, nonnegative=[spec.target], categorical=extra, path=path
+    )
+    unit_of = data[key].to_numpy()
+    if units is not None:
+        known = set(units.index)
+        stray = sorted(set(unit_of) - known)
+        if stray:
+            raise DataError(
+                f"person table has unit id(s) {format_ids(stray)} in '{key}' that are not in the units table",
+                path=path,
+                column=key,
+                ids=stray,
+            )
+        empty = [u for u in units.index if u not in set(unit_of)]
+        if empty:
+            raise DataError(
+                f"unit(s) {format_ids(empty)} have no persons in the person table, so their need "
+                "cannot be estimated",
+                path=path,
+                column=key,
+                ids=empty,
+            )
+        index = units.index
+    else:
+        index = pd.Index(list(dict.fromkeys(unit_of)), name=key)
+    design = _learn_design(spec, data, path)
+    y = data[spec.target].to_numpy(dtype=float)
+    groups = _groups(spec, data)
+    core = _fit_core(spec, design, data, y, None, groups)
+    mean = core.predict(data)
+
+    def to_units(values: np.ndarray) -> pd.Series:
+        return pd.Series(values).groupby(unit_of).sum().reindex(index).astype(float)
+
+    need = to_units(mean).rename("need")
+    observed = to_units(y).rename("observed")
+    need.index.name = observed.index.name = index.name
+    if units is not None and spec.exposure:
+        exposure = units[spec.exposure].astype(float)
+    else:
+        exposure = pd.Series(unit_of).value_counts().reindex(index).astype(float)
+        exposure.index.name = index.name
+    exposure = exposure.rename("exposure")
+
+    k = _person_folds(spec, len(index))
+    codes = pd.Index(index).get_indexer(unit_of)
+
+    def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+        c = _fit_core(spec, design, data.iloc[train], y[train], None, None, cov="nonrobust")
+        return c.predict(data.iloc[test])
+
+    oof = kfold_predictions(fit_predict, len(data), k, groups=codes)
+    cv = cv_result(f"grouped k-fold by unit (k={k})", observed, to_units(oof).to_numpy())
+    err = observed - need
+    sst = float(((observed - observed.mean()) ** 2).sum())
+    fit_stats: dict[str, Any] = {
+        "nobs": len(index),
+        "n_params": len(core.params),
+        **core.stats,
+        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "cv_rmse": cv.rmse,
+        "cv_mae": cv.mae,
+    }
+    pstats = person_fit_stats(y, mean, core.stats)
+    pstats["cv_rmse_person"] = float(np.sqrt(np.mean((y - oof) ** 2)))
+    ratios = predictive_ratios(data, y, mean, list(spec.indicators), design)
+    return NeedResults(
+        spec=spec,
+        method=core.method,
+        params=core.params.rename("estimate"),
+        bse=core.bse.rename("std_error"),
+        cov_params=core.cov,
+        df_inference=core.df_inference,
+        need=need,
+        observed=observed,
+        exposure=exposure,
+        fitted=pd.Series(mean, index=data.index, name="fitted"),
+        resid=pd.Series(y - mean, index=data.index, name="resid"),
+        weights=None,
+        fit_stats=fit_stats,
+        cv=cv,
+        design=design,
+        data=data,
+        core=core,
+        person_stats=pstats,
+        predictive_ratios=ratios,
+    )
+
+
+def fit(
+    spec: NeedSpec,
+    data: pd.DataFrame,
+    *,
+    id: str | None = None,
+    units: pd.DataFrame | None = None,
+) -> NeedResults:
+    """Fit a need model.
+
+    Parameters
+    ----------
+    spec : NeedSpec
+        What to estimate. With ``spec.unit_key`` set, ``data`` is a person table
+        and the model is fitted on persons and summed to units.
+    data : DataFrame
+        The units table (one row per unit; its index holds the unit ids unless
+        ``id`` names a column), or the person table for person-level models.
     id : str, optional
-        Id column.
+        Id column of the units table (``units`` for person-level models).
+    units : DataFrame, optional
+        Person-level models: the units table, for the list of units and the
+        exposure.
 
     Returns
     -------
     NeedResults
-        Coefficients, fit statistics and the predicted need per unit in kroner.
+        Coefficients, fit statistics and the predicted need per unit.
 
     Raises
     ------
     DataError
-        If the table is not usable for the model (see
-        :func:`needsmodel.data.validate_units`).
+        If a table is not usable for the model.
+    EstimationError
+        If the model cannot be estimated (no convergence, separation).
+
+    Warns
+    -----
+    InfluenceableIndicatorWarning
+        If an indicator is marked as influenceable by the unit.
 
     Examples
     --------
@@ -87,5 +392,8 @@ def fit(spec: NeedSpec, units: pd.DataFrame, *, id: str | None = None) -> NeedRe
     >>> round(float(res.need.sum()) / float(units["special_ed_cost"].sum()), 6)
     1.0
     """
-    clean = prepare_units(spec, units, id=id)
-    return fit_linear(spec, clean)
+    warn_influenceable(spec)
+    if spec.is_person_level:
+        clean_units = prepare_units(spec, units, id=id) if units is not None else None
+        return fit_persons(spec, data, units=clean_units)
+    return fit_units(spec, prepare_units(spec, data, id=id))

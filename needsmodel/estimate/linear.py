@@ -1,4 +1,4 @@
-"""Linear need models: OLS and WLS on the units table (statsmodels)."""
+"""Arrays of a linear need model, for closed-form leave-one-out and fast refits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .cv import cv_result, kfold_predictions, resolve_scheme
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
-__all__ = ["LinearProblem", "cov_arguments", "design_matrix", "fit_linear"]
+__all__ = ["LinearProblem", "design_matrix"]
 
 
 def design_matrix(units: pd.DataFrame, indicators: tuple[str, ...] | list[str]) -> pd.DataFrame:
@@ -21,15 +21,6 @@ def design_matrix(units: pd.DataFrame, indicators: tuple[str, ...] | list[str]) 
     x = units[list(indicators)].astype(float)
     x.insert(0, "Intercept", 1.0)
     return x
-
-
-def cov_arguments(spec: NeedSpec, units: pd.DataFrame) -> dict[str, Any]:
-    """Keyword arguments for statsmodels' ``fit`` for the spec's covariance."""
-    if spec.cov == "cluster":
-        assert spec.cluster is not None
-        codes = pd.factorize(units[spec.cluster])[0]
-        return {"cov_type": "cluster", "cov_kwds": {"groups": codes}}
-    return {"cov_type": spec.cov}
 
 
 @dataclass(frozen=True)
@@ -85,78 +76,3 @@ class LinearProblem:
         """Refit on ``train`` and predict need (kr) for ``test``."""
         beta = self.solve(train)
         return self.x[test] @ beta * self.scale[test]
-
-
-def _cross_validate(
-    spec: NeedSpec, prob: LinearProblem, fitted: np.ndarray, observed: pd.Series
-) -> CVResult:
-    n = prob.x.shape[0]
-    k = resolve_scheme(spec.cv, n)
-    if k is None:
-        pred = prob.loo_need(fitted)
-        if np.isnan(pred).any():  # leverage 1: fall back to explicit refits
-            bad = np.flatnonzero(np.isnan(pred))
-            pred[bad] = kfold_predictions(prob.fit_predict, n, n)[bad]
-        return cv_result("leave-one-out", observed, pred)
-    return cv_result(f"k-fold (k={k})", observed, kfold_predictions(prob.fit_predict, n, k))
-
-
-def fit_linear(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
-    """Fit an OLS or WLS need model with statsmodels.
-
-    Parameters
-    ----------
-    spec : NeedSpec
-        Specification with ``method`` ``"ols"`` or ``"wls"`` (or ``"auto"``).
-    units : DataFrame
-        Validated units table indexed by unit id.
-
-    Returns
-    -------
-    NeedResults
-    """
-    prob = LinearProblem.from_units(spec, units)
-    x = design_matrix(units, spec.indicators)
-    y = pd.Series(prob.y, index=units.index, name=spec.target)
-    method = spec.resolved_method
-    model = sm.WLS(y, x, weights=prob.w) if method == "wls" else sm.OLS(y, x)
-    res = model.fit(use_t=True, **cov_arguments(spec, units))
-    fitted = np.asarray(res.fittedvalues, dtype=float)
-    need = pd.Series(fitted * prob.scale, index=units.index, name="need")
-    observed = units[spec.target].astype(float).rename("observed")
-    err = observed - need
-    sst = float(((observed - observed.mean()) ** 2).sum())
-    cv = _cross_validate(spec, prob, fitted, observed)
-    df_inf = getattr(res, "df_resid_inference", None)
-    fit_stats: dict[str, Any] = {
-        "nobs": int(res.nobs),
-        "n_params": spec.n_params,
-        "df_resid": float(res.df_resid),
-        "r2": float(res.rsquared),
-        "adj_r2": float(res.rsquared_adj),
-        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "cv_rmse": cv.rmse,
-        "cv_mae": cv.mae,
-        "aic": float(res.aic),
-        "bic": float(res.bic),
-        "llf": float(res.llf),
-    }
-    return NeedResults(
-        spec=spec,
-        method=method,
-        params=res.params.rename("estimate"),
-        bse=res.bse.rename("std_error"),
-        cov_params=res.cov_params(),
-        df_inference=float(df_inf if df_inf is not None else res.df_resid),
-        need=need,
-        observed=observed,
-        exposure=units[spec.exposure].astype(float) if spec.exposure else None,
-        fitted=pd.Series(fitted, index=units.index, name="fitted"),
-        resid=pd.Series(np.asarray(res.resid, dtype=float), index=units.index, name="resid"),
-        weights=pd.Series(prob.w, index=units.index, name="weight") if method == "wls" else None,
-        fit_stats=fit_stats,
-        cv=cv,
-        design=x,
-        model_result=res,
-    )

@@ -56,7 +56,7 @@ class NeedResults:
     spec : NeedSpec
         The specification that was fitted.
     method : str
-        The estimator used (``"ols"``, ``"wls"``, ...).
+        The estimator used (``"ols"``, ``"wls"``, ``"gamma"``, ...).
     params : Series
         Estimated coefficients, indexed by term.
     bse : Series
@@ -67,25 +67,34 @@ class NeedResults:
         Degrees of freedom of the t distribution used for p-values and
         intervals; ``None`` means the normal distribution.
     need : Series
-        Predicted need per unit in kroner, indexed by unit id.
+        Predicted need per unit, indexed by unit id (kr for cost models; the
+        target's unit otherwise, e.g. expected cases for a binomial model).
     observed : Series
-        Observed cost per unit (the target), kroner.
+        Observed target per unit (summed over persons for person-level models).
     exposure : Series or None
-        Exposure per unit.
+        Exposure per unit (persons per unit for person-level models).
     fitted : Series
-        Fitted values on the model's scale (per capita for per-capita models).
+        Fitted expected values of the estimation rows (units or persons) on the
+        model's scale.
     resid : Series
-        Residuals on the model's scale.
+        Observed minus fitted, same rows and scale.
     weights : Series or None
-        Estimation weights.
+        Estimation weights per row.
     fit_stats : Mapping
-        Fit statistics by name (``r2``, ``adj_r2``, ``rmse``, ``cv_rmse``, ...).
+        Unit-level fit (``r2_need``, ``rmse``, ``cv_rmse``, ...) and the model's
+        own statistics (``r2``, ``deviance``, ``aic``, ...).
     cv : CVResult or None
-        Cross-validation result.
-    design : DataFrame
-        The design matrix (intercept plus indicators) per unit.
-    model_result : object
-        The underlying statsmodels results (for diagnostics; not refitted).
+        Cross-validation at unit level.
+    design : Design
+        How indicators became columns; re-applied by :meth:`predict`.
+    data : DataFrame
+        The estimation rows (units or persons), as validated.
+    core : Core
+        The fitted model on its own scale, with the statsmodels result(s).
+    person_stats : Mapping or None
+        Person-level fit of person-level models (R², AUC, deviance, ...).
+    predictive_ratios : DataFrame or None
+        Sum predicted / sum observed by subgroup (person-level models).
     """
 
     spec: NeedSpec
@@ -102,9 +111,39 @@ class NeedResults:
     weights: pd.Series | None
     fit_stats: Mapping[str, Any]
     cv: CVResult | None
-    design: pd.DataFrame
-    model_result: Any = field(repr=False, default=None)
+    design: Any
+    data: pd.DataFrame = field(repr=False)
+    core: Any = field(repr=False)
+    person_stats: Mapping[str, Any] | None = None
+    predictive_ratios: pd.DataFrame | None = field(default=None, repr=False)
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def model_result(self) -> Any:
+        """The underlying statsmodels result (a dict of them for two-part models)."""
+        return self.core.result
+
+    @property
+    def level(self) -> str:
+        """``"person"`` for person-level models, else ``"unit"``."""
+        return "person" if self.person_stats is not None else "unit"
+
+    def predict(self, data: pd.DataFrame) -> pd.Series:
+        """Expected target for new rows on the model's scale (no refitting).
+
+        For a per-capita unit model this is the expected cost per unit of
+        exposure; for a person-level model, the expected cost per person.
+        """
+        return pd.Series(self.core.predict(data), index=data.index, name="predicted")
+
+    def design_matrix(self) -> pd.DataFrame:
+        """The design matrix of the estimation rows."""
+        return self.design.frame(self.data)
+
+    @property
+    def cells(self) -> pd.DataFrame | None:
+        """Cell table of a cell model (persons, mean, estimate, merge/shrink rule)."""
+        return self.core.result if self.method == "cells" else None
 
     # ------------------------------------------------------------------ tables
     def tidy(self, alpha: float | None = None) -> pd.DataFrame:

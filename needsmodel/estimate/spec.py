@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ..errors import InputError
 
@@ -14,12 +14,28 @@ if TYPE_CHECKING:
     from ..config import ModelConfig
     from .results import NeedResults
 
-__all__ = ["COV_TYPES", "METHODS", "CovType", "Method", "NeedSpec"]
+__all__ = ["NeedSpec", "Method", "CovType", "METHODS", "COV_TYPES", "LINKS_ALLOWED"]
 
-Method = Literal["auto", "ols", "wls"]
-CovType = Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
+Method = Literal[
+    "auto",
+    "ols",
+    "wls",
+    "loglinear",
+    "gamma",
+    "poisson",
+    "binomial",
+    "logit",
+    "tweedie",
+    "twopart",
+    "cells",
+]
+CovType = Literal["auto", "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
 METHODS: tuple[str, ...] = get_args(Method)
 COV_TYPES: tuple[str, ...] = get_args(CovType)
+LINKS_ALLOWED = ("log", "logit", "identity", "inverse", "probit", "cloglog")
+
+_LINEAR = ("ols", "wls", "loglinear")
+_GLM = ("gamma", "poisson", "binomial", "tweedie", "twopart")
 
 
 @dataclass(frozen=True)
@@ -29,55 +45,94 @@ class NeedSpec:
     Parameters
     ----------
     target : str
-        Observed cost column (kr per year per unit).
+        Observed cost column (kr per year per unit, or per person for
+        person-level models); a count or a 0/1 outcome for ``binomial``.
     indicators : sequence of str
-        Indicator columns (shares or counts the unit cannot influence).
+        Indicators the unit cannot influence. Text columns, and columns listed
+        in ``categorical``, become dummy variables.
     exposure : str, optional
-        Exposure column (pupils, citizens). With ``per_capita=True`` the model
-        explains cost per unit of exposure and need is the prediction times the
-        exposure.
-    method : {"auto", "ols", "wls"}
-        ``"wls"`` weights units by exposure, ``"ols"`` weights them equally;
-        ``"auto"`` is WLS when an exposure is given, else OLS.
-    cov : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}
-        Covariance of the estimates. The default, HC3, is robust to
-        heteroskedasticity and keeps its coverage with few units (Long & Ervin,
-        2000, *The American Statistician* 54(3)); HC1 is the Stata/Stock-Watson
-        convention.
+        Exposure column of the units table (pupils, citizens). With
+        ``per_capita=True`` the model explains the target per unit of exposure,
+        weighted by exposure, and need is the prediction times the exposure.
+    method : str
+        ``"ols"``, ``"wls"`` (weighted by exposure), ``"loglinear"`` (OLS/WLS
+        of the log target, retransformed with Duan's smearing factor),
+        ``"gamma"``, ``"poisson"``, ``"binomial"`` (alias ``"logit"``) and
+        ``"tweedie"`` GLMs, ``"twopart"`` (P(target > 0) by logit times
+        E[target | target > 0] by Gamma GLM), ``"cells"`` (mean per
+        combination of categories, person level). ``"auto"`` is WLS with an
+        exposure, else OLS.
+    cov : str
+        Covariance of the estimates: ``"nonrobust"``, ``"HC0"``-``"HC3"``,
+        ``"cluster"`` or ``"auto"``: HC3 for linear models (robust, keeps its
+        coverage with few units; Long & Ervin 2000), HC0 for GLMs (statsmodels
+        computes only the HC0 sandwich for GLMs, so HC1-HC3 are refused there).
     cluster : str, optional
         Column of cluster labels, required with ``cov="cluster"``.
     per_capita : bool
-        Model cost per unit of exposure (default) rather than total cost.
+        Model the target per unit of exposure (default) rather than in total.
     cv : "auto", "loo" or int
         Cross-validation: leave-one-out, k folds, or ``"auto"`` (LOO up to 100
-        units, else 10 folds).
+        units, else 10 folds). Person-level models are cross-validated by unit.
     alpha : float
-        1 minus the confidence level of the intervals in :meth:`NeedResults.tidy`.
+        1 minus the confidence level of the intervals.
+    categorical : sequence of str
+        Numeric columns to treat as categories (e.g. an income quartile).
+    reference : mapping
+        Reference level per categorical indicator (default: the first level).
+    link : str, optional
+        GLM link: ``"log"`` (default), ``"logit"`` (binomial default),
+        ``"identity"``, ``"inverse"``, ``"probit"``, ``"cloglog"``.
+    var_power : float
+        Tweedie variance power, between 1 (Poisson) and 2 (Gamma).
+    unit_key : str, optional
+        Person-level model: the column of the person table holding the unit id.
+        Predictions per person are summed to units.
+    min_cell_size : int
+        Cell models: cells with fewer persons are merged or shrunk.
+    small_cells : {"merge", "shrink"}
+        Cell models: what to do with small cells.
+    influenceable : sequence of str
+        Indicators the unit can influence itself; using one emits an
+        :class:`~needsmodel.errors.InfluenceableIndicatorWarning`.
 
     Examples
     --------
     >>> spec = NeedSpec("special_ed_cost", ["parents_low_education"], exposure="pupils")
-    >>> spec.resolved_method, spec.n_params
-    ('wls', 2)
+    >>> spec.resolved_method, spec.resolved_cov, spec.n_params
+    ('wls', 'HC3', 2)
     """
 
     target: str
     indicators: tuple[str, ...]
     exposure: str | None = None
     method: str = "auto"
-    cov: str = "HC3"
+    cov: str = "auto"
     cluster: str | None = None
     per_capita: bool = True
     cv: str | int = "auto"
     alpha: float = 0.05
+    categorical: tuple[str, ...] = ()
+    reference: tuple[tuple[str, Any], ...] = field(default=())
+    link: str | None = None
+    var_power: float = 1.5
+    unit_key: str | None = None
+    min_cell_size: int = 30
+    small_cells: str = "merge"
+    influenceable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        inds = self.indicators
-        if isinstance(inds, str):
-            inds = (inds,)
-        if not isinstance(inds, Sequence) or not all(isinstance(i, str) for i in inds):
-            raise InputError(f"indicators must be a list of column names; got {self.indicators!r}")
-        object.__setattr__(self, "indicators", tuple(inds))
+        for name in ("indicators", "categorical", "influenceable"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            if not isinstance(value, Sequence) or not all(isinstance(i, str) for i in value):
+                raise InputError(f"{name} must be a list of column names; got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        ref = self.reference if self.reference is not None else ()
+        if isinstance(ref, Mapping):
+            ref = tuple(ref.items())
+        object.__setattr__(self, "reference", tuple(sorted((str(k), v) for k, v in ref)))
         if len(set(self.indicators)) != len(self.indicators):
             raise InputError(f"indicators lists a column twice: {list(self.indicators)}")
         if self.method not in METHODS:
@@ -90,50 +145,108 @@ class NeedSpec:
             )
         if self.cov == "cluster" and self.cluster is None:
             raise InputError("cov='cluster' needs cluster=<column with cluster labels>")
-        if self.resolved_method == "wls" and self.exposure is None:
+        m = self.resolved_method
+        if m == "wls" and self.exposure is None:
             raise InputError("method='wls' weights by exposure; give exposure=<column>")
+        if m in _GLM and self.cov in ("HC1", "HC2", "HC3"):
+            raise InputError(
+                f"cov={self.cov!r} is not available for method {m!r}: statsmodels computes only "
+                "the HC0 sandwich for GLMs; use cov='HC0', 'cluster' or 'nonrobust'"
+            )
+        if m == "cells" and self.unit_key is None:
+            raise InputError("method='cells' groups persons; give unit_key=<unit column of the person table>")
+        if self.link is not None and self.link not in LINKS_ALLOWED:
+            raise InputError(
+                f"link must be one of {', '.join(map(repr, LINKS_ALLOWED))}; got {self.link!r}"
+            )
+        if self.link is not None and m not in _GLM:
+            raise InputError(f"link applies to GLM methods, not {m!r}")
+        if not 1.0 <= self.var_power <= 2.0:
+            raise InputError(f"var_power must be between 1 and 2; got {self.var_power!r}")
         if not (self.cv in ("auto", "loo") or (isinstance(self.cv, int) and self.cv >= 2)):
             raise InputError(f"cv must be 'auto', 'loo' or an integer k >= 2; got {self.cv!r}")
         if not 0.0 < self.alpha < 1.0:
             raise InputError(f"alpha must be between 0 and 1; got {self.alpha!r}")
+        if self.small_cells not in ("merge", "shrink"):
+            raise InputError(f"small_cells must be 'merge' or 'shrink'; got {self.small_cells!r}")
+        if self.min_cell_size < 1:
+            raise InputError(f"min_cell_size must be at least 1; got {self.min_cell_size!r}")
+        stray = [c for c in self.categorical if c not in self.indicators]
+        if stray:
+            raise InputError(f"categorical lists '{stray[0]}', which is not an indicator")
 
+    # ------------------------------------------------------------ resolution
     @property
     def resolved_method(self) -> str:
-        """The estimator used: ``auto`` is WLS with an exposure, else OLS."""
+        """The estimator used: ``auto`` is WLS with an exposure, else OLS; ``logit`` is binomial."""
+        if self.method == "logit":
+            return "binomial"
         if self.method != "auto":
             return self.method
-        return "wls" if self.exposure is not None else "ols"
+        return "wls" if self.exposure is not None and self.unit_key is None else "ols"
 
     @property
+    def resolved_cov(self) -> str:
+        """The covariance used: ``auto`` is HC3 for linear models, HC0 for GLMs."""
+        if self.cov != "auto":
+            return self.cov
+        m = self.resolved_method
+        if m == "cells":
+            return "nonrobust"
+        return "HC3" if m in _LINEAR else "HC0"
+
+    @property
+    def is_person_level(self) -> bool:
+        """Whether the model is fitted on persons and summed to units."""
+        return self.unit_key is not None
+
+    @property
+    def reference_map(self) -> dict[str, Any]:
+        """Reference levels as a dict."""
+        return dict(self.reference)
+
+    @property
+    def weighted(self) -> bool:
+        """Whether unit-level rows are weighted by exposure."""
+        m = self.resolved_method
+        if m == "ols" or self.exposure is None or self.is_person_level:
+            return False
+        return self.per_capita
+
+    # ------------------------------------------------------------- columns
+    @property
     def terms(self) -> list[str]:
-        """Names of the parameters, intercept first."""
+        """Names of the parameters for numeric indicators (intercept first)."""
         return ["Intercept", *self.indicators]
 
     @property
     def n_params(self) -> int:
-        """Number of parameters (intercept plus indicators)."""
+        """Number of parameters, counting one per numeric indicator."""
         return 1 + len(self.indicators)
 
     @property
     def numeric_columns(self) -> list[str]:
-        """Columns that must be numeric."""
-        cols = [self.target, *self.indicators]
+        """Unit-table columns that must be numeric."""
+        cols = [self.target, *(c for c in self.indicators if c not in self.categorical)]
         if self.exposure is not None:
             cols.insert(1, self.exposure)
         return cols
 
     @property
     def nonnegative_columns(self) -> list[str]:
-        """Columns that must not be negative (cost and exposure)."""
+        """Columns that must not be negative (target and exposure)."""
         return [c for c in (self.target, self.exposure) if c is not None]
 
     @property
     def extra_columns(self) -> list[str]:
-        """Other used columns (the cluster labels)."""
-        return [self.cluster] if self.cluster is not None else []
+        """Other used columns (categorical indicators, cluster labels)."""
+        out = list(self.categorical)
+        if self.cluster is not None:
+            out.append(self.cluster)
+        return out
 
     @classmethod
-    def from_config(cls, model: ModelConfig) -> NeedSpec:
+    def from_config(cls, model: ModelConfig, unit_key: str | None = None) -> NeedSpec:
         """Build a spec from the ``[model]`` table of a run configuration."""
         return cls(
             target=model.target,
@@ -145,10 +258,18 @@ class NeedSpec:
             per_capita=model.per_capita,
             cv=model.cv,
             alpha=model.alpha,
+            categorical=model.categorical,
+            reference=model.reference,
+            link=model.link,
+            var_power=model.var_power,
+            unit_key=unit_key,
+            min_cell_size=model.min_cell_size,
+            small_cells=model.small_cells,
+            influenceable=model.influenceable,
         )
 
-    def fit(self, units: pd.DataFrame) -> NeedResults:
-        """Fit the model to a validated units table (see :func:`needsmodel.fit`)."""
+    def fit(self, data: pd.DataFrame, **kwargs: Any) -> NeedResults:
+        """Fit the model (see :func:`needsmodel.fit`)."""
         from .fit import fit
 
-        return fit(self, units)
+        return fit(self, data, **kwargs)

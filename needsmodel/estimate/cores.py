@@ -1,0 +1,364 @@
+"""Estimators on arrays: each fits one method with statsmodels.
+
+A *core* is the fitted model on the model's scale (cost per unit of exposure
+for per-capita models, cost per person for person-level models). It knows its
+coefficients, their covariance and how to predict the expected value for new
+rows; :mod:`needsmodel.estimate.fit` turns it into need per unit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning, PerfectSeparationWarning
+
+from ..errors import EstimationError, InputError
+from .design import Design
+
+__all__ = ["Core", "fit_core", "LINKS", "GLM_METHODS", "LINEAR_METHODS"]
+
+LINEAR_METHODS = ("ols", "wls")
+GLM_METHODS = ("gamma", "poisson", "binomial", "tweedie")
+
+LINKS: dict[str, Callable[[], Any]] = {
+    "log": sm.families.links.Log,
+    "logit": sm.families.links.Logit,
+    "identity": sm.families.links.Identity,
+    "inverse": sm.families.links.InversePower,
+    "probit": sm.families.links.Probit,
+    "cloglog": sm.families.links.CLogLog,
+}
+
+_DEFAULT_LINK = {"gamma": "log", "poisson": "log", "tweedie": "log", "binomial": "logit"}
+
+
+@dataclass(frozen=True, eq=False)
+class Core:
+    """A fitted model on its own scale.
+
+    Attributes
+    ----------
+    method : str
+        Estimator name.
+    params : Series
+        Coefficients by term.
+    cov : DataFrame
+        Their covariance.
+    df_inference : float or None
+        Degrees of freedom of the t distribution for inference, ``None`` for
+        the normal distribution.
+    stats : dict
+        Model-scale statistics (log-likelihood, AIC, BIC, deviance, R², ...).
+    result : object
+        The statsmodels result(s).
+    predictor : callable
+        ``predictor(frame) -> expected value per row`` on the model scale.
+    """
+
+    method: str
+    params: pd.Series
+    cov: pd.DataFrame
+    df_inference: float | None
+    stats: dict[str, Any]
+    result: Any
+    predictor: Callable[[pd.DataFrame], np.ndarray] = field(repr=False)
+    design: Design | None = None
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected value per row of ``frame`` on the model scale."""
+        return self.predictor(frame)
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors."""
+        return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
+
+
+def _cov_kwargs(cov: str, groups: np.ndarray | None) -> dict[str, Any]:
+    if cov == "cluster":
+        if groups is None:
+            raise InputError("cov='cluster' needs cluster labels")
+        return {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
+    return {"cov_type": cov}
+
+
+def _quiet_fit(fit: Callable[[], Any], what: str) -> Any:
+    """Run a statsmodels fit, turning convergence trouble into EstimationError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("ignore", DomainWarning)
+        try:
+            with np.errstate(all="ignore"):
+                return fit()
+        except ConvergenceWarning as e:
+            raise EstimationError(f"{what} did not converge: {e}") from e
+        except PerfectSeparationWarning as e:
+            raise EstimationError(
+                f"{what}: perfect separation, an indicator predicts the outcome exactly; "
+                "drop it or merge its levels"
+            ) from e
+        except np.linalg.LinAlgError as e:
+            raise EstimationError(f"{what} failed: {e}") from e
+
+
+def _linear(
+    method: str,
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    cov: str,
+    groups: np.ndarray | None,
+) -> Core:
+    x = design.frame(frame)
+    model = sm.WLS(y, x, weights=w) if w is not None else sm.OLS(y, x)
+    res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
+    df_inf = getattr(res, "df_resid_inference", None)
+    stats = {
+        "r2": float(res.rsquared),
+        "adj_r2": float(res.rsquared_adj),
+        "llf": float(res.llf),
+        "aic": float(res.aic),
+        "bic": float(res.bic),
+        "df_resid": float(res.df_resid),
+    }
+    params = res.params
+    return Core(
+        method=method,
+        params=params,
+        cov=res.cov_params(),
+        df_inference=float(df_inf if df_inf is not None else res.df_resid),
+        stats=stats,
+        result=res,
+        predictor=lambda f: design.matrix(f) @ params.to_numpy(),
+        design=design,
+    )
+
+
+def _loglinear(
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    cov: str,
+    groups: np.ndarray | None,
+) -> Core:
+    if np.any(y <= 0):
+        raise InputError(
+            f"method 'loglinear' needs a positive target; {int(np.sum(y <= 0))} row(s) are zero "
+            "or negative. Use 'twopart' for costs with zeros, or 'gamma'/'tweedie'"
+        )
+    x = design.frame(frame)
+    ly = np.log(y)
+    model = sm.WLS(ly, x, weights=w) if w is not None else sm.OLS(ly, x)
+    res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
+    resid = np.asarray(res.resid, dtype=float)
+    # Duan's (1983) smearing estimate of E[exp(error)]; weighted like the fit.
+    smearing = float(np.average(np.exp(resid), weights=w))
+    params = res.params
+    df_inf = getattr(res, "df_resid_inference", None)
+    stats = {
+        "r2_log": float(res.rsquared),
+        "adj_r2_log": float(res.rsquared_adj),
+        "smearing": smearing,
+        "df_resid": float(res.df_resid),
+    }
+    return Core(
+        method="loglinear",
+        params=params,
+        cov=res.cov_params(),
+        df_inference=float(df_inf if df_inf is not None else res.df_resid),
+        stats=stats,
+        result=res,
+        predictor=lambda f: np.exp(design.matrix(f) @ params.to_numpy()) * smearing,
+        design=design,
+    )
+
+
+def _family(method: str, link: str | None, var_power: float) -> Any:
+    name = link or _DEFAULT_LINK[method]
+    if name not in LINKS:
+        raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
+    lk = LINKS[name]()
+    if method == "gamma":
+        return sm.families.Gamma(lk)
+    if method == "poisson":
+        return sm.families.Poisson(lk)
+    if method == "binomial":
+        return sm.families.Binomial(lk)
+    return sm.families.Tweedie(var_power=var_power, link=lk)
+
+
+def _check_domain(method: str, y: np.ndarray) -> None:
+    if method in ("poisson", "tweedie") and np.any(y < 0):
+        raise InputError(f"method '{method}' needs a non-negative target")
+    if method == "gamma" and np.any(y <= 0):
+        raise InputError(
+            f"method 'gamma' needs a positive target; {int(np.sum(y <= 0))} row(s) are zero. "
+            "Use 'twopart' or 'tweedie' for costs with zeros"
+        )
+    if method == "binomial" and (np.any(y < 0) or np.any(y > 1)):
+        raise InputError(
+            "method 'binomial' needs a target between 0 and 1 (a 0/1 outcome, or a count of "
+            "cases per unit of exposure with per_capita = true)"
+        )
+
+
+def _glm(
+    method: str,
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    cov: str,
+    groups: np.ndarray | None,
+    link: str | None,
+    var_power: float,
+    label: str | None = None,
+) -> Core:
+    _check_domain(method, y)
+    x = design.frame(frame)
+    fam = _family(method, link, var_power)
+    model = sm.GLM(y, x, family=fam, var_weights=w)
+    res = _quiet_fit(lambda: model.fit(**_cov_kwargs(cov, groups)), f"the {method} GLM")
+    params = res.params
+    stats: dict[str, Any] = {
+        "deviance": float(res.deviance),
+        "null_deviance": float(res.null_deviance),
+        "pearson_chi2": float(res.pearson_chi2),
+        "scale": float(res.scale),
+        "pseudo_r2": float(res.pseudo_rsquared(kind="cs")),
+        "df_resid": float(res.df_resid),
+    }
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        llf = float(res.llf)
+    if np.isfinite(llf):
+        k = len(params)
+        stats["llf"] = llf
+        stats["aic"] = float(res.aic)
+        stats["bic"] = float(-2 * llf + k * np.log(res.nobs))
+    linkf = fam.link
+    return Core(
+        method=label or method,
+        params=params,
+        cov=res.cov_params(),
+        df_inference=None,
+        stats=stats,
+        result=res,
+        predictor=lambda f: linkf.inverse(design.matrix(f) @ params.to_numpy()),
+        design=design,
+    )
+
+
+def _twopart(
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    cov: str,
+    groups: np.ndarray | None,
+    link: str | None,
+) -> Core:
+    if np.any(y < 0):
+        raise InputError("method 'twopart' needs a non-negative target")
+    pos = y > 0
+    if pos.sum() <= len(design.terms) or (~pos).sum() == 0:
+        raise InputError(
+            "method 'twopart' needs both zero and positive targets, and more positive rows "
+            f"than parameters; got {int(pos.sum())} positive of {len(y)}"
+        )
+    any_part = _glm("binomial", design, frame, pos.astype(float), w, cov, groups, "logit", 0.0)
+    sub = frame.loc[pos]
+    g_sub = groups[pos] if groups is not None else None
+    w_sub = w[pos] if w is not None else None
+    cost_part = _glm("gamma", design, sub, y[pos], w_sub, cov, g_sub, link or "log", 0.0)
+    p1 = any_part.params.rename(lambda t: f"any:{t}")
+    p2 = cost_part.params.rename(lambda t: f"cost:{t}")
+    params = pd.concat([p1, p2])
+    cov_m = np.zeros((len(params), len(params)))
+    k1 = len(p1)
+    cov_m[:k1, :k1] = any_part.cov.to_numpy()
+    cov_m[k1:, k1:] = cost_part.cov.to_numpy()
+    s1, s2 = any_part.stats, cost_part.stats
+    stats: dict[str, Any] = {
+        "n_positive": int(pos.sum()),
+        "share_positive": float(pos.mean()),
+        "deviance_any": s1["deviance"],
+        "deviance_cost": s2["deviance"],
+        "pseudo_r2_any": s1["pseudo_r2"],
+        "pseudo_r2_cost": s2["pseudo_r2"],
+        "scale_cost": s2["scale"],
+    }
+    if "llf" in s1 and "llf" in s2:
+        stats["llf"] = s1["llf"] + s2["llf"]
+        stats["aic"] = s1["aic"] + s2["aic"]
+        stats["bic"] = s1["bic"] + s2["bic"]
+
+    def predict(f: pd.DataFrame) -> np.ndarray:
+        return any_part.predict(f) * cost_part.predict(f)
+
+    return Core(
+        method="twopart",
+        params=params,
+        cov=pd.DataFrame(cov_m, index=params.index, columns=params.index),
+        df_inference=None,
+        stats=stats,
+        result={"any": any_part.result, "cost": cost_part.result},
+        predictor=predict,
+        design=design,
+    )
+
+
+def fit_core(
+    method: str,
+    design: Design,
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    *,
+    cov: str,
+    groups: np.ndarray | None = None,
+    link: str | None = None,
+    var_power: float = 1.5,
+) -> Core:
+    """Fit ``method`` to ``y`` with the design's columns of ``frame``.
+
+    Parameters
+    ----------
+    method : str
+        ``ols``, ``wls``, ``loglinear``, ``gamma``, ``poisson``, ``binomial``,
+        ``tweedie`` or ``twopart``.
+    design : Design
+        The learned design.
+    frame : DataFrame
+        Rows to fit (indicator columns).
+    y : ndarray
+        Target on the model scale.
+    w : ndarray or None
+        Weights (WLS weights; GLM variance weights).
+    cov : str
+        Covariance type.
+    groups : ndarray, optional
+        Cluster codes for ``cov="cluster"``.
+    link : str, optional
+        GLM link (default: log; logit for binomial).
+    var_power : float
+        Tweedie variance power (between 1 and 2 for costs with zeros).
+    """
+    if method in LINEAR_METHODS:
+        return _linear(method, design, frame, y, w, cov, groups)
+    if method == "loglinear":
+        return _loglinear(design, frame, y, w, cov, groups)
+    if method in GLM_METHODS:
+        return _glm(method, design, frame, y, w, cov, groups, link, var_power)
+    if method == "twopart":
+        return _twopart(design, frame, y, w, cov, groups, link)
+    raise InputError(f"unknown method {method!r}")  # pragma: no cover - checked by NeedSpec
