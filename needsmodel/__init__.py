@@ -3,7 +3,10 @@
 The public API:
 
 - :class:`NeedSpec`, :func:`fit`, :class:`NeedResults`: estimate need from
-  indicators the units cannot influence;
+  indicators the units cannot influence (OLS, WLS, log-linear, GLMs, two-part
+  and cell models; unit or person level);
+- :func:`compare`, :func:`fit_regularized`, :func:`fit_years`: compare
+  specifications, check for over-fitting, check stability across years;
 - :func:`allocate`, :class:`Allocation`: need → need index → shares → kroner
   summing exactly to the budget;
 - :func:`load_config`, :func:`run`, :class:`RunResult`: the whole pipeline from
@@ -26,7 +29,18 @@ from . import datasets, errors
 from .allocate import Allocation, allocate, largest_remainder, need_index
 from .config import Config, load_config, parse_config
 from .data import read_table, validate_units
-from .estimate import CVResult, NeedResults, NeedSpec, fit
+from .estimate import (
+    Comparison,
+    CVResult,
+    NeedResults,
+    NeedSpec,
+    RegularizedResults,
+    YearsResults,
+    compare,
+    fit,
+    fit_regularized,
+    fit_years,
+)
 from .pipeline import RunResult, run, validate
 
 __all__ = [

@@ -30,17 +30,24 @@ def _fmt_kr(v: float) -> str:
 
 def _print_summary(result: RunResult, files: list[Path] | None) -> None:
     res, alloc = result.results, result.allocation
-    fs = res.fit_stats
     spec = res.spec
+    per = f" per {spec.exposure}" if spec.exposure and spec.per_capita and not spec.is_person_level else ""
+    level = " (person level, summed to units)" if spec.is_person_level else ""
     print(
-        f"Model      {res.method.upper()} of {spec.target}"
-        + (f" per {spec.exposure}" if spec.exposure and spec.per_capita else "")
-        + f" on {', '.join(spec.indicators)} ({spec.cov} standard errors)"
+        f"Model      {res.method.upper()} of {spec.target}{per} on "
+        f"{', '.join(spec.indicators)}{level}; {spec.resolved_cov} standard errors"
     )
-    print(
-        f"Units      {res.nobs}    R² {fs['r2']:.3f}    adj. R² {fs['adj_r2']:.3f}"
-        f"    CV RMSE {_fmt_kr(fs['cv_rmse'])} ({res.cv.scheme if res.cv else '-'})"
+    stats = "    ".join(
+        f"{label} {v:,.3f}" if abs(v) < 10 else f"{label} {v:,.0f}"
+        for _, label, v in res.headline_stats()
     )
+    print(f"Units      {res.nobs}    {stats}")
+    if res.person_stats is not None:
+        ps = res.person_stats
+        print(f"Persons    {int(ps['persons']):,}    R² per person {ps['r2_person']:.3f}"
+              + (f"    AUC {ps['auc']:.3f}" if "auc" in ps else ""))
+    if result.years is not None:
+        print(f"Years      {', '.join(result.years.years)} (pooled with year effects)")
     print(
         f"Budget     {_fmt_kr(alloc.budget)} in {len(alloc.table)} units"
         f" (rounded to {alloc.round_to} kr; sum {_fmt_kr(alloc.table['allocation'].sum())})"
@@ -156,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"needsmodel: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return EXIT_OK
     except KeyboardInterrupt:
         print("needsmodel: interrupted; previous outputs left as they were", file=sys.stderr)
         return 130

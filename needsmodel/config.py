@@ -73,6 +73,8 @@ class DataConfig:
     sheet: str | None = _opt(_STR, None, doc="Excel sheet name (default: the first)")
     persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
     unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
+    year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
+    allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
 
 
 @dataclass(frozen=True)
@@ -357,6 +359,14 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "data",
             "persons" if d.persons is None else "unit_key",
         )
+    if d.year is not None and d.persons is not None:
+        raise ctx.error(
+            "several years are supported for unit-level models; drop year or persons",
+            "data",
+            "year",
+        )
+    if d.allocation_year is not None and d.year is None:
+        raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
     if m.method == "cells" and d.persons is None:
         raise ctx.error(
             "method 'cells' groups persons; set [data] persons and unit_key", "model", "method"

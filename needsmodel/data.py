@@ -105,6 +105,32 @@ def read_table(
     return df
 
 
+def text_columns(table: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns whose non-missing values are all text that is not a number.
+
+    Such indicators are used as categories. A column that mixes numbers and
+    text is *not* returned: it is a numeric column with bad values, reported by
+    the validation.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": ["x", "y"], "b": ["1", "oops"], "c": [1, 2]})
+    >>> text_columns(df, ["a", "b", "c"])
+    ['a']
+    """
+    out = []
+    for c in columns:
+        if c not in table.columns:
+            continue
+        col = table[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        values = col.dropna()
+        if len(values) and pd.to_numeric(values, errors="coerce").isna().all():
+            out.append(c)
+    return out
+
+
 def _first(mask: pd.Series | np.ndarray, ids: pd.Index) -> list[object]:
     return list(ids[np.asarray(mask, dtype=bool)])
 
@@ -300,7 +326,7 @@ def check_collinearity(
     """Raise :class:`CollinearityError` if indicators are perfectly collinear.
 
     The design matrix (intercept plus indicators, each column scaled to unit
-    length) is decomposed by SVD; every right singular vector with a singular
+    length) is decomposed by QR and its triangular factor by SVD; every right singular vector with a singular
     value below ``tol`` times the largest is an exact linear dependence, and the
     indicators with a non-negligible weight in it are named.
 
@@ -327,9 +353,11 @@ def check_collinearity(
             column=zero[0],
         )
     xs = x / norms
-    _, s, vt = np.linalg.svd(xs, full_matrices=True)
     if xs.shape[0] < xs.shape[1]:
         return  # too few units; reported by the unit-count check
+    # The singular values of X equal those of R in X = QR (k x k, cheap for many rows).
+    r = np.linalg.qr(xs, mode="r")
+    _, s, vt = np.linalg.svd(r)
     small = np.flatnonzero(s <= tol * s[0])
     if small.size == 0:
         return

@@ -31,6 +31,8 @@ __all__ = [
     "coefficients_frame",
     "keys_frame",
     "metadata_frame",
+    "fit_frame",
+    "extra_frames",
     "staged_outputs",
     "write_csv",
     "write_outputs",
@@ -74,14 +76,40 @@ def coefficients_frame(result: RunResult) -> pd.DataFrame:
 
 
 def fit_frame(result: RunResult) -> pd.DataFrame:
-    """Fit statistics as written to ``model_fit.csv``."""
-    rows = [
-        (k, float(f"{v:.12g}") if isinstance(v, float) else v)
-        for k, v in result.results.fit_stats.items()
-    ]
-    if result.results.cv is not None:
-        rows.append(("cv_scheme", result.results.cv.scheme))
+    """Fit statistics as written to ``model_fit.csv`` (person-level ones prefixed ``person_``)."""
+    res = result.results
+    items = list(res.fit_stats.items())
+    if res.person_stats is not None:
+        items += [(f"person_{k}", v) for k, v in res.person_stats.items()]
+    rows = [(k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in items]
+    if res.cv is not None:
+        rows.append(("cv_scheme", res.cv.scheme))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = _round_significant(out[c])
+    return out
+
+
+def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
+    """Tables a run writes besides keys, coefficients and fit, by file stem.
+
+    ``predictive_ratios`` (person-level models), ``cells`` (cell models) and
+    ``coefficient_stability`` (several years).
+    """
+    res = result.results
+    out: dict[str, pd.DataFrame] = {}
+    if res.predictive_ratios is not None:
+        out["predictive_ratios"] = _rounded(res.predictive_ratios)
+    if res.cells is not None:
+        out["cells"] = _rounded(res.cells)
+    if result.years is not None:
+        out["coefficient_stability"] = _rounded(result.years.stability().reset_index())
+    return out
 
 
 def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.DataFrame:
@@ -132,6 +160,7 @@ def _write_workbook(result: RunResult, path: Path) -> None:
         "keys": keys_frame(result),
         "coefficients": coefficients_frame(result),
         "model fit": fit_frame(result),
+        **{name.replace("_", " "): frame for name, frame in extra_frames(result).items()},
         "metadata": metadata_frame(result),
     }
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
@@ -219,8 +248,10 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
         "allocation_keys.csv": lambda p: write_csv(keys_frame(result), p, fmt),
         "coefficients.csv": lambda p: write_csv(coefficients_frame(result), p, fmt),
         "model_fit.csv": lambda p: write_csv(fit_frame(result), p, fmt),
-        "allocation_keys.xlsx": lambda p: _write_workbook(result, p),
     }
+    for stem, frame in extra_frames(result).items():
+        writers[f"{stem}.csv"] = lambda p, f=frame: write_csv(f, p, fmt)
+    writers["allocation_keys.xlsx"] = lambda p: _write_workbook(result, p)
     with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:
         for name, writer in writers.items():
             writer(stage / name)

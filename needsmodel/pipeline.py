@@ -10,9 +10,11 @@ import pandas as pd
 
 from .allocate import Allocation, allocate
 from .config import Config, load_config
-from .data import read_table
+from .data import read_table, validate_persons
+from .errors import DataError
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
+from .estimate.years import YearsResults, fit_years
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
@@ -35,13 +37,15 @@ class RunResult:
     config : Config
         The configuration that was run.
     units : DataFrame
-        The validated units table, indexed by unit id.
+        The validated units table of the allocation, indexed by unit id.
     results : NeedResults
-        The fitted need model.
+        The fitted need model (the pooled model when several years are used).
     allocation : Allocation
         The budget distributed over the units.
     inputs : dict
         SHA-256 of every input file, by path.
+    years : YearsResults or None
+        Pooled and per-year fits when the units table has several years.
     """
 
     config: Config
@@ -49,6 +53,7 @@ class RunResult:
     results: NeedResults
     allocation: Allocation
     inputs: dict[str, str]
+    years: YearsResults | None = None
 
     def write(self, directory: Path | str | None = None) -> list[Path]:
         """Write the keys, coefficients and workbook (see :mod:`needsmodel.export`).
@@ -78,24 +83,55 @@ def _spec(cfg: Config) -> NeedSpec:
     return NeedSpec.from_config(cfg.model, unit_key=cfg.data.unit_key)
 
 
-def _load_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
-    table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
-    also = (cfg.allocation.current,) if cfg.allocation.current else ()
-    return prepare_units(spec, table, id=cfg.data.id, also=also, path=cfg.data.units)
+def _also(cfg: Config) -> tuple[str, ...]:
+    return (cfg.allocation.current,) if cfg.allocation.current else ()
 
 
-def _load_persons(cfg: Config) -> pd.DataFrame | None:
-    if cfg.data.persons is None:
-        return None
-    return read_table(cfg.data.persons, id=cfg.data.unit_key)
+def _allocation_rows(cfg: Config, table: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """The allocation year and its rows of a units table with several years."""
+    col = str(cfg.data.year)
+    if col not in table.columns:
+        raise DataError(f"year column '{col}' not found", path=cfg.data.units, column=col)
+    years = table[col].astype(str).str.strip()
+    year = str(cfg.data.allocation_year) if cfg.data.allocation_year is not None else None
+    if year is None:
+        year = max(years.dropna().unique(), key=lambda v: (len(v), v))
+    rows = table.loc[years == year]
+    if rows.empty:
+        raise DataError(
+            f"allocation_year {year} does not occur in column '{col}'",
+            path=cfg.data.units,
+            column=col,
+        )
+    return year, rows
 
 
-def _estimate(cfg: Config, spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
+@dataclass(frozen=True)
+class _Estimate:
+    units: pd.DataFrame
+    results: NeedResults
+    need: pd.Series
+    exposure: pd.Series | None
+    years: YearsResults | None
+
+
+def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
+    d = cfg.data
+    if d.year is not None:
+        year, rows = _allocation_rows(cfg, table)
+        units = prepare_units(spec, rows, id=d.id, also=_also(cfg), path=d.units)
+        yrs = fit_years(spec, table, year=d.year, id=d.id)
+        need = yrs.need_for(year).reindex(units.index)
+        expo = units[spec.exposure].astype(float) if spec.exposure else None
+        return _Estimate(units, yrs.pooled, need, expo, yrs)
+    units = prepare_units(spec, table, id=d.id, also=_also(cfg), path=d.units)
     warn_influenceable(spec)
-    persons = _load_persons(cfg)
-    if persons is not None:
-        return fit_persons(spec, persons, units=units, path=cfg.data.persons)
-    return fit_units(spec, units)
+    if d.persons is not None:
+        persons = read_table(d.persons, id=d.unit_key)
+        res = fit_persons(spec, persons, units=units, path=d.persons)
+    else:
+        res = fit_units(spec, units)
+    return _Estimate(units, res, res.need, res.exposure, None)
 
 
 def _input_files(cfg: Config) -> list[Path]:
@@ -116,19 +152,20 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
         On the first problem found.
     """
     cfg = _as_config(config)
-    units = _load_units(cfg, _spec(cfg))
-    persons = _load_persons(cfg)
-    if persons is not None:
-        from .data import validate_persons
-
-        spec = _spec(cfg)
+    spec = _spec(cfg)
+    table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
+    if cfg.data.year is not None:
+        _, table = _allocation_rows(cfg, table)
+    units = prepare_units(spec, table, id=cfg.data.id, also=_also(cfg), path=cfg.data.units)
+    if cfg.data.persons is not None:
+        persons = read_table(cfg.data.persons, id=cfg.data.unit_key)
         cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical
         validate_persons(
             persons,
             unit_key=str(spec.unit_key),
             numeric=[spec.target],
             nonnegative=[spec.target],
-            categorical=[c for c in spec.indicators if c not in cat] + list(cat),
+            categorical=[*dict.fromkeys([*spec.indicators, *cat])],
             path=cfg.data.persons,
         )
     return units
@@ -157,19 +194,24 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     """
     cfg = _as_config(config)
     spec = _spec(cfg)
-    units = _load_units(cfg, spec)
-    results = _estimate(cfg, spec, units)
+    table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
+    est = _estimate(cfg, spec, table)
     a = cfg.allocation
     allocation = allocate(
-        results.need,
+        est.need,
         a.budget,
-        exposure=results.exposure,
-        current=units[a.current] if a.current else None,
+        exposure=est.exposure,
+        current=est.units[a.current] if a.current else None,
         round_to=a.round_to,
     )
     inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
     result = RunResult(
-        config=cfg, units=units, results=results, allocation=allocation, inputs=inputs
+        config=cfg,
+        units=est.units,
+        results=est.results,
+        allocation=allocation,
+        inputs=inputs,
+        years=est.years,
     )
     if write:
         result.write()

@@ -5,7 +5,8 @@ Run from the repository root::
     python data/sample/generate.py
 
 Writes ``pupils.csv`` (one row per pupil), ``school_districts.csv`` (one row per
-school district) and ``true_parameters.json`` (the generating parameters and the
+school district), ``school_districts_panel.csv`` (the same districts over four
+years, with new pupils each year and 3% cost growth a year) and ``true_parameters.json`` (the generating parameters and the
 pseudo-true coefficients of the district-level need model). The seed is fixed,
 so the files are reproduced byte for byte.
 """
@@ -19,6 +20,7 @@ from needsmodel.datasets import _generator as g
 
 HERE = Path(__file__).resolve().parent
 SEED = 20260101
+PANEL_SEED = 20260103
 
 #: Indicator sets whose district-level pseudo-true coefficients are recorded.
 UNIT_SPECS = {
@@ -42,6 +44,8 @@ def main() -> None:
     districts = g.aggregate_districts(pupils)
     pupils.to_csv(HERE / "pupils.csv", index=False, lineterminator="\n")
     districts.to_csv(HERE / "school_districts.csv", index=False, lineterminator="\n")
+    panel = g.simulate_panel(seed=PANEL_SEED)
+    panel.to_csv(HERE / "school_districts_panel.csv", index=False, lineterminator="\n")
     params = {
         "source": f"data/sample/generate.py (needsmodel.datasets._generator), seed {SEED}",
         "pupil_level": {

@@ -16,7 +16,14 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingFileError
-from .real import load_caschools
+from .real import (
+    load_caschools,
+    load_maschools,
+    load_municipalities,
+    load_randhie,
+    load_scotland,
+    load_star98,
+)
 
 __all__ = [
     "load_caschools",

@@ -217,9 +217,15 @@ def simulate_pupils(
     rng = np.random.default_rng(seed)
     districts = _draw_districts(rng, n_districts, pupils)
     b = _draw_backgrounds(rng, districts)
+    return _pupil_frame(rng, b, n_districts)
+
+
+def _pupil_frame(
+    rng: np.random.Generator, b: dict[str, np.ndarray], n_districts: int, price: float = 1.0
+) -> pd.DataFrame:
     p = _logistic(_linear_predictor(REFERRAL, b))
     receives = rng.random(p.size) < p
-    mean_cost = np.exp(_linear_predictor(COST, b))
+    mean_cost = np.exp(_linear_predictor(COST, b)) * price
     cost = rng.gamma(GAMMA_SHAPE, mean_cost / GAMMA_SHAPE)
     cost = np.where(receives, np.round(cost, -2), 0.0).astype(np.int64)
     ids = [f"D{i + 1:02d}" for i in range(n_districts)]
@@ -238,6 +244,42 @@ def simulate_pupils(
             "special_ed_cost": cost,
         }
     )
+
+
+def simulate_panel(
+    seed: int = 20260103,
+    years: tuple[int, ...] = (2022, 2023, 2024, 2025),
+    n_districts: int = 24,
+    pupils: tuple[int, int] = (180, 650),
+    price_growth: float = 0.03,
+    current_total: float = 128_000_000.0,
+) -> pd.DataFrame:
+    """Several years of the district table for the same districts.
+
+    The districts keep their social profile (the same latent deprivation and
+    offsets); each year has new pupils drawn from it, a slightly different
+    number of pupils, and costs that grow by ``price_growth`` a year.
+
+    Returns
+    -------
+    DataFrame
+        The district table of :func:`aggregate_districts` with a leading
+        ``year`` column, one row per district and year.
+    """
+    rng = np.random.default_rng(seed)
+    districts = _draw_districts(rng, n_districts, pupils)
+    frames = []
+    for t, year in enumerate(years):
+        yrng = np.random.default_rng([seed, year])
+        size = np.maximum(50, districts.size + yrng.integers(-25, 26, size=n_districts))
+        b = _draw_backgrounds(yrng, _Districts(size=size, z=districts.z, offsets=districts.offsets))
+        pupils_t = _pupil_frame(yrng, b, n_districts, price=(1.0 + price_growth) ** t)
+        table = aggregate_districts(
+            pupils_t, current_total=current_total * (1.0 + price_growth) ** t, seed=seed + t
+        )
+        table.insert(0, "year", year)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
 
 
 def aggregate_districts(

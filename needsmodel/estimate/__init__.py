@@ -1,9 +1,12 @@
-"""Need estimation: specifications, estimators and results."""
+"""Need estimation: specifications, estimators, results and comparisons."""
 
+from .compare import Comparison, compare
 from .design import Design
 from .fit import fit, fit_persons, fit_units, prepare_units
+from .regularized import RegularizedResults, fit_regularized
 from .results import CVResult, NeedResults
 from .spec import METHODS, NeedSpec
+from .years import YearsResults, fit_years
 
 __all__ = [
     "NeedSpec",
@@ -15,4 +18,10 @@ __all__ = [
     "fit_units",
     "fit_persons",
     "prepare_units",
+    "compare",
+    "Comparison",
+    "fit_regularized",
+    "RegularizedResults",
+    "fit_years",
+    "YearsResults",
 ]

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning, PerfectSeparationWarning
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    DomainWarning,
+    PerfectSeparationWarning,
+    SpecificationWarning,
+)
 
 from ..errors import EstimationError, InputError
 from .design import Design
@@ -94,6 +99,10 @@ def _quiet_fit(fit: Callable[[], Any], what: str) -> Any:
         warnings.simplefilter("error", ConvergenceWarning)
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", DomainWarning)
+        # statsmodels flags robust covariances with var_weights as "not fully
+        # supported"; its cluster sandwich is checked against a hand-computed one
+        # in tests/estimate/test_methods.py.
+        warnings.simplefilter("ignore", SpecificationWarning)
         try:
             with np.errstate(all="ignore"):
                 return fit()
@@ -226,25 +235,49 @@ def _glm(
     _check_domain(method, y)
     x = design.frame(frame)
     fam = _family(method, link, var_power)
-    model = sm.GLM(y, x, family=fam, var_weights=w)
-    res = _quiet_fit(lambda: model.fit(**_cov_kwargs(cov, groups)), f"the {method} GLM")
+    endog: Any = y
+    var_weights = w
+    exposure = None
+    counts = y * w if w is not None else y
+    integer = bool(np.allclose(counts, np.round(counts), rtol=0, atol=1e-8))
+    if method == "binomial" and w is not None and integer:
+        # cases out of w trials: the standard binomial likelihood
+        endog = np.column_stack([np.round(counts), np.round(w - counts)])
+        var_weights = None
+    elif method == "poisson" and w is not None and integer:
+        # counts with exposure (log offset): the standard Poisson likelihood
+        endog, exposure, var_weights = np.round(counts), w, None
+    res = _quiet_fit(
+        lambda: sm.GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
+            **_cov_kwargs(cov, groups)
+        ),
+        f"the {method} GLM",
+    )
     params = res.params
     stats: dict[str, Any] = {
         "deviance": float(res.deviance),
         "null_deviance": float(res.null_deviance),
+        "deviance_r2": 1.0 - float(res.deviance) / float(res.null_deviance)
+        if res.null_deviance > 0
+        else float("nan"),
         "pearson_chi2": float(res.pearson_chi2),
         "scale": float(res.scale),
-        "pseudo_r2": float(res.pseudo_rsquared(kind="cs")),
         "df_resid": float(res.df_resid),
     }
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        llf = float(res.llf)
-    if np.isfinite(llf):
-        k = len(params)
-        stats["llf"] = llf
-        stats["aic"] = float(res.aic)
-        stats["bic"] = float(-2 * llf + k * np.log(res.nobs))
+    quasi = method == "poisson" and not integer
+    if quasi:
+        stats["likelihood"] = "quasi-Poisson (non-integer target): no log-likelihood"
+    else:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            llf = float(res.llf)
+            llnull = float(res.llnull)
+        if np.isfinite(llf):
+            k = len(params)
+            stats["llf"] = llf
+            stats["pseudo_r2"] = 1.0 - llf / llnull if llnull != 0 else float("nan")
+            stats["aic"] = float(res.aic)
+            stats["bic"] = float(-2 * llf + k * np.log(res.nobs))
     linkf = fam.link
     return Core(
         method=label or method,
@@ -293,8 +326,8 @@ def _twopart(
         "share_positive": float(pos.mean()),
         "deviance_any": s1["deviance"],
         "deviance_cost": s2["deviance"],
-        "pseudo_r2_any": s1["pseudo_r2"],
-        "pseudo_r2_cost": s2["pseudo_r2"],
+        "pseudo_r2_any": s1.get("pseudo_r2", float("nan")),
+        "deviance_r2_cost": s2["deviance_r2"],
         "scale_cost": s2["scale"],
     }
     if "llf" in s1 and "llf" in s2:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from ..data import check_collinearity, validate_persons, validate_units
+from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, format_ids
 from .cells import fit_cells
 from .cores import Core, fit_core
@@ -73,16 +73,18 @@ def prepare_units(
         return validate_units(
             table, id=id, numeric=[*expo, *also], nonnegative=expo, exposure=spec.exposure, path=path
         )
-    numeric_inds = [c for c in spec.indicators if c not in spec.categorical]
+    text = text_columns(table, [c for c in spec.indicators if c not in spec.categorical])
+    categorical = [*spec.categorical, *text]
+    numeric_inds = [c for c in spec.indicators if c not in categorical]
     return validate_units(
         table,
         id=id,
-        numeric=[*spec.numeric_columns, *also],
+        numeric=[c for c in [*spec.numeric_columns, *also] if c not in text],
         nonnegative=spec.nonnegative_columns,
         exposure=spec.exposure,
-        indicators=numeric_inds if not spec.categorical else (),
+        indicators=numeric_inds if not categorical else (),
         n_params=spec.n_params,
-        extra=spec.extra_columns,
+        extra=[*spec.extra_columns, *text],
         path=path,
     )
 
@@ -248,10 +250,10 @@ def fit_persons(
     assert spec.unit_key is not None
     key = spec.unit_key
     categorical = spec.indicators if spec.resolved_method == "cells" else spec.categorical
-    numeric = [spec.target, *(c for c in spec.indicators if c not in categorical)]
-    maybe_text = [c for c in numeric[1:] if c in persons.columns and not pd.api.types.is_numeric_dtype(persons[c])]
-    numeric = [c for c in numeric if c not in maybe_text]
-    extra = [*categorical, *maybe_text, *spec.extra_columns]
+    text = text_columns(persons, [c for c in spec.indicators if c not in categorical])
+    numeric = [spec.target, *(c for c in spec.indicators if c not in categorical and c not in text)]
+    extra = [*categorical, *text, *spec.extra_columns]
+
     data = validate_persons(
         persons, unit_key=key, numeric=numeric, nonnegative=[spec.target], categorical=extra, path=path
     )

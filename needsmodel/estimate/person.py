@@ -42,7 +42,7 @@ def person_fit_stats(y: np.ndarray, mean: np.ndarray, core_stats: dict[str, Any]
     positive = y > 0
     if 0 < positive.sum() < len(y):
         out["auc"] = float(roc_auc_score(positive, mean))
-    for key in ("deviance", "pseudo_r2", "deviance_any", "deviance_cost", "llf"):
+    for key in ("deviance", "deviance_r2", "pseudo_r2", "deviance_any", "deviance_cost", "llf"):
         if key in core_stats:
             out[key] = core_stats[key]
     return out

@@ -233,25 +233,48 @@ class NeedResults:
         return out
 
     # ---------------------------------------------------------------- display
-    def _header(self) -> list[tuple[str, str]]:
-        s = self.spec
-        fs = self.fit_stats
-        rows = [
-            ("Method", self.method.upper()),
-            ("Target", s.target + (f" per {s.exposure}" if s.exposure and s.per_capita else "")),
-            ("Exposure", s.exposure or "-"),
-            ("Covariance", s.cov + (f" by {s.cluster}" if s.cluster else "")),
-            ("Units", f"{self.nobs}"),
-        ]
-        for key, label in (
+    def headline_stats(self) -> list[tuple[str, str, float]]:
+        """The fit statistics worth showing first: (key, label, value)."""
+        labels = [
             ("r2", "R²"),
             ("adj_r2", "Adj. R²"),
-            ("r2_need", "R² of need (kr)"),
-            ("rmse", "RMSE (kr)"),
-            ("cv_rmse", "CV RMSE (kr)"),
-        ):
-            if key in fs and fs[key] is not None and np.isfinite(fs[key]):
-                rows.append((label, f"{fs[key]:,.4f}" if abs(fs[key]) < 10 else f"{fs[key]:,.0f}"))
+            ("r2_log", "R² (log scale)"),
+            ("pseudo_r2", "Pseudo R² (McFadden)"),
+            ("deviance_r2", "Deviance explained"),
+            ("pseudo_r2_any", "Pseudo R² of P(cost > 0)"),
+            ("deviance_r2_cost", "Deviance explained, cost > 0"),
+            ("cells", "Cells"),
+            ("small_cells", "Small cells"),
+            ("r2_need", "R² of need per unit"),
+            ("rmse", "RMSE per unit"),
+            ("cv_rmse", "CV RMSE per unit"),
+        ]
+        fs = self.fit_stats
+        return [
+            (k, label, float(fs[k]))
+            for k, label in labels
+            if isinstance(fs.get(k), int | float) and np.isfinite(fs[k])
+        ]
+
+    def _header(self) -> list[tuple[str, str]]:
+        s = self.spec
+        target = s.target
+        if s.exposure and s.per_capita and not s.is_person_level:
+            target += f" per {s.exposure}"
+        rows = [
+            ("Method", self.method.upper()),
+            ("Target", target),
+            ("Exposure", s.exposure or ("persons" if s.is_person_level else "-")),
+            ("Covariance", s.resolved_cov + (f" by {s.cluster}" if s.cluster else "")),
+            ("Units", f"{self.nobs}"),
+        ]
+        if self.person_stats is not None:
+            rows.append(("Persons", f"{int(self.person_stats['persons']):,}"))
+            for k, label in (("r2_person", "R² per person"), ("auc", "AUC of cost > 0")):
+                if k in self.person_stats:
+                    rows.append((label, f"{self.person_stats[k]:.4f}"))
+        for _, label, v in self.headline_stats():
+            rows.append((label, f"{v:,.4f}" if abs(v) < 10 else f"{v:,.0f}"))
         if self.cv is not None:
             rows.append(("CV scheme", self.cv.scheme))
         return rows

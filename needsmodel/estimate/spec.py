@@ -62,6 +62,10 @@ class NeedSpec:
         E[target | target > 0] by Gamma GLM), ``"cells"`` (mean per
         combination of categories, person level). ``"auto"`` is WLS with an
         exposure, else OLS.
+        A Poisson or binomial model with an exposure and whole-number targets
+        is fitted as counts (with a log-exposure offset, or as successes out of
+        trials), so its log-likelihood, AIC and BIC are the textbook ones; a
+        Poisson model of non-integer costs is quasi-Poisson and reports none.
     cov : str
         Covariance of the estimates: ``"nonrobust"``, ``"HC0"``-``"HC3"``,
         ``"cluster"`` or ``"auto"``: HC3 for linear models (robust, keeps its

@@ -1,0 +1,166 @@
+"""Side-by-side comparison of fitted need models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Comparison", "compare", "COMPARE_STATS"]
+
+#: Fit statistics shown under the coefficients, when a model defines them.
+COMPARE_STATS = (
+    "nobs",
+    "r2",
+    "adj_r2",
+    "pseudo_r2",
+    "deviance_r2",
+    "r2_need",
+    "rmse",
+    "cv_rmse",
+    "aic",
+    "bic",
+)
+
+
+class _Fitted(Protocol):
+    method: str
+    fit_stats: Mapping[str, Any]
+
+    def tidy(self) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several models side by side.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        Coefficients (terms × models); missing where a model lacks the term.
+    std_errors : DataFrame
+        Standard errors, same shape (missing for penalised fits).
+    stats : DataFrame
+        Fit statistics (statistics × models); missing where undefined.
+    cv_schemes : Series
+        Cross-validation scheme of each model.
+    """
+
+    estimates: pd.DataFrame
+    std_errors: pd.DataFrame
+    stats: pd.DataFrame
+    cv_schemes: pd.Series
+
+    def table(self, digits: int = 4) -> pd.DataFrame:
+        """One text table: ``estimate (std. error)`` per term, then the statistics."""
+
+        def fmt(v: float) -> str:
+            if pd.isna(v):
+                return ""
+            if abs(v) >= 1000:
+                return f"{v:,.0f}"
+            if abs(v) >= 1 or v == 0:
+                return f"{v:,.{digits}f}"
+            return f"{v:.{digits}g}"
+
+        rows = {}
+        for term in self.estimates.index:
+            rows[term] = [
+                (fmt(e) + (f" ({fmt(s)})" if not pd.isna(s) else "")) if not pd.isna(e) else ""
+                for e, s in zip(self.estimates.loc[term], self.std_errors.loc[term], strict=True)
+            ]
+        for stat in self.stats.index:
+            values = self.stats.loc[stat]
+            rows[stat] = [
+                (f"{int(v):d}" if stat == "nobs" and not pd.isna(v) else fmt(v)) for v in values
+            ]
+        rows["cv_scheme"] = list(self.cv_schemes)
+        return pd.DataFrame.from_dict(rows, orient="index", columns=self.estimates.columns)
+
+    def to_markdown(self, digits: int = 4) -> str:
+        """The :meth:`table` as a Markdown (pipe) table."""
+        return str(self.table(digits).to_markdown())
+
+    def to_html(self, digits: int = 4) -> str:
+        """The :meth:`table` as an HTML table."""
+        return str(self.table(digits).to_html(escape=True, border=0))
+
+    def _repr_html_(self) -> str:
+        return "<div><strong>Model comparison</strong>" + self.to_html() + "</div>"
+
+    def __str__(self) -> str:
+        return str(self.table().to_string())
+
+
+def compare(
+    results: Mapping[str, _Fitted] | Sequence[_Fitted],
+    stats: Sequence[str] = COMPARE_STATS,
+) -> Comparison:
+    """Compare fitted models side by side.
+
+    Parameters
+    ----------
+    results : mapping or sequence
+        Named results (``{"WLS": res1, "Gamma": res2}``) or a list (named by
+        their method). :class:`NeedResults` and :class:`RegularizedResults`
+        can be mixed.
+    stats : sequence of str
+        Fit statistics to show, in order; statistics no model defines are
+        dropped.
+
+    Returns
+    -------
+    Comparison
+        ``.estimates``, ``.std_errors``, ``.stats`` as DataFrames;
+        ``.table()``, ``.to_markdown()``, ``.to_html()`` for display.
+
+    Examples
+    --------
+    >>> import needsmodel as nm
+    >>> units = nm.datasets.load_sample()
+    >>> a = nm.fit(nm.NeedSpec("special_ed_cost", ["parents_low_education"], exposure="pupils"), units, id="district")
+    >>> b = nm.fit(nm.NeedSpec("special_ed_cost", ["parents_low_education", "single_parent"], exposure="pupils"), units, id="district")
+    >>> nm.compare({"one": a, "two": b}).estimates.shape
+    (3, 2)
+    """
+    if isinstance(results, Mapping):
+        named = dict(results)
+    else:
+        named = {}
+        for r in results:
+            name = r.method
+            i = 2
+            while name in named:
+                name = f"{r.method} ({i})"
+                i += 1
+            named[name] = r
+    if not named:
+        raise ValueError("compare() needs at least one fitted model")
+    tidies = {name: r.tidy() for name, r in named.items()}
+    terms: list[str] = []
+    for t in tidies.values():
+        terms += [term for term in t.index if term not in terms]
+    est = pd.DataFrame({n: t["estimate"].reindex(terms) for n, t in tidies.items()})
+    se = pd.DataFrame({n: t["std_error"].reindex(terms) for n, t in tidies.items()})
+    st = pd.DataFrame(
+        {
+            n: [_num(r.fit_stats.get(s)) for s in stats]
+            for n, r in named.items()
+        },
+        index=list(stats),
+    )
+    st = st.loc[~st.isna().all(axis=1)]
+    schemes = pd.Series(
+        {n: (r.cv.scheme if getattr(r, "cv", None) is not None else "") for n, r in named.items()}
+    )
+    return Comparison(estimates=est, std_errors=se, stats=st, cv_schemes=schemes)
+
+
+def _num(v: Any) -> float:
+    if isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool):
+        return float(v)
+    return float("nan")
+

@@ -1,0 +1,153 @@
+"""Several years of data: a pooled model with year effects, per-year refits,
+and how stable each coefficient is across years.
+
+A criterion whose weight jumps from year to year makes a poor allocation key:
+units cannot plan, and the jump is usually noise. The stability table shows,
+for every coefficient, the pooled estimate, each year's estimate, their spread,
+and Cochran's Q test of equal coefficients across years (the per-year
+estimates are independent because each year is a separate sample).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import DataError, InputError, format_ids
+from .fit import fit_units, prepare_units, warn_influenceable
+from .results import NeedResults
+from .spec import NeedSpec
+
+__all__ = ["YearsResults", "fit_years"]
+
+
+@dataclass(frozen=True, eq=False)
+class YearsResults:
+    """A pooled fit with year effects and one fit per year.
+
+    Attributes
+    ----------
+    pooled : NeedResults
+        The model with year dummies (reference: the first year), fitted on all
+        unit-years; its ``need`` is indexed by ``"unit|year"``.
+    by_year : dict
+        One :class:`NeedResults` per year.
+    year : str
+        The year column.
+    years : list
+        The years, sorted.
+    """
+
+    pooled: NeedResults
+    by_year: dict[str, NeedResults]
+    year: str
+    years: list[str]
+
+    def need_for(self, year: object) -> pd.Series:
+        """Pooled-model need per unit in ``year`` (indexed by unit id)."""
+        y = str(year)
+        if y not in self.years:
+            raise InputError(f"year {year!r} is not in the data; years are {', '.join(self.years)}")
+        need = self.pooled.need
+        rows = need.index.str.endswith(f"|{y}")
+        out = need[rows]
+        out.index = out.index.str.rsplit("|", n=1).str[0]
+        out.index.name = self.pooled.need.index.name
+        return out
+
+    def stability(self) -> pd.DataFrame:
+        """How each coefficient varies across years.
+
+        Returns
+        -------
+        DataFrame
+            Index ``term`` (the model's terms, year effects excluded); columns
+            ``pooled``, ``pooled_se``, one column per year, ``mean``, ``sd``,
+            ``cv`` (sd / |mean|), ``min``, ``max``, ``sign_changes`` (years
+            whose sign differs from the pooled estimate), ``q`` and ``q_p_value``
+            (Cochran's Q test that the coefficient is the same in every year).
+        """
+        terms = [t for t in self.pooled.params.index if not t.startswith(f"{self.year}[")]
+        est = pd.DataFrame({y: r.params.reindex(terms) for y, r in self.by_year.items()})
+        se = pd.DataFrame({y: r.bse.reindex(terms) for y, r in self.by_year.items()})
+        out = pd.DataFrame(index=pd.Index(terms, name="term"))
+        out["pooled"] = self.pooled.params.reindex(terms)
+        out["pooled_se"] = self.pooled.bse.reindex(terms)
+        for y in est.columns:
+            out[y] = est[y]
+        out["mean"] = est.mean(axis=1)
+        out["sd"] = est.std(axis=1, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["cv"] = out["sd"] / out["mean"].abs()
+        out["min"] = est.min(axis=1)
+        out["max"] = est.max(axis=1)
+        out["sign_changes"] = (np.sign(est).ne(np.sign(out["pooled"]), axis=0)).sum(axis=1)
+        w = 1.0 / se**2
+        wmean = (w * est).sum(axis=1) / w.sum(axis=1)
+        q = (w * est.sub(wmean, axis=0) ** 2).sum(axis=1)
+        out["q"] = q
+        out["q_p_value"] = stats.chi2.sf(q, df=len(est.columns) - 1)
+        return out
+
+
+def fit_years(
+    spec: NeedSpec,
+    panel: pd.DataFrame,
+    *,
+    year: str,
+    id: str,
+) -> YearsResults:
+    """Fit a unit-level model on several years of data.
+
+    Parameters
+    ----------
+    spec : NeedSpec
+        Unit-level specification.
+    panel : DataFrame
+        One row per unit and year.
+    year : str
+        Year column.
+    id : str
+        Unit id column; each (unit, year) pair must occur once.
+
+    Returns
+    -------
+    YearsResults
+    """
+    if spec.is_person_level:
+        raise InputError("fit_years is for unit-level models; the spec has unit_key set")
+    for c in (year, id):
+        if c not in panel.columns:
+            raise DataError(f"column '{c}' not found", column=c)
+    warn_influenceable(spec)
+    years_text = panel[year].astype(str).str.strip()
+    if panel[year].isna().any():
+        raise DataError(f"year column '{year}' has missing values", column=year)
+    key = panel[id].astype(str).str.strip() + "|" + years_text
+    dup = key.duplicated(keep=False)
+    if dup.any():
+        raise DataError(
+            f"unit-year pair(s) {format_ids(list(dict.fromkeys(key[dup])))} occur more than once",
+            column=id,
+        )
+    years = sorted(set(years_text), key=lambda v: (len(v), v))
+    if len(years) < 2:
+        raise DataError(f"year column '{year}' has a single year; nothing to pool", column=year)
+    table = panel.assign(**{"_unit_year": key.to_numpy(), year: years_text.to_numpy()})
+    pooled_spec = replace(
+        spec,
+        indicators=(*spec.indicators, year),
+        categorical=(*spec.categorical, year),
+        reference=(*spec.reference, (year, years[0])),
+    )
+    clean = prepare_units(pooled_spec, table.drop(columns=[id]), id="_unit_year")
+    clean.index.name = id
+    pooled = fit_units(pooled_spec, clean)
+    by_year: dict[str, NeedResults] = {}
+    for y in years:
+        rows = table.loc[years_text == y].drop(columns=["_unit_year"])
+        by_year[y] = fit_units(spec, prepare_units(spec, rows, id=id))
+    return YearsResults(pooled=pooled, by_year=by_year, year=year, years=years)
