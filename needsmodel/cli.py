@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InputError, NeedsModelError
+from .errors import InputError, NeedsModelError, NeedsModelWarning
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -31,7 +32,11 @@ def _fmt_kr(v: float) -> str:
 def _print_summary(result: RunResult, files: list[Path] | None) -> None:
     res, alloc = result.results, result.allocation
     spec = res.spec
-    per = f" per {spec.exposure}" if spec.exposure and spec.per_capita and not spec.is_person_level else ""
+    per = (
+        f" per {spec.exposure}"
+        if spec.exposure and spec.per_capita and not spec.is_person_level
+        else ""
+    )
     level = " (person level, summed to units)" if spec.is_person_level else ""
     print(
         f"Model      {res.method.upper()} of {spec.target}{per} on "
@@ -44,8 +49,10 @@ def _print_summary(result: RunResult, files: list[Path] | None) -> None:
     print(f"Units      {res.nobs}    {stats}")
     if res.person_stats is not None:
         ps = res.person_stats
-        print(f"Persons    {int(ps['persons']):,}    R² per person {ps['r2_person']:.3f}"
-              + (f"    AUC {ps['auc']:.3f}" if "auc" in ps else ""))
+        print(
+            f"Persons    {int(ps['persons']):,}    R² per person {ps['r2_person']:.3f}"
+            + (f"    AUC {ps['auc']:.3f}" if "auc" in ps else "")
+        )
     if result.years is not None:
         print(f"Years      {', '.join(result.years.years)} (pooled with year effects)")
     print(
@@ -156,7 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.func(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NeedsModelWarning)
+            code: int = args.func(args)
+        for w in caught:
+            if issubclass(w.category, NeedsModelWarning):
+                print(f"needsmodel: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         return code
     except InputError as e:
         if args.traceback:

@@ -106,7 +106,6 @@ class ModelConfig:
     )
 
 
-
 @dataclass(frozen=True)
 class AllocationConfig:
     """``[allocation]``: how need becomes kroner."""
@@ -190,6 +189,10 @@ class _Context:
     def error(self, message: str, section: str, key: str | None = None) -> ConfigError:
         dotted = f"{section}.{key}" if key else section
         return ConfigError(message, path=self.path, key=dotted, line=self.line_of(section, key))
+
+
+def _field_names(cls: type) -> set[str]:
+    return {f.name for f in fields(cls)}
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -402,7 +405,9 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     try:
         NeedSpec.from_config(m, unit_key=d.unit_key)
     except InputError as e:
-        raise ctx.error(str(e), "model") from e
+        found = re.match(r"(\w+)[=' ]", str(e))
+        key = found.group(1) if found and found.group(1) in _field_names(ModelConfig) else None
+        raise ctx.error(str(e), "model", key) from e
 
 
 def load_config(path: Path | str) -> Config:

@@ -326,9 +326,10 @@ def check_collinearity(
     """Raise :class:`CollinearityError` if indicators are perfectly collinear.
 
     The design matrix (intercept plus indicators, each column scaled to unit
-    length) is decomposed by QR and its triangular factor by SVD; every right singular vector with a singular
-    value below ``tol`` times the largest is an exact linear dependence, and the
-    indicators with a non-negligible weight in it are named.
+    length) is decomposed by QR and its triangular factor by SVD; every right
+    singular vector with a singular value below ``tol`` times the largest is an
+    exact linear dependence, and the indicators with a non-negligible weight in
+    it are named.
 
     Examples
     --------

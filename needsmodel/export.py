@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,10 +30,10 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_FILES",
     "coefficients_frame",
+    "extra_frames",
+    "fit_frame",
     "keys_frame",
     "metadata_frame",
-    "fit_frame",
-    "extra_frames",
     "staged_outputs",
     "write_csv",
     "write_outputs",
@@ -84,6 +85,8 @@ def fit_frame(result: RunResult) -> pd.DataFrame:
     rows = [(k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in items]
     if res.cv is not None:
         rows.append(("cv_scheme", res.cv.scheme))
+        if res.cv.note:
+            rows.append(("cv_note", res.cv.note))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
@@ -151,6 +154,10 @@ def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
         )
     else:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
+    write_csv(frame, path, csv_format)
 
 
 def _write_workbook(result: RunResult, path: Path) -> None:
@@ -250,7 +257,7 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
         "model_fit.csv": lambda p: write_csv(fit_frame(result), p, fmt),
     }
     for stem, frame in extra_frames(result).items():
-        writers[f"{stem}.csv"] = lambda p, f=frame: write_csv(f, p, fmt)
+        writers[f"{stem}.csv"] = partial(_write_frame, frame, csv_format=fmt)
     writers["allocation_keys.xlsx"] = lambda p: _write_workbook(result, p)
     with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:
         for name, writer in writers.items():

@@ -166,3 +166,75 @@ def test_console_script_runs_in_a_fresh_process(workdir):
     proc = subprocess.run([str(exe), "run", str(cfg)], capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith("needsmodel: error: ") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("model", "stat"),
+    [
+        ({"method": "ols"}, "r2"),
+        ({"method": "loglinear"}, "smearing"),
+        ({"method": "gamma", "cov": "HC0"}, "deviance"),
+        ({"method": "poisson", "target": "special_ed_pupils", "cov": "HC0"}, "aic"),
+        ({"method": "binomial", "target": "special_ed_pupils", "cov": "nonrobust"}, "pseudo_r2"),
+        ({"method": "tweedie", "var_power": 1.6, "cov": "HC0"}, "deviance"),
+    ],
+)
+def test_every_unit_method_runs_from_a_config(workdir, model, stat):
+    cfg = write_config(workdir, model=model)
+    assert main(["run", str(cfg), "-q"]) == 0
+    fit = pd.read_csv(workdir / "out" / "model_fit.csv").set_index("statistic")["value"]
+    assert stat in fit.index and "cv_rmse" in fit.index
+    api = nm.run(cfg)
+    assert float(fit.loc["cv_rmse"]) == pytest.approx(api.results.fit_stats["cv_rmse"], rel=1e-10)
+    assert pd.read_csv(workdir / "out" / "allocation_keys.csv")["allocation"].sum() == 130_000_000
+
+
+@pytest.mark.parametrize("name", ["special_education_pupils", "school_districts_panel"])
+def test_bundled_configs_run(tmp_path, name, capsys):
+    cfg = nm.datasets.sample_dir() / f"{name}.toml"
+    assert main(["run", str(cfg), "--out", str(tmp_path)]) == 0
+    files = {p.name for p in tmp_path.iterdir()}
+    extra = "predictive_ratios.csv" if name.startswith("special") else "coefficient_stability.csv"
+    assert extra in files
+    out = capsys.readouterr().out
+    assert (
+        ("Persons    10,393" in out)
+        if name.startswith("special")
+        else ("Years      2022, 2023, 2024, 2025" in out)
+    )
+
+
+def test_cell_model_from_config(tmp_path):
+    src = nm.datasets.sample_dir()
+    cfg = tmp_path / "cells.toml"
+    cfg.write_text(
+        f'[data]\nunits = "{src / "school_districts.csv"}"\nid = "district"\npersons = "{src / "pupils.csv"}"\n'
+        'unit_key = "district"\n[model]\ntarget = "special_ed_cost"\n'
+        'indicators = ["parents_education", "single_parent", "income_quartile"]\nmethod = "cells"\n'
+        'min_cell_size = 40\nsmall_cells = "shrink"\n[allocation]\nbudget = 1_000_000\n',
+        encoding="utf-8",
+    )
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out"), "-q"]) == 0
+    cells = pd.read_csv(tmp_path / "out" / "cells.csv")
+    assert cells["rule"].str.startswith("shrunk").all()
+
+
+def test_influenceable_indicator_warns_on_the_command_line(workdir, capsys):
+    cfg = write_config(
+        workdir,
+        model={
+            "indicators": ["parents_low_education", "special_ed_pupils"],
+            "influenceable": ["special_ed_pupils"],
+        },
+    )
+    assert main(["run", str(cfg), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "needsmodel: warning: indicator 'special_ed_pupils' is marked as influenceable"
+    )
+
+
+def test_glm_with_hc3_is_a_config_error(workdir, capsys):
+    cfg = write_config(workdir, model={"method": "gamma", "cov": "HC3"})
+    assert main(["validate", str(cfg)]) == 2
+    assert "cov='HC3' is not available for method 'gamma'" in capsys.readouterr().err

@@ -6,8 +6,9 @@ Run from the repository root::
 
 Writes ``pupils.csv`` (one row per pupil), ``school_districts.csv`` (one row per
 school district), ``school_districts_panel.csv`` (the same districts over four
-years, with new pupils each year and 3% cost growth a year) and ``true_parameters.json`` (the generating parameters and the
-pseudo-true coefficients of the district-level need model). The seed is fixed,
+years, with new pupils each year and 3% cost growth a year) and
+``true_parameters.json`` (the generating parameters and the pseudo-true
+coefficients of the district-level need model). The seed is fixed,
 so the files are reproduced byte for byte.
 """
 

@@ -27,8 +27,13 @@ from .real import (
 
 __all__ = [
     "load_caschools",
+    "load_maschools",
+    "load_municipalities",
+    "load_randhie",
     "load_sample",
     "load_sample_pupils",
+    "load_scotland",
+    "load_star98",
     "sample_config_path",
     "sample_dir",
     "true_parameters",

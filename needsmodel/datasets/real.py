@@ -13,10 +13,10 @@ import pandas as pd
 __all__ = [
     "load_caschools",
     "load_maschools",
-    "load_randhie",
     "load_municipalities",
-    "load_star98",
+    "load_randhie",
     "load_scotland",
+    "load_star98",
 ]
 
 
@@ -62,8 +62,9 @@ def load_maschools() -> pd.DataFrame:
     ``lunch`` the percentage qualifying for free or reduced-price lunch,
     ``english`` the percentage of English learners, ``income`` per-capita
     income (USD 1,000), ``stratio`` the student-teacher ratio, ``exptot`` total
-    expenditure per pupil. ``district`` is the id (as text), ``municipality``
-    its name.
+    expenditure per pupil. Adds ``sped_per_pupil = expspecial * special / 100``,
+    special-education spending per enrolled pupil (USD), the natural target of
+    a need model. ``district`` is the id (as text), ``municipality`` its name.
 
     Source: Stock, J. H. and Watson, M. W. (2007), *Introduction to
     Econometrics*; Massachusetts Department of Education, 1998 MCAS and
@@ -71,11 +72,12 @@ def load_maschools() -> pd.DataFrame:
 
     Examples
     --------
-    >>> load_maschools()[["expspecial", "special", "lunch"]].shape
+    >>> load_maschools()[["sped_per_pupil", "special", "lunch"]].shape
     (220, 3)
     """
     df = _rdataset("AER", "MASchools")
     df["district"] = df["district"].astype(int).astype(str)
+    df["sped_per_pupil"] = df["expspecial"] * df["special"] / 100.0
     return df
 
 
@@ -91,9 +93,11 @@ def load_randhie() -> pd.DataFrame:
     ``hlthp`` self-rated health good/fair/poor. Adds ``site_id`` (text) for use
     as ``unit_key``.
 
-    The classic application of the two-part model: Duan, Manning, Morris and
-    Newhouse (1983), "A comparison of alternative models for the demand for
-    medical care", *Journal of Business & Economic Statistics* 1(2), 115-126.
+    Source: RAND Health Insurance Experiment (1974-1982), as distributed with
+    R package sampleSelection. The classic application of the two-part model:
+    Duan, Manning, Morris and Newhouse (1983), "A comparison of alternative
+    models for the demand for medical care", *Journal of Business & Economic
+    Statistics* 1(2), 115-126.
     """
     df = _rdataset("sampleSelection", "RandHIE")
     df["site_id"] = "site " + df["site"].astype(int).astype(str)

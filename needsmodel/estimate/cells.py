@@ -27,7 +27,7 @@ from ..errors import InputError
 from .cores import Core
 from .design import Design, _as_text
 
-__all__ = ["fit_cells", "SMALL_CELL_RULES"]
+__all__ = ["SMALL_CELL_RULES", "fit_cells"]
 
 SMALL_CELL_RULES = ("merge", "shrink")
 
@@ -148,7 +148,9 @@ def fit_cells(
         )
     table = pd.DataFrame(rows)
     params = pd.Series(table["estimate"].to_numpy(), index=table["cell"].to_numpy())
-    cov = pd.DataFrame(np.diag(table["std_error"].to_numpy() ** 2), index=params.index, columns=params.index)
+    cov = pd.DataFrame(
+        np.diag(table["std_error"].to_numpy() ** 2), index=params.index, columns=params.index
+    )
 
     lookup = pd.Series(
         list(estimate.values()), index=pd.MultiIndex.from_tuples(list(estimate), names=cols)
@@ -156,7 +158,7 @@ def fit_cells(
 
     def predict(f: pd.DataFrame) -> np.ndarray:
         k = _keys(f, cols)
-        out = lookup.reindex(pd.MultiIndex.from_frame(k)).to_numpy(dtype=float)
+        out = lookup.reindex(pd.MultiIndex.from_frame(k)).to_numpy(dtype=float, copy=True)
         for i in np.flatnonzero(np.isnan(out)):  # combinations not seen in estimation
             out[i] = hier.parent(tuple(k.iloc[i]), min_cell_size, full + 1)[1]
         return out

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-__all__ = ["Comparison", "compare", "COMPARE_STATS"]
+__all__ = ["COMPARE_STATS", "Comparison", "compare"]
 
 #: Fit statistics shown under the coefficients, when a model defines them.
 COMPARE_STATS = (
@@ -29,6 +29,7 @@ COMPARE_STATS = (
 class _Fitted(Protocol):
     method: str
     fit_stats: Mapping[str, Any]
+    cv: Any
 
     def tidy(self) -> pd.DataFrame: ...
 
@@ -121,8 +122,11 @@ def compare(
     --------
     >>> import needsmodel as nm
     >>> units = nm.datasets.load_sample()
-    >>> a = nm.fit(nm.NeedSpec("special_ed_cost", ["parents_low_education"], exposure="pupils"), units, id="district")
-    >>> b = nm.fit(nm.NeedSpec("special_ed_cost", ["parents_low_education", "single_parent"], exposure="pupils"), units, id="district")
+    >>> one = nm.NeedSpec("special_ed_cost", ["parents_low_education"], exposure="pupils")
+    >>> two = nm.NeedSpec("special_ed_cost", ["parents_low_education", "single_parent"],
+    ...                   exposure="pupils")
+    >>> a = nm.fit(one, units, id="district")
+    >>> b = nm.fit(two, units, id="district")
     >>> nm.compare({"one": a, "two": b}).estimates.shape
     (3, 2)
     """
@@ -146,15 +150,14 @@ def compare(
     est = pd.DataFrame({n: t["estimate"].reindex(terms) for n, t in tidies.items()})
     se = pd.DataFrame({n: t["std_error"].reindex(terms) for n, t in tidies.items()})
     st = pd.DataFrame(
-        {
-            n: [_num(r.fit_stats.get(s)) for s in stats]
-            for n, r in named.items()
-        },
+        {n: [_num(r.fit_stats.get(s)) for s in stats] for n, r in named.items()},
         index=list(stats),
     )
     st = st.loc[~st.isna().all(axis=1)]
     schemes = pd.Series(
-        {n: (r.cv.scheme if getattr(r, "cv", None) is not None else "") for n, r in named.items()}
+        [r.cv.scheme if r.cv is not None else "" for r in named.values()],
+        index=list(named),
+        dtype=object,
     )
     return Comparison(estimates=est, std_errors=se, stats=st, cv_schemes=schemes)
 
@@ -163,4 +166,3 @@ def _num(v: Any) -> float:
     if isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool):
         return float(v)
     return float("nan")
-

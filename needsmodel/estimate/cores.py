@@ -20,13 +20,14 @@ from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     DomainWarning,
     PerfectSeparationWarning,
+    SingularMatrixWarning,
     SpecificationWarning,
 )
 
 from ..errors import EstimationError, InputError
 from .design import Design
 
-__all__ = ["Core", "fit_core", "LINKS", "GLM_METHODS", "LINEAR_METHODS"]
+__all__ = ["GLM_METHODS", "LINEAR_METHODS", "LINKS", "Core", "fit_core"]
 
 LINEAR_METHODS = ("ols", "wls")
 GLM_METHODS = ("gamma", "poisson", "binomial", "tweedie")
@@ -93,9 +94,15 @@ def _cov_kwargs(cov: str, groups: np.ndarray | None) -> dict[str, Any]:
     return {"cov_type": cov}
 
 
-def _quiet_fit(fit: Callable[[], Any], what: str) -> Any:
-    """Run a statsmodels fit, turning convergence trouble into EstimationError."""
+def _quiet_fit(fit: Callable[[], Any], what: str, strict: bool = True) -> Any:
+    """Run a statsmodels fit, turning convergence trouble into EstimationError.
+
+    With ``strict=False`` (cross-validation refits) a rank-deficient design is
+    accepted: statsmodels' pseudo-inverse gives a category absent from the
+    training rows the reference level's value.
+    """
     with warnings.catch_warnings():
+        warnings.simplefilter("error" if strict else "ignore", SingularMatrixWarning)
         warnings.simplefilter("error", ConvergenceWarning)
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", DomainWarning)
@@ -108,6 +115,11 @@ def _quiet_fit(fit: Callable[[], Any], what: str) -> Any:
                 return fit()
         except ConvergenceWarning as e:
             raise EstimationError(f"{what} did not converge: {e}") from e
+        except SingularMatrixWarning as e:
+            raise EstimationError(
+                f"{what}: the design matrix is rank-deficient, e.g. a category with no "
+                "observations in the rows this part is fitted on; merge or drop it"
+            ) from e
         except PerfectSeparationWarning as e:
             raise EstimationError(
                 f"{what}: perfect separation, an indicator predicts the outcome exactly; "
@@ -231,6 +243,7 @@ def _glm(
     link: str | None,
     var_power: float,
     label: str | None = None,
+    strict: bool = True,
 ) -> Core:
     _check_domain(method, y)
     x = design.frame(frame)
@@ -251,7 +264,8 @@ def _glm(
         lambda: sm.GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
             **_cov_kwargs(cov, groups)
         ),
-        f"the {method} GLM",
+        f"the {method} GLM" + (f" ({label} part)" if label else ""),
+        strict,
     )
     params = res.params
     stats: dict[str, Any] = {
@@ -299,6 +313,7 @@ def _twopart(
     cov: str,
     groups: np.ndarray | None,
     link: str | None,
+    strict: bool = True,
 ) -> Core:
     if np.any(y < 0):
         raise InputError("method 'twopart' needs a non-negative target")
@@ -308,11 +323,15 @@ def _twopart(
             "method 'twopart' needs both zero and positive targets, and more positive rows "
             f"than parameters; got {int(pos.sum())} positive of {len(y)}"
         )
-    any_part = _glm("binomial", design, frame, pos.astype(float), w, cov, groups, "logit", 0.0)
+    any_part = _glm(
+        "binomial", design, frame, pos.astype(float), w, cov, groups, "logit", 0.0, "any", strict
+    )
     sub = frame.loc[pos]
     g_sub = groups[pos] if groups is not None else None
     w_sub = w[pos] if w is not None else None
-    cost_part = _glm("gamma", design, sub, y[pos], w_sub, cov, g_sub, link or "log", 0.0)
+    cost_part = _glm(
+        "gamma", design, sub, y[pos], w_sub, cov, g_sub, link or "log", 0.0, "cost > 0", strict
+    )
     p1 = any_part.params.rename(lambda t: f"any:{t}")
     p2 = cost_part.params.rename(lambda t: f"cost:{t}")
     params = pd.concat([p1, p2])
@@ -361,6 +380,7 @@ def fit_core(
     groups: np.ndarray | None = None,
     link: str | None = None,
     var_power: float = 1.5,
+    strict: bool = True,
 ) -> Core:
     """Fit ``method`` to ``y`` with the design's columns of ``frame``.
 
@@ -385,13 +405,15 @@ def fit_core(
         GLM link (default: log; logit for binomial).
     var_power : float
         Tweedie variance power (between 1 and 2 for costs with zeros).
+    strict : bool
+        Refuse a rank-deficient design (``False`` in cross-validation refits).
     """
     if method in LINEAR_METHODS:
         return _linear(method, design, frame, y, w, cov, groups)
     if method == "loglinear":
         return _loglinear(design, frame, y, w, cov, groups)
     if method in GLM_METHODS:
-        return _glm(method, design, frame, y, w, cov, groups, link, var_power)
+        return _glm(method, design, frame, y, w, cov, groups, link, var_power, strict=strict)
     if method == "twopart":
-        return _twopart(design, frame, y, w, cov, groups, link)
+        return _twopart(design, frame, y, w, cov, groups, link, strict)
     raise InputError(f"unknown method {method!r}")  # pragma: no cover - checked by NeedSpec

@@ -72,7 +72,9 @@ def kfold_predictions(
     return pred
 
 
-def cv_result(scheme: str, observed: pd.Series, predictions: np.ndarray) -> CVResult:
+def cv_result(
+    scheme: str, observed: pd.Series, predictions: np.ndarray, note: str = ""
+) -> CVResult:
     """Summarise out-of-sample predictions against observed cost."""
     err = observed.to_numpy(dtype=float) - predictions
     return CVResult(
@@ -80,4 +82,31 @@ def cv_result(scheme: str, observed: pd.Series, predictions: np.ndarray) -> CVRe
         rmse=float(np.sqrt(np.mean(err**2))),
         mae=float(np.mean(np.abs(err))),
         predictions=pd.Series(predictions, index=observed.index, name="need_cv"),
+        note=note,
     )
+
+
+class FoldNotes:
+    """Collects, over the folds, the design columns absent from a training fold."""
+
+    def __init__(self) -> None:
+        self.folds = 0
+        self.terms: set[str] = set()
+
+    def check(self, x_train: np.ndarray, terms: list[str]) -> None:
+        """Record the all-zero columns of one training fold's design matrix."""
+        absent = [
+            t for t, present in zip(terms, np.any(x_train != 0, axis=0), strict=True) if not present
+        ]
+        if absent:
+            self.folds += 1
+            self.terms.update(absent)
+
+    def text(self) -> str:
+        """A sentence for :attr:`CVResult.note` (empty if nothing was absent)."""
+        if not self.folds:
+            return ""
+        return (
+            f"{self.folds} training fold(s) had no rows with {', '.join(sorted(self.terms))}; "
+            "there the effect was taken as the reference level's"
+        )

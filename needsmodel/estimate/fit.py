@@ -8,20 +8,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold
 
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, format_ids
 from .cells import fit_cells
 from .cores import Core, fit_core
-from .cv import cv_result, kfold_predictions, resolve_scheme
+from .cv import FoldNotes, cv_result, kfold_predictions, resolve_scheme
 from .design import Design
 from .linear import LinearProblem
 from .person import person_fit_stats, predictive_ratios
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
-__all__ = ["fit", "fit_units", "fit_persons", "prepare_units", "warn_influenceable"]
+__all__ = ["fit", "fit_persons", "fit_units", "prepare_units", "warn_influenceable"]
 
 
 def warn_influenceable(spec: NeedSpec, flagged: tuple[str, ...] = ()) -> None:
@@ -71,7 +70,12 @@ def prepare_units(
     if spec.is_person_level:
         expo = [spec.exposure] if spec.exposure else []
         return validate_units(
-            table, id=id, numeric=[*expo, *also], nonnegative=expo, exposure=spec.exposure, path=path
+            table,
+            id=id,
+            numeric=[*expo, *also],
+            nonnegative=expo,
+            exposure=spec.exposure,
+            path=path,
         )
     text = text_columns(table, [c for c in spec.indicators if c not in spec.categorical])
     categorical = [*spec.categorical, *text]
@@ -97,10 +101,16 @@ def _fit_core(
     w: np.ndarray | None,
     groups: np.ndarray | None,
     cov: str | None = None,
+    notes: FoldNotes | None = None,
 ) -> Core:
+    """Fit the spec's method; with ``notes`` (a cross-validation refit) be lenient."""
     method = spec.resolved_method
     if method == "cells":
-        return fit_cells(design, frame, y, w, min_cell_size=spec.min_cell_size, small_cells=spec.small_cells)
+        return fit_cells(
+            design, frame, y, w, min_cell_size=spec.min_cell_size, small_cells=spec.small_cells
+        )
+    if notes is not None:
+        notes.check(design.matrix(frame), design.terms)
     return fit_core(
         method,
         design,
@@ -111,6 +121,7 @@ def _fit_core(
         groups=groups,
         link=spec.link,
         var_power=spec.var_power,
+        strict=notes is None,
     )
 
 
@@ -148,7 +159,11 @@ def _unit_cv(
     k = resolve_scheme(spec.cv, n)
     if k is None and spec.resolved_method in ("ols", "wls"):
         prob = LinearProblem(
-            x=design.matrix(units), y=y, w=w if w is not None else np.ones(n), scale=scale, observed=observed.to_numpy()
+            x=design.matrix(units),
+            y=y,
+            w=w if w is not None else np.ones(n),
+            scale=scale,
+            observed=observed.to_numpy(),
         )
         pred = prob.loo_need(mean)
         if np.isnan(pred).any():  # leverage 1: fall back to explicit refits
@@ -156,15 +171,17 @@ def _unit_cv(
             pred[bad] = kfold_predictions(prob.fit_predict, n, n)[bad]
         return cv_result("leave-one-out", observed, pred)
 
+    notes = FoldNotes()
+
     def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-        core = _fit_core(
-            spec, design, units.iloc[train], y[train], None if w is None else w[train], None, cov="nonrobust"
-        )
+        wt = None if w is None else w[train]
+        core = _fit_core(spec, design, units.iloc[train], y[train], wt, None, "nonrobust", notes)
         return core.predict(units.iloc[test]) * scale[test]
 
     folds = n if k is None else k
     scheme = "leave-one-out" if k is None else f"k-fold (k={k})"
-    return cv_result(scheme, observed, kfold_predictions(fit_predict, n, folds))
+    pred = kfold_predictions(fit_predict, n, folds)
+    return cv_result(scheme, observed, pred, notes.text())
 
 
 def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
@@ -255,7 +272,12 @@ def fit_persons(
     extra = [*categorical, *text, *spec.extra_columns]
 
     data = validate_persons(
-        persons, unit_key=key, numeric=numeric, nonnegative=[spec.target], categorical=extra, path=path
+        persons,
+        unit_key=key,
+        numeric=numeric,
+        nonnegative=[spec.target],
+        categorical=extra,
+        path=path,
     )
     unit_of = data[key].to_numpy()
     if units is not None:
@@ -263,7 +285,8 @@ def fit_persons(
         stray = sorted(set(unit_of) - known)
         if stray:
             raise DataError(
-                f"person table has unit id(s) {format_ids(stray)} in '{key}' that are not in the units table",
+                f"person table has unit id(s) {format_ids(stray)} in '{key}' that are not "
+                "in the units table",
                 path=path,
                 column=key,
                 ids=stray,
@@ -302,12 +325,16 @@ def fit_persons(
     k = _person_folds(spec, len(index))
     codes = pd.Index(index).get_indexer(unit_of)
 
+    notes = FoldNotes()
+
     def fit_predict(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-        c = _fit_core(spec, design, data.iloc[train], y[train], None, None, cov="nonrobust")
+        c = _fit_core(spec, design, data.iloc[train], y[train], None, None, "nonrobust", notes)
         return c.predict(data.iloc[test])
 
     oof = kfold_predictions(fit_predict, len(data), k, groups=codes)
-    cv = cv_result(f"grouped k-fold by unit (k={k})", observed, to_units(oof).to_numpy())
+    cv = cv_result(
+        f"grouped k-fold by unit (k={k})", observed, to_units(oof).to_numpy(), notes.text()
+    )
     err = observed - need
     sst = float(((observed - observed.mean()) ** 2).sum())
     fit_stats: dict[str, Any] = {

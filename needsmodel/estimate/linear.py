@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
-from .cv import cv_result, kfold_predictions, resolve_scheme
-from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
 __all__ = ["LinearProblem", "design_matrix"]

@@ -93,7 +93,9 @@ def predictive_ratios(
     for column in by:
         g = _groups(data, column, design)
         frame = pd.DataFrame({"g": g, "o": obs, "p": pred})
-        agg = frame.groupby("g", sort=False).agg(persons=("o", "size"), observed=("o", "sum"), predicted=("p", "sum"))
+        agg = frame.groupby("g", sort=False).agg(
+            persons=("o", "size"), observed=("o", "sum"), predicted=("p", "sum")
+        )
         for level in sorted(agg.index, key=lambda v: level_key(str(v))):
             r = agg.loc[level]
             rows.append(

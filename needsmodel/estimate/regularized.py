@@ -26,7 +26,7 @@ from .fit import prepare_units
 from .results import CVResult
 from .spec import NeedSpec
 
-__all__ = ["RegularizedResults", "fit_regularized", "KINDS"]
+__all__ = ["KINDS", "RegularizedResults", "fit_regularized"]
 
 KINDS = ("ridge", "lasso", "elasticnet")
 
@@ -92,12 +92,12 @@ def _estimator(kind: str, inner_folds: int, n_alphas: int = 40) -> Any:
         return RidgeCV(alphas=np.logspace(-4, 4, n_alphas), cv=folds)
     if kind == "lasso":
         return LassoCV(cv=folds, alphas=n_alphas, max_iter=50_000, random_state=0)
-    return ElasticNetCV(
-        cv=folds, l1_ratio=[0.2, 0.5, 0.8, 1.0], alphas=n_alphas, max_iter=50_000
-    )
+    return ElasticNetCV(cv=folds, l1_ratio=[0.2, 0.5, 0.8, 1.0], alphas=n_alphas, max_iter=50_000)
 
 
-def _fit_once(kind: str, x: np.ndarray, y: np.ndarray, w: np.ndarray, inner: int) -> tuple[np.ndarray, Any]:
+def _fit_once(
+    kind: str, x: np.ndarray, y: np.ndarray, w: np.ndarray, inner: int
+) -> tuple[np.ndarray, Any]:
     scaler = StandardScaler().fit(x, sample_weight=w)
     xs = scaler.transform(x)
     est = _estimator(kind, inner).fit(xs, y, sample_weight=w)

@@ -39,12 +39,16 @@ class CVResult:
         Mean absolute error, same scale.
     predictions : Series
         Out-of-sample predicted need per unit (kr).
+    note : str
+        What to know about the folds, e.g. that some training folds lacked a
+        category (whose effect was then taken as the reference level's).
     """
 
     scheme: str
     rmse: float
     mae: float
     predictions: pd.Series
+    note: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,6 +205,32 @@ class NeedResults:
         """p-values of the Wald tests (a column of :meth:`tidy`)."""
         return self.tidy()["p_value"]
 
+    def wald_test(self, values: Mapping[str, float]) -> tuple[float, int, float]:
+        """Joint Wald test that the named coefficients equal ``values``.
+
+        Uses the estimates' covariance (so correlated estimates are judged
+        jointly) and the chi-squared distribution.
+
+        Parameters
+        ----------
+        values : mapping
+            Hypothesised value per term, e.g. ``{"single_parent": 0.0}``.
+
+        Returns
+        -------
+        (statistic, df, p_value)
+        """
+        terms = list(values)
+        missing = [t for t in terms if t not in self.params.index]
+        if missing:
+            raise KeyError(f"no term {missing[0]!r}; terms are {list(self.params.index)}")
+        d = self.params[terms].to_numpy(dtype=float) - np.array(
+            [values[t] for t in terms], dtype=float
+        )
+        v = self.cov_params.loc[terms, terms].to_numpy(dtype=float)
+        stat = float(d @ np.linalg.solve(v, d))
+        return stat, len(terms), float(stats.chi2.sf(stat, len(terms)))
+
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Confidence intervals (columns ``ci_low``, ``ci_high`` of :meth:`tidy`)."""
         return self.tidy(alpha)[["ci_low", "ci_high"]]
@@ -277,6 +307,8 @@ class NeedResults:
             rows.append((label, f"{v:,.4f}" if abs(v) < 10 else f"{v:,.0f}"))
         if self.cv is not None:
             rows.append(("CV scheme", self.cv.scheme))
+            if self.cv.note:
+                rows.append(("CV note", self.cv.note))
         return rows
 
     def summary(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from ..errors import InputError
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..config import ModelConfig
     from .results import NeedResults
 
-__all__ = ["NeedSpec", "Method", "CovType", "METHODS", "COV_TYPES", "LINKS_ALLOWED"]
+__all__ = ["COV_TYPES", "LINKS_ALLOWED", "METHODS", "CovType", "Method", "NeedSpec"]
 
 Method = Literal[
     "auto",
@@ -117,7 +117,7 @@ class NeedSpec:
     cv: str | int = "auto"
     alpha: float = 0.05
     categorical: tuple[str, ...] = ()
-    reference: tuple[tuple[str, Any], ...] = field(default=())
+    reference: tuple[tuple[str, Any], ...] | Mapping[str, Any] | None = ()
     link: str | None = None
     var_power: float = 1.5
     unit_key: str | None = None
@@ -158,7 +158,9 @@ class NeedSpec:
                 "the HC0 sandwich for GLMs; use cov='HC0', 'cluster' or 'nonrobust'"
             )
         if m == "cells" and self.unit_key is None:
-            raise InputError("method='cells' groups persons; give unit_key=<unit column of the person table>")
+            raise InputError(
+                "method='cells' groups persons; give unit_key=<unit column of the person table>"
+            )
         if self.link is not None and self.link not in LINKS_ALLOWED:
             raise InputError(
                 f"link must be one of {', '.join(map(repr, LINKS_ALLOWED))}; got {self.link!r}"
@@ -207,7 +209,17 @@ class NeedSpec:
     @property
     def reference_map(self) -> dict[str, Any]:
         """Reference levels as a dict."""
-        return dict(self.reference)
+        return dict(self.reference_pairs)
+
+    @property
+    def reference_pairs(self) -> tuple[tuple[str, Any], ...]:
+        """Reference levels as sorted (column, level) pairs."""
+        ref = self.reference
+        if ref is None:
+            return ()
+        if isinstance(ref, Mapping):
+            return tuple(sorted(ref.items()))
+        return tuple(ref)
 
     @property
     def weighted(self) -> bool:

@@ -84,7 +84,8 @@ class YearsResults:
             out["cv"] = out["sd"] / out["mean"].abs()
         out["min"] = est.min(axis=1)
         out["max"] = est.max(axis=1)
-        out["sign_changes"] = (np.sign(est).ne(np.sign(out["pooled"]), axis=0)).sum(axis=1)
+        signs = est.apply(np.sign)
+        out["sign_changes"] = signs.ne(np.sign(out["pooled"]), axis=0).sum(axis=1)
         w = 1.0 / se**2
         wmean = (w * est).sum(axis=1) / w.sum(axis=1)
         q = (w * est.sub(wmean, axis=0) ** 2).sum(axis=1)
@@ -141,7 +142,7 @@ def fit_years(
         spec,
         indicators=(*spec.indicators, year),
         categorical=(*spec.categorical, year),
-        reference=(*spec.reference, (year, years[0])),
+        reference=(*spec.reference_pairs, (year, years[0])),
     )
     clean = prepare_units(pooled_spec, table.drop(columns=[id]), id="_unit_year")
     clean.index.name = id

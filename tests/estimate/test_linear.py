@@ -154,7 +154,8 @@ def test_units_table(sample_units, sample_spec):
 
 def test_spec_rejects_bad_arguments():
     with pytest.raises(
-        nm.errors.InputError, match="method must be one of 'auto', 'ols', 'wls', 'loglinear', .*; got 'probit'"
+        nm.errors.InputError,
+        match=r"method must be one of 'auto', 'ols', 'wls', 'loglinear', .*; got 'probit'",
     ):
         nm.NeedSpec("cost", ["a"], method="probit")
     with pytest.raises(nm.errors.InputError, match="cov must be one of"):

@@ -22,17 +22,23 @@ def star98():
 
 @pytest.mark.reference
 def test_star98_deviance(star98):
-    assert star98.fit_stats["deviance"] == pytest.approx(REF["star98"]["deviance"], rel=REF["star98"]["rtol"])
+    assert star98.fit_stats["deviance"] == pytest.approx(
+        REF["star98"]["deviance"], rel=REF["star98"]["rtol"]
+    )
 
 
 @pytest.mark.reference
 def test_star98_intercept(star98):
-    assert star98.params["Intercept"] == pytest.approx(REF["star98"]["intercept"], rel=REF["star98"]["rtol"])
+    assert star98.params["Intercept"] == pytest.approx(
+        REF["star98"]["intercept"], rel=REF["star98"]["rtol"]
+    )
 
 
 @pytest.mark.reference
 def test_star98_first_parameter(star98):
-    assert star98.params["LOWINC"] == pytest.approx(REF["star98"]["LOWINC"], rel=REF["star98"]["rtol"])
+    assert star98.params["LOWINC"] == pytest.approx(
+        REF["star98"]["LOWINC"], rel=REF["star98"]["rtol"]
+    )
 
 
 @pytest.mark.reference
@@ -52,9 +58,13 @@ def scotland():
 
 @pytest.mark.reference
 def test_scotland_gamma_deviance(scotland):
-    assert scotland.fit_stats["deviance"] == pytest.approx(REF["scotland"]["deviance"], rel=REF["scotland"]["rtol"])
+    assert scotland.fit_stats["deviance"] == pytest.approx(
+        REF["scotland"]["deviance"], rel=REF["scotland"]["rtol"]
+    )
 
 
 @pytest.mark.reference
 def test_scotland_gamma_scale(scotland):
-    assert scotland.fit_stats["scale"] == pytest.approx(REF["scotland"]["scale"], rel=REF["scotland"]["rtol"])
+    assert scotland.fit_stats["scale"] == pytest.approx(
+        REF["scotland"]["scale"], rel=REF["scotland"]["rtol"]
+    )
