@@ -26,7 +26,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from . import datasets, errors
-from .allocate import Allocation, allocate, largest_remainder, need_index
+from .allocation import Allocation, allocate, largest_remainder, need_index
 from .config import Config, load_config, parse_config
 from .data import read_table, validate_units
 from .estimate import (

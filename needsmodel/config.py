@@ -25,7 +25,8 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from .errors import ConfigError, InputError
+from .allocation.policy import AllocationPolicy
+from .errors import AllocationError, ConfigError, InputError
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Lang",
     "ModelConfig",
     "OutputConfig",
+    "UncertaintyConfig",
     "load_config",
     "parse_config",
 ]
@@ -113,6 +115,40 @@ class AllocationConfig:
     budget: int = _opt(_INT, doc="the fixed budget to distribute (kr)")
     current: str | None = _opt(_STR, None, doc="column with the current budget")
     round_to: int = _opt(_INT, 1, doc="amounts are multiples of this (kr)")
+    base_per_unit: float = _opt(_NUMBER, 0.0, doc="base pool: kr per unit")
+    per_capita_pct: float = _opt(_NUMBER, 0.0, doc="per-capita pool: % of the budget")
+    per_capita_amount: float | None = _opt(_NUMBER, None, doc="per-capita pool: kr per exposure")
+    max_loss_pct: float | None = _opt(_NUMBER, None, doc="floor: largest loss in % a year")
+    max_gain_pct: float | None = _opt(_NUMBER, None, doc="cap: largest gain in % a year")
+    equalisation_pct: float = _opt(_NUMBER, 100.0, doc="% of the way to the target")
+    phase_in_years: int = _opt(_INT, 1, doc="years to reach the target")
+
+    def policy(self) -> AllocationPolicy:
+        """The allocation policy these settings describe."""
+        return AllocationPolicy(
+            budget=self.budget,
+            round_to=self.round_to,
+            base_per_unit=self.base_per_unit,
+            per_capita_pct=self.per_capita_pct,
+            per_capita_amount=self.per_capita_amount,
+            max_loss_pct=self.max_loss_pct,
+            max_gain_pct=self.max_gain_pct,
+            equalisation_pct=self.equalisation_pct,
+            phase_in_years=self.phase_in_years,
+        )
+
+
+@dataclass(frozen=True)
+class UncertaintyConfig:
+    """``[uncertainty]``: intervals for every unit's share and kroner."""
+
+    method: str = _opt(
+        _CHOICE, "none", choices=("none", "bootstrap", "parametric"), doc="how to draw"
+    )
+    replicates: int = _opt(_INT, 2000, doc="number of draws")
+    level: float = _opt(_NUMBER, 0.90, doc="interval level")
+    flag_width_pct: float = _opt(_NUMBER, 10.0, doc="flag units whose interval is wider (%)")
+    seed: int = _opt(_INT, 20240601, doc="random seed (same seed, same intervals)")
 
 
 @dataclass(frozen=True)
@@ -145,6 +181,7 @@ class Config:
     model: ModelConfig
     allocation: AllocationConfig
     output: OutputConfig = field(default_factory=OutputConfig)
+    uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     path: Path | None = None
     text: str = ""
 
@@ -158,6 +195,7 @@ _SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "allocation": AllocationConfig,
     "output": OutputConfig,
+    "uncertainty": UncertaintyConfig,
 }
 
 
@@ -402,6 +440,26 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         )
     from .estimate.spec import NeedSpec
 
+    try:
+        a.policy()
+    except AllocationError as e:
+        found = re.match(r"(\w+) must", str(e))
+        names = _field_names(AllocationConfig)
+        key = found.group(1) if found and found.group(1) in names else None
+        raise ctx.error(str(e), "allocation", key) from e
+    if a.current is None:
+        for rule in ("max_loss_pct", "max_gain_pct"):
+            if getattr(a, rule) is not None:
+                raise ctx.error(
+                    f"{rule} works against the current budget; set current", "allocation", rule
+                )
+        if a.equalisation_pct < 100 or a.phase_in_years > 1:
+            raise ctx.error("transition rules need the current budget; set current", "allocation")
+    u = cfg.uncertainty
+    if not 0 < u.level < 1:
+        raise ctx.error(f"must be between 0 and 1, got {u.level}", "uncertainty", "level")
+    if u.replicates < 10:
+        raise ctx.error(f"must be at least 10, got {u.replicates}", "uncertainty", "replicates")
     try:
         NeedSpec.from_config(m, unit_key=d.unit_key)
     except InputError as e:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .allocate import KEY_COLUMNS
+from .allocation import KEY_COLUMNS
 from .errors import OutputError
 from .estimate.results import TIDY_COLUMNS
 
@@ -52,6 +52,11 @@ _KEY_DECIMALS = {
     "current": 2,
     "change": 2,
     "change_pct": 4,
+    "target": 2,
+    "base_amount": 2,
+    "per_capita_amount": 2,
+    "needs_amount": 2,
+    "transition": 2,
 }
 
 

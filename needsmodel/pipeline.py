@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .allocate import Allocation, allocate
+from .allocation import Allocation, allocate
 from .config import Config, load_config
 from .data import read_table, validate_persons
 from .errors import DataError

@@ -24,17 +24,8 @@ def test_files_and_csv_columns(result, workdir):
         ["allocation_keys.xlsx", "allocation_keys.csv", "coefficients.csv", "model_fit.csv"]
     )
     keys = pd.read_csv(workdir / "out" / "allocation_keys.csv", dtype={"unit": str})
-    assert list(keys.columns) == [
-        "unit",
-        "exposure",
-        "need",
-        "index",
-        "share",
-        "allocation",
-        "current",
-        "change",
-        "change_pct",
-    ]
+    assert list(keys.columns)[:9] == ["unit", "exposure", "need", "index", "share", "allocation", "current", "change", "change_pct"]
+    assert list(keys.columns)[9:] == ["target", "base_amount", "per_capita_amount", "needs_amount", "transition"]
     assert keys["allocation"].sum() == 130_000_000
     coefs = pd.read_csv(workdir / "out" / "coefficients.csv")
     assert list(coefs.columns) == [
@@ -73,7 +64,7 @@ def test_danish_csv_format(workdir):
     raw = (workdir / "out" / "allocation_keys.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     first = raw.decode("utf-8-sig").splitlines()[1]
-    assert first.count(";") == 8 and "," in first  # decimal comma
+    assert first.count(";") == 13 and "," in first  # decimal comma
     back = pd.read_csv(
         workdir / "out" / "allocation_keys.csv", sep=";", decimal=",", encoding="utf-8-sig"
     )

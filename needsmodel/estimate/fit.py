@@ -20,7 +20,9 @@ from .person import person_fit_stats, predictive_ratios
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
-__all__ = ["fit", "fit_persons", "fit_units", "prepare_units", "warn_influenceable"]
+__all__ = [
+    "model_arrays",
+    "refit_core","fit", "fit_persons", "fit_units", "prepare_units", "warn_influenceable"]
 
 
 def warn_influenceable(spec: NeedSpec, flagged: tuple[str, ...] = ()) -> None:
@@ -184,15 +186,45 @@ def _unit_cv(
     return cv_result(scheme, observed, pred, notes.text())
 
 
+def model_arrays(
+    spec: NeedSpec, frame: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Target on the model scale, weights and scale of the estimation rows.
+
+    Unit level: ``y = target / exposure`` for per-capita models, weights the
+    exposure when the model is weighted, scale the exposure. Person level:
+    ``y = target``, no weights, scale 1.
+    """
+    target = frame[spec.target].to_numpy(dtype=float)
+    n = len(frame)
+    if spec.is_person_level:
+        return target, None, np.ones(n)
+    expo = frame[spec.exposure].to_numpy(dtype=float) if spec.exposure else None
+    scale = expo if (spec.per_capita and expo is not None) else np.ones(n)
+    return target / scale, (expo if spec.weighted else None), scale
+
+
+def refit_core(
+    results: NeedResults, rows: np.ndarray, notes: FoldNotes | None = None
+) -> Core:
+    """Refit a fitted model's method on some of its rows (bootstrap, cross-validation).
+
+    Point estimates only (non-robust covariance); a category absent from the
+    rows takes the reference level's value, recorded in ``notes``.
+    """
+    frame = results.data.iloc[rows]
+    y, w, _ = model_arrays(results.spec, frame)
+    return _fit_core(
+        results.spec, results.design, frame, y, w, None, "nonrobust", notes or FoldNotes()
+    )
+
+
 def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
     """Fit a unit-level model to a validated units table (indexed by unit id)."""
     design = _learn_design(spec, units)
     observed = units[spec.target].astype(float).rename("observed")
     n = len(units)
-    expo = units[spec.exposure].to_numpy(dtype=float) if spec.exposure else None
-    scale = expo if (spec.per_capita and expo is not None) else np.ones(n)
-    y = observed.to_numpy() / scale
-    w = expo if spec.weighted else None
+    y, w, scale = model_arrays(spec, units)
     if n < len(design.terms) + 2:
         raise DataError(
             f"{n} units is too few for a model with {len(design.terms)} parameters; "

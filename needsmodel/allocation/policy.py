@@ -1,0 +1,108 @@
+"""Allocation policy: how a budget is split into pools and how fast units move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import AllocationError
+
+__all__ = ["AllocationPolicy"]
+
+
+@dataclass(frozen=True)
+class AllocationPolicy:
+    """The rules that turn need into kroner.
+
+    Parameters
+    ----------
+    budget : int
+        The fixed budget (kr); a multiple of ``round_to``.
+    round_to : int
+        Amounts are multiples of this many kroner.
+    base_per_unit : float
+        Base pool: a fixed amount per unit (kr), whatever its size or need.
+    per_capita_pct : float
+        Per-capita pool as a percentage of the budget, split by exposure.
+    per_capita_amount : float, optional
+        Alternatively, the per-capita pool as kroner per unit of exposure.
+    max_loss_pct : float, optional
+        Floor: no unit gets less than its current budget minus this percentage.
+    max_gain_pct : float, optional
+        Cap: no unit gets more than its current budget plus this percentage.
+    equalisation_pct : float
+        Move only this percentage of the way from the current budget (scaled to
+        the new budget) to the target; 100 moves all the way.
+    phase_in_years : int
+        Reach the target in equal steps over this many years; this year's
+        allocation is the first step.
+
+    The needs pool is what is left: ``budget - base pool - per-capita pool``.
+
+    Examples
+    --------
+    >>> AllocationPolicy(1_000_000, base_per_unit=10_000).has_transition
+    False
+    >>> AllocationPolicy(1_000_000, max_loss_pct=2).has_transition
+    True
+    """
+
+    budget: int
+    round_to: int = 1
+    base_per_unit: float = 0.0
+    per_capita_pct: float = 0.0
+    per_capita_amount: float | None = None
+    max_loss_pct: float | None = None
+    max_gain_pct: float | None = None
+    equalisation_pct: float = 100.0
+    phase_in_years: int = 1
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> AllocationError:
+            return AllocationError(f"{name} must be {expected}; got {getattr(self, name)!r}")
+
+        if int(self.budget) != self.budget or self.budget < 0:
+            raise bad("budget", "a non-negative whole number of kroner")
+        if int(self.round_to) != self.round_to or self.round_to <= 0:
+            raise bad("round_to", "a positive whole number of kroner")
+        if self.budget % self.round_to:
+            raise AllocationError(
+                f"budget {self.budget} is not a multiple of round_to {self.round_to}, so rounded "
+                "amounts cannot sum to it exactly"
+            )
+        if self.base_per_unit < 0:
+            raise bad("base_per_unit", "zero or more kroner")
+        if not 0 <= self.per_capita_pct <= 100:
+            raise bad("per_capita_pct", "between 0 and 100")
+        if self.per_capita_amount is not None:
+            if self.per_capita_amount < 0:
+                raise bad("per_capita_amount", "zero or more kroner")
+            if self.per_capita_pct:
+                raise AllocationError("give per_capita_pct or per_capita_amount, not both")
+        if self.max_loss_pct is not None and not 0 <= self.max_loss_pct <= 100:
+            raise bad("max_loss_pct", "between 0 and 100")
+        if self.max_gain_pct is not None and self.max_gain_pct < 0:
+            raise bad("max_gain_pct", "zero or more")
+        if not 0 < self.equalisation_pct <= 100:
+            raise bad("equalisation_pct", "above 0 and at most 100")
+        if int(self.phase_in_years) != self.phase_in_years or self.phase_in_years < 1:
+            raise bad("phase_in_years", "a whole number of years, at least 1")
+        if self.phase_in_years > 1 and self.equalisation_pct < 100:
+            raise AllocationError(
+                "give phase_in_years or equalisation_pct below 100, not both: phase-in reaches "
+                "the target, equalisation deliberately stops short of it"
+            )
+
+    @property
+    def has_caps(self) -> bool:
+        """Whether a floor or a cap applies."""
+        return self.max_loss_pct is not None or self.max_gain_pct is not None
+
+    @property
+    def has_transition(self) -> bool:
+        """Whether any rule moves units only part of the way, or bounds their change."""
+        return self.has_caps or self.equalisation_pct < 100 or self.phase_in_years > 1
+
+    @property
+    def has_pools(self) -> bool:
+        """Whether a base or per-capita pool is top-sliced."""
+        return bool(self.base_per_unit or self.per_capita_pct or self.per_capita_amount)

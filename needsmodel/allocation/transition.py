@@ -1,0 +1,204 @@
+"""Transition rules: floors, caps, partial equalisation and phase-in.
+
+All rules are budget-neutral. Floors and caps are met by scaling the amounts of
+the units that are not at a bound by one common factor θ, found exactly: the
+total ``Σ clip(θ·d_i, lo_i, hi_i)`` is piecewise linear and non-decreasing in
+θ, so the breakpoints are sorted, the segment holding the budget is found and
+the linear equation on it is solved. Money freed by capped gains and money
+needed by floors both pass through θ, so gains above the cap pay for the
+floors and no unit's relative position among the unconstrained units changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InfeasibleRuleError
+
+__all__ = ["bounds", "path_frame", "solve_bounded", "transition_path"]
+
+
+def bounds(
+    current: np.ndarray,
+    max_loss_pct: float | None,
+    max_gain_pct: float | None,
+    round_to: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds per unit, rounded inwards to multiples of ``round_to``.
+
+    Rounding inwards (floors up, caps down) keeps the bounds satisfied after
+    the final largest-remainder rounding.
+    """
+    n = current.size
+    lo = np.zeros(n)
+    hi = np.full(n, np.inf)
+    if max_loss_pct is not None:
+        lo = np.ceil(current * (1.0 - max_loss_pct / 100.0) / round_to - 1e-9) * round_to
+        lo = np.maximum(lo, 0.0)
+    if max_gain_pct is not None:
+        hi = np.floor(current * (1.0 + max_gain_pct / 100.0) / round_to + 1e-9) * round_to
+    return lo, hi
+
+
+def solve_bounded(
+    desired: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    total: float,
+    *,
+    loss_rule: str = "max_loss_pct",
+    gain_rule: str = "max_gain_pct",
+) -> np.ndarray:
+    """Amounts ``clip(θ·desired, lo, hi)`` summing to ``total``, θ solved exactly.
+
+    Parameters
+    ----------
+    desired : ndarray
+        Desired amounts (non-negative).
+    lo, hi : ndarray
+        Bounds per unit (``hi`` may be ``inf``).
+    total : float
+        The budget.
+
+    Raises
+    ------
+    InfeasibleRuleError
+        If the floors alone cost more than the budget (``rule=loss_rule``) or
+        the caps leave part of the budget unspent (``rule=gain_rule``).
+
+    Examples
+    --------
+    >>> solve_bounded(np.array([50., 30., 20.]), np.array([0., 35., 0.]),
+    ...               np.full(3, np.inf), 100.).round(4).tolist()
+    [46.4286, 35.0, 18.5714]
+    """
+    d = np.asarray(desired, dtype=float)
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    if np.any(lo > hi):
+        i = int(np.argmax(lo > hi))
+        raise InfeasibleRuleError(
+            f"unit {i} has a floor above its cap ({lo[i]:,.0f} > {hi[i]:,.0f} kr)", rule=gain_rule
+        )
+    floor_cost = lo.sum()
+    if floor_cost > total + 1e-6 * max(1.0, total):
+        raise InfeasibleRuleError(
+            f"the floors of {loss_rule} cost {floor_cost:,.0f} kr, more than the budget of "
+            f"{total:,.0f} kr; allow a larger loss",
+            rule=loss_rule,
+        )
+    cap_room = hi.sum()
+    if cap_room < total - 1e-6 * max(1.0, total):
+        raise InfeasibleRuleError(
+            f"the caps of {gain_rule} allow at most {cap_room:,.0f} kr in total, less than the "
+            f"budget of {total:,.0f} kr; allow a larger gain",
+            rule=gain_rule,
+        )
+    pos = d > 0
+    # Units with no desired amount sit at their floor whatever θ is.
+    base = float(np.sum(lo[~pos]))
+    dp, lop, hip = d[pos], lo[pos], hi[pos]
+    if dp.size == 0:
+        if abs(base - total) > 1e-6 * max(1.0, total):
+            raise InfeasibleRuleError(
+                "no unit has a positive desired amount, so the budget cannot be distributed",
+                rule=gain_rule,
+            )
+        return lo.copy()
+    t_lo = lop / dp  # below this θ the unit is at its floor
+    t_hi = hip / dp  # above this θ the unit is at its cap
+    breaks = np.unique(np.concatenate([[0.0], t_lo, t_hi[np.isfinite(t_hi)]]))
+
+    values = _totals_at_breaks(breaks, dp, lop, hip, base)
+    k = int(np.searchsorted(values, total, side="left"))
+    if k >= breaks.size:
+        # beyond the last breakpoint all units with finite caps are capped;
+        # the remaining uncapped units grow linearly
+        free = ~np.isfinite(hip)
+        slope = float(dp[free].sum())
+        theta = breaks[-1] + (total - values[-1]) / slope
+    elif k == 0:
+        theta = breaks[0]
+    else:
+        t0, t1 = breaks[k - 1], breaks[k]
+        v0, v1 = values[k - 1], values[k]
+        theta = t0 + (total - v0) * (t1 - t0) / (v1 - v0) if v1 > v0 else t1
+    out = lo.copy()
+    out[pos] = np.clip(theta * dp, lop, hip)
+    return out
+
+
+def _totals_at_breaks(
+    breaks: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray, base: float
+) -> np.ndarray:
+    """Σ clip(θ d, lo, hi) at every θ in ``breaks`` (sorted), without an n × m array."""
+    t_lo = lo / d
+    t_hi = hi / d
+    order_lo = np.sort(t_lo)
+    order_hi = np.sort(t_hi)
+    # cumulative sums of the parts that are at floor / free / at cap
+    lo_by_tlo = lo[np.argsort(t_lo)]
+    d_by_tlo = d[np.argsort(t_lo)]
+    hi_by_thi = hi[np.argsort(t_hi)]
+    d_by_thi = d[np.argsort(t_hi)]
+    cum_lo_rest = np.concatenate([[0.0], np.cumsum(lo_by_tlo[::-1])])[::-1]  # floors of units with t_lo > θ
+    cum_d_passed_lo = np.concatenate([[0.0], np.cumsum(d_by_tlo)])
+    cum_d_passed_hi = np.concatenate([[0.0], np.cumsum(d_by_thi)])
+    finite_hi = np.where(np.isfinite(hi_by_thi), hi_by_thi, 0.0)
+    cum_hi_passed = np.concatenate([[0.0], np.cumsum(finite_hi)])
+    a = np.searchsorted(order_lo, breaks, side="right")  # units with t_lo <= θ (not at floor)
+    b = np.searchsorted(order_hi, breaks, side="right")  # units with t_hi <= θ (at cap)
+    at_floor = cum_lo_rest[a]
+    free_d = cum_d_passed_lo[a] - cum_d_passed_hi[b]
+    at_cap = cum_hi_passed[b]
+    return base + at_floor + breaks * free_d + at_cap
+
+
+def transition_path(
+    target: np.ndarray,
+    current: np.ndarray,
+    budget: float,
+    *,
+    years: int = 1,
+    equalisation_pct: float = 100.0,
+    max_loss_pct: float | None = None,
+    max_gain_pct: float | None = None,
+    round_to: int = 1,
+) -> np.ndarray:
+    """Amounts per year on the way from the current budget to the target.
+
+    The current budget is first scaled to the new budget (so a changed total
+    does not count as anyone's gain or loss). Year ``t`` of ``years`` aims at
+    ``current' + (t / years) · f · (target - current')`` with ``f`` the
+    equalisation rate, and floors and caps apply against the previous year's
+    amount (this year: the current budget).
+
+    Returns
+    -------
+    ndarray
+        Shape ``(years, n)``; row 0 is this year's allocation (unrounded).
+    """
+    cur = np.asarray(current, dtype=float)
+    tgt = np.asarray(target, dtype=float)
+    scaled = cur * (budget / cur.sum()) if cur.sum() > 0 else tgt.copy()
+    f = equalisation_pct / 100.0
+    path = np.empty((years, tgt.size))
+    previous = cur
+    for t in range(1, years + 1):
+        desired = scaled + (t / years) * f * (tgt - scaled)
+        desired = np.maximum(desired, 0.0)
+        if max_loss_pct is not None or max_gain_pct is not None:
+            lo, hi = bounds(previous, max_loss_pct, max_gain_pct, round_to)
+            amounts = solve_bounded(desired, lo, hi, budget)
+        else:
+            amounts = desired
+        path[t - 1] = amounts
+        previous = amounts
+    return path
+
+
+def path_frame(path: np.ndarray, units: pd.Index, first_year: int | None = None) -> pd.DataFrame:
+    """A transition path as a table: one row per unit, one column per year."""
+    names = [f"year_{t + 1}" if first_year is None else str(first_year + t) for t in range(path.shape[0])]
+    return pd.DataFrame(path.T, index=units, columns=names)

@@ -1,0 +1,312 @@
+"""How uncertain is every unit's key? Bootstrap and parametric intervals.
+
+The coefficients of a need model are estimates; so are the need, the shares
+and the kroner that follow from them. Two ways to carry that uncertainty
+through the whole allocation (pools and transition rules included):
+
+- **bootstrap**: resample the estimation rows with replacement (units; for
+  person-level models, persons within each unit), refit, recompute. For OLS
+  and WLS the refits are done at once: every replicate's cross-products
+  ``X'WX`` and ``X'Wy`` are one matrix product of the replicate weights, and
+  the normal equations of all replicates are solved in one batched call;
+  other methods refit with statsmodels.
+- **parametric**: draw coefficients from the normal distribution with the
+  estimated covariance (robust if so chosen) and recompute the need through
+  the model's mean function.
+
+Each draw of need goes through the same policy as the point allocation (pools,
+equalisation, phase-in, floors and caps; not the final rounding), and the
+percentile interval of every unit's share and kroner is reported. Units whose
+interval is wider than ``flag_width_pct`` percent of their allocation are
+flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from ..errors import EstimationError, InputError
+from ..estimate.cv import FoldNotes
+from ..estimate.fit import model_arrays, refit_core
+from ..estimate.results import NeedResults
+from .keys import Allocation, target_amounts
+from .needmap import NeedMap
+from .transition import transition_path
+
+__all__ = ["KeyUncertainty", "key_uncertainty", "need_draws", "amount_draws", "UNCERTAINTY_METHODS"]
+
+UNCERTAINTY_METHODS = ("bootstrap", "parametric")
+
+
+@dataclass(frozen=True, eq=False)
+class KeyUncertainty:
+    """Intervals for every unit's share and allocation.
+
+    Attributes
+    ----------
+    method : str
+        ``"bootstrap"`` or ``"parametric"``.
+    replicates : int
+        Draws used (after dropping failed ones).
+    failed : int
+        Draws dropped because the refit failed (e.g. a rank-deficient resample).
+    level : float
+        Interval level (e.g. 0.9).
+    flag_width_pct : float
+        Width above which a unit is flagged (% of its allocation).
+    table : DataFrame
+        ``unit, share, share_low, share_high, allocation, allocation_low,
+        allocation_high, width_kr, width_pct, flagged``.
+    share_draws, allocation_draws : ndarray
+        Draws × units.
+    """
+
+    method: str
+    replicates: int
+    failed: int
+    level: float
+    flag_width_pct: float
+    table: pd.DataFrame
+    share_draws: np.ndarray
+    allocation_draws: np.ndarray
+
+    @property
+    def flagged(self) -> list[str]:
+        """Units whose interval is wider than the flag width."""
+        return self.table.loc[self.table["flagged"], "unit"].tolist()
+
+
+def _mean_draws(results: NeedResults, x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Expected value per row for each coefficient draw (rows × draws)."""
+    method = results.method
+    core = results.core
+    if method in ("ols", "wls"):
+        return x @ beta.T
+    if method == "loglinear":
+        return np.exp(x @ beta.T) * float(core.stats["smearing"])
+    if method in ("gamma", "poisson", "binomial", "tweedie"):
+        link = core.result.model.family.link
+        return np.asarray(link.inverse(x @ beta.T))
+    if method == "twopart":
+        k = x.shape[1]
+        link = core.result["cost"].model.family.link
+        return expit(x @ beta[:, :k].T) * np.asarray(link.inverse(x @ beta[:, k:].T))
+    raise InputError(
+        f"parametric intervals are not available for method '{method}'; use the bootstrap"
+    )
+
+
+def _parametric(
+    results: NeedResults, nmap: NeedMap, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    params = results.params.to_numpy(dtype=float)
+    cov = results.cov_params.to_numpy(dtype=float)
+    beta = rng.multivariate_normal(params, cov, size=draws, method="eigh")
+    x = results.design.matrix(nmap.rows)
+    out = np.empty((draws, len(nmap.units)))
+    chunk = max(1, int(2e7 // max(1, x.shape[0])))  # keep rows × chunk below ~160 MB
+    for start in range(0, draws, chunk):
+        b = beta[start : start + chunk]
+        out[start : start + chunk] = nmap.need(_mean_draws(results, x, b)).T
+    return out, 0
+
+
+def _bootstrap_linear(
+    results: NeedResults, nmap: NeedMap, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    """All OLS/WLS bootstrap refits at once from replicate weights."""
+    x = results.design.matrix(results.data)
+    y, w, _ = model_arrays(results.spec, results.data)
+    n, k = x.shape
+    ww = np.ones(n) if w is None else w
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
+    cw = counts * ww  # draws × n: replicate weight of every row
+    xx = (x[:, :, None] * x[:, None, :]).reshape(n, k * k)
+    a = (cw @ xx).reshape(draws, k, k)
+    b = cw @ (x * y[:, None])
+    ok = np.linalg.matrix_rank(a) == k
+    beta = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
+    xr = results.design.matrix(nmap.rows)
+    need = nmap.need(xr @ beta.T).T
+    return need, int((~ok).sum())
+
+
+def _resample_rows(results: NeedResults, rng: np.random.Generator) -> np.ndarray:
+    n = len(results.data)
+    if not results.spec.is_person_level:
+        return rng.integers(0, n, size=n)
+    # persons within units: each unit keeps its number of persons
+    codes = pd.factorize(results.data[str(results.spec.unit_key)])[0]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
+    parts = [
+        order[lo + rng.integers(0, hi - lo, size=hi - lo)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        if hi > lo
+    ]
+    return np.concatenate(parts)
+
+
+def _bootstrap_refits(
+    results: NeedResults, nmap: NeedMap, draws: int, rng: np.random.Generator
+) -> tuple[np.ndarray, int]:
+    out = []
+    failed = 0
+    for _ in range(draws):
+        rows = _resample_rows(results, rng)
+        try:
+            core = refit_core(results, rows, FoldNotes())
+        except (EstimationError, InputError, np.linalg.LinAlgError):
+            failed += 1
+            continue
+        out.append(nmap.need(core.predict(nmap.rows)))
+    if not out:
+        raise EstimationError("every bootstrap refit failed; use the parametric method")
+    return np.vstack(out), failed
+
+
+def need_draws(
+    results: NeedResults,
+    *,
+    method: str = "bootstrap",
+    replicates: int = 2000,
+    seed: int = 20240601,
+    year: str | None = None,
+) -> tuple[np.ndarray, NeedMap, int]:
+    """Draws of need per unit (draws × units), the need map and the failed count."""
+    if method not in UNCERTAINTY_METHODS:
+        raise InputError(
+            f"method must be one of {', '.join(map(repr, UNCERTAINTY_METHODS))}; got {method!r}"
+        )
+    nmap = NeedMap.from_results(results, year=year)
+    rng = np.random.default_rng(seed)
+    if method == "parametric":
+        draws, failed = _parametric(results, nmap, replicates, rng)
+    elif results.method in ("ols", "wls") and not results.spec.is_person_level:
+        draws, failed = _bootstrap_linear(results, nmap, replicates, rng)
+    else:
+        draws, failed = _bootstrap_refits(results, nmap, replicates, rng)
+    return draws, nmap, failed
+
+
+def amount_draws(need: np.ndarray, allocation: Allocation) -> tuple[np.ndarray, np.ndarray]:
+    """Shares and kroner (unrounded) of every need draw under the allocation's policy."""
+    policy = allocation.policy
+    t = allocation.table
+    expo = t["exposure"].to_numpy(dtype=float)
+    expo = None if np.isnan(expo).all() else expo
+    total = need.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = need / total
+    base, per_capita, _, pools = target_amounts(t["need"].to_numpy(dtype=float), expo, policy)
+    needs_pool = float(pools.loc[pools["pool"] == "needs", "amount"].iloc[0])
+    targets = base + per_capita + needs_pool * shares
+    if not policy.has_transition:
+        return shares, targets
+    current = t["current"].to_numpy(dtype=float)
+    amounts = np.empty_like(targets)
+    for i, target in enumerate(targets):
+        amounts[i] = transition_path(
+            np.maximum(target, 0.0),
+            current,
+            float(policy.budget),
+            years=policy.phase_in_years,
+            equalisation_pct=policy.equalisation_pct,
+            max_loss_pct=policy.max_loss_pct,
+            max_gain_pct=policy.max_gain_pct,
+            round_to=policy.round_to,
+        )[0]
+    return shares, amounts
+
+
+def key_uncertainty(
+    results: NeedResults,
+    allocation: Allocation,
+    *,
+    method: str = "bootstrap",
+    replicates: int = 2000,
+    level: float = 0.90,
+    flag_width_pct: float = 10.0,
+    seed: int = 20240601,
+    year: str | None = None,
+) -> KeyUncertainty:
+    """Intervals for every unit's share and kroner.
+
+    Parameters
+    ----------
+    results : NeedResults
+        The fitted need model behind ``allocation``.
+    allocation : Allocation
+        The point allocation (its policy is applied to every draw).
+    method : {"bootstrap", "parametric"}
+        How to draw.
+    replicates : int
+        Number of draws.
+    level : float
+        Interval level.
+    flag_width_pct : float
+        Flag units whose interval is wider than this percentage of their
+        allocation.
+    seed : int
+        Random seed; the same seed gives the same intervals.
+    year : str, optional
+        Allocation year of a pooled several-year model.
+
+    Returns
+    -------
+    KeyUncertainty
+
+    Examples
+    --------
+    >>> import needsmodel as nm
+    >>> result = nm.run(nm.datasets.sample_config_path())
+    >>> ku = key_uncertainty(result.results, result.allocation, replicates=200)
+    >>> bool((ku.table["allocation_low"] <= ku.table["allocation_high"]).all())
+    True
+    """
+    if not 0 < level < 1:
+        raise InputError(f"level must be between 0 and 1; got {level!r}")
+    draws, nmap, failed = need_draws(
+        results, method=method, replicates=replicates, seed=seed, year=year
+    )
+    units = allocation.table["unit"].astype(str)
+    order = pd.Index(nmap.units.astype(str)).get_indexer(units)
+    if np.any(order < 0):
+        raise InputError("the allocation's units are not those of the need model")
+    draws = draws[:, order]
+    shares, amounts = amount_draws(draws, allocation)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    s_lo, s_hi = np.quantile(shares, q, axis=0)
+    a_lo, a_hi = np.quantile(amounts, q, axis=0)
+    alloc = allocation.table["allocation"].to_numpy(dtype=float)
+    width = a_hi - a_lo
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width_pct = np.where(alloc > 0, 100.0 * width / alloc, np.inf)
+    table = pd.DataFrame(
+        {
+            "unit": units.to_numpy(),
+            "share": allocation.table["share"].to_numpy(),
+            "share_low": s_lo,
+            "share_high": s_hi,
+            "allocation": alloc,
+            "allocation_low": a_lo,
+            "allocation_high": a_hi,
+            "width_kr": width,
+            "width_pct": width_pct,
+            "flagged": width_pct > flag_width_pct,
+        }
+    )
+    return KeyUncertainty(
+        method=method,
+        replicates=int(draws.shape[0]),
+        failed=failed,
+        level=level,
+        flag_width_pct=flag_width_pct,
+        table=table,
+        share_draws=shares,
+        allocation_draws=amounts,
+    )
