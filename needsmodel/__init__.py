@@ -7,8 +7,10 @@ The public API:
   and cell models; unit or person level);
 - :func:`compare`, :func:`fit_regularized`, :func:`fit_years`: compare
   specifications, check for over-fitting, check stability across years;
-- :func:`allocate`, :class:`Allocation`: need → need index → shares → kroner
-  summing exactly to the budget;
+- :func:`allocate`, :class:`Allocation`, :class:`AllocationPolicy`: need →
+  need index → shares → kroner summing exactly to the budget, with pools and
+  transition rules; :func:`criteria_weights`, :func:`key_uncertainty`,
+  :func:`compare_scenarios`;
 - :func:`load_config`, :func:`run`, :class:`RunResult`: the whole pipeline from
   one TOML file;
 - :func:`read_table`, :func:`validate_units`: reading and checking unit tables;
@@ -26,7 +28,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from . import datasets, errors
-from .allocation import Allocation, allocate, largest_remainder, need_index
+from .allocation import (
+    Allocation,
+    AllocationPolicy,
+    CriteriaWeights,
+    KeyUncertainty,
+    allocate,
+    compare_scenarios,
+    criteria_weights,
+    key_uncertainty,
+    largest_remainder,
+    need_index,
+)
 from .config import Config, load_config, parse_config
 from .data import read_table, validate_units
 from .estimate import (
@@ -45,9 +58,12 @@ from .pipeline import RunResult, run, validate
 
 __all__ = [
     "Allocation",
+    "AllocationPolicy",
     "CVResult",
     "Comparison",
     "Config",
+    "CriteriaWeights",
+    "KeyUncertainty",
     "NeedResults",
     "NeedSpec",
     "RegularizedResults",
@@ -56,11 +72,14 @@ __all__ = [
     "__version__",
     "allocate",
     "compare",
+    "compare_scenarios",
+    "criteria_weights",
     "datasets",
     "errors",
     "fit",
     "fit_regularized",
     "fit_years",
+    "key_uncertainty",
     "largest_remainder",
     "load_config",
     "need_index",

@@ -59,7 +59,39 @@ def _print_summary(result: RunResult, files: list[Path] | None) -> None:
         f"Budget     {_fmt_kr(alloc.budget)} in {len(alloc.table)} units"
         f" (rounded to {alloc.round_to} kr; sum {_fmt_kr(alloc.table['allocation'].sum())})"
     )
+    pol = alloc.policy
+    if pol.has_pools:
+        pools = ", ".join(
+            f"{pool} {_fmt_kr(float(amount))}"
+            for pool, amount in zip(alloc.pools["pool"], alloc.pools["amount"], strict=True)
+            if amount
+        )
+        print(f"Pools      {pools}")
     t = alloc.table
+    if pol.has_transition:
+        rules = []
+        if pol.max_loss_pct is not None:
+            rules.append(f"max loss {pol.max_loss_pct:g} %")
+        if pol.max_gain_pct is not None:
+            rules.append(f"max gain {pol.max_gain_pct:g} %")
+        if pol.equalisation_pct < 100:
+            rules.append(f"equalisation {pol.equalisation_pct:g} %")
+        if pol.phase_in_years > 1:
+            rules.append(f"phase-in over {pol.phase_in_years} years")
+        moved = int((t["transition"].abs() >= alloc.round_to).sum())
+        print(f"Transition {', '.join(rules)}: {moved} units held away from their target")
+    if result.criteria is not None:
+        top = result.criteria.table.sort_values("weight_pct", ascending=False)
+        weights = ", ".join(f"{r.criterion} {r.weight_pct:.1f} %" for r in top.itertuples())
+        print(f"Criteria   {weights}")
+    if result.uncertainty is not None:
+        ku = result.uncertainty
+        flagged = ku.flagged
+        print(
+            f"Uncertainty {ku.method}, {ku.replicates} draws, {ku.level:.0%} intervals; "
+            f"{len(flagged)} units wider than {ku.flag_width_pct:g} %"
+            + (f": {', '.join(flagged)}" if flagged else "")
+        )
     if t["change"].notna().any():
         up = t.nlargest(1, "change").iloc[0]
         down = t.nsmallest(1, "change").iloc[0]
@@ -98,6 +130,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"Sample municipality: {sample_config_path()}")
         _print_summary(result, files)
+    return EXIT_OK
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .allocation import compare_scenarios
+    from .export import staged_outputs, write_csv
+    from .pipeline import run
+
+    names = args.names or [Path(c).stem for c in args.configs]
+    if len(names) != len(args.configs):
+        raise InputError(f"--names gives {len(names)} names for {len(args.configs)} configs")
+    if len(set(names)) != len(names):
+        raise InputError(f"scenario names must differ; got {', '.join(names)} (use --names)")
+    results = {n: run(c) for n, c in zip(names, args.configs, strict=True)}
+    table = compare_scenarios(results)
+    inputs = {Path(p).resolve() for r in results.values() for p in r.inputs}
+    inputs |= {Path(c).resolve() for c in args.configs}
+    with staged_outputs(args.out, ("scenarios.csv",), inputs) as stage:
+        write_csv(table, stage / "scenarios.csv")
+    if not args.quiet:
+        first, *others = names
+        for other in others:
+            col = f"{other}_vs_{first}"
+            up = table.nlargest(1, col).iloc[0]
+            down = table.nsmallest(1, col).iloc[0]
+            moved = float(table[col].abs().sum()) / 2
+            print(
+                f"{other} vs {first}: {_fmt_kr(moved)} moves between units; largest gain "
+                f"{up['unit']} {up[col]:+,.0f} kr, largest loss {down['unit']} {down[col]:+,.0f} kr"
+            )
+        print(f"Wrote {Path(args.out) / 'scenarios.csv'}")
     return EXIT_OK
 
 
@@ -147,6 +210,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     d.set_defaults(func=_cmd_demo)
+
+    c = sub.add_parser(
+        "compare",
+        help="run several configs on the same units and compare their allocations",
+        description="Run two or more configs (e.g. two policies or two models on the same "
+        "data) and write one table per unit: scenarios.csv.",
+    )
+    c.add_argument(
+        "configs",
+        type=Path,
+        nargs="+",
+        help="run configurations (.toml); the first is the baseline",
+    )
+    c.add_argument("--names", nargs="+", default=None, help="scenario names (default: file names)")
+    c.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports/compare"),
+        help="output folder (default: reports/compare)",
+    )
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.set_defaults(func=_cmd_compare)
 
     v = sub.add_parser(
         "validate",

@@ -106,11 +106,24 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
     """Tables a run writes besides keys, coefficients and fit, by file stem.
 
-    ``predictive_ratios`` (person-level models), ``cells`` (cell models) and
-    ``coefficient_stability`` (several years).
+    ``pools``; ``winners_losers`` (with a current budget); ``criteria_weights``
+    and ``criteria_by_unit`` (additive models); ``transition_path``
+    (phase-in); ``key_uncertainty`` (``[uncertainty]``); ``predictive_ratios``
+    (person-level models); ``cells`` (cell models); ``coefficient_stability``
+    (several years).
     """
     res = result.results
-    out: dict[str, pd.DataFrame] = {}
+    alloc = result.allocation
+    out: dict[str, pd.DataFrame] = {"pools": _rounded(alloc.pools)}
+    if alloc.table["current"].notna().any():
+        out["winners_losers"] = _rounded(alloc.winners_and_losers())
+    if result.criteria is not None:
+        out["criteria_weights"] = _rounded(result.criteria.table)
+        out["criteria_by_unit"] = _rounded(result.criteria.long())
+    if alloc.path is not None:
+        out["transition_path"] = alloc.path.reset_index()
+    if result.uncertainty is not None:
+        out["key_uncertainty"] = _rounded(result.uncertainty.table)
     if res.predictive_ratios is not None:
         out["predictive_ratios"] = _rounded(res.predictive_ratios)
     if res.cells is not None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .allocation import Allocation, allocate
+from .allocation import (
+    Allocation,
+    CriteriaWeights,
+    KeyUncertainty,
+    allocate,
+    criteria_weights,
+    key_uncertainty,
+)
+from .allocation.criteria import ADDITIVE_METHODS
 from .config import Config, load_config
 from .data import read_table, validate_persons
 from .errors import DataError
@@ -46,6 +54,12 @@ class RunResult:
         SHA-256 of every input file, by path.
     years : YearsResults or None
         Pooled and per-year fits when the units table has several years.
+    criteria : CriteriaWeights or None
+        Criteria weights and unit amounts (additive models only).
+    criteria_note : str
+        Why there are no criteria weights, when there are none.
+    uncertainty : KeyUncertainty or None
+        Intervals for every unit's share and kroner (``[uncertainty]``).
     """
 
     config: Config
@@ -54,6 +68,9 @@ class RunResult:
     allocation: Allocation
     inputs: dict[str, str]
     years: YearsResults | None = None
+    criteria: CriteriaWeights | None = None
+    criteria_note: str = ""
+    uncertainty: KeyUncertainty | None = None
 
     def write(self, directory: Path | str | None = None) -> list[Path]:
         """Write the keys, coefficients and workbook (see :mod:`needsmodel.export`).
@@ -113,6 +130,7 @@ class _Estimate:
     need: pd.Series
     exposure: pd.Series | None
     years: YearsResults | None
+    year: str | None = None
 
 
 def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
@@ -123,7 +141,7 @@ def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
         yrs = fit_years(spec, table, year=d.year, id=d.id)
         need = yrs.need_for(year).reindex(units.index)
         expo = units[spec.exposure].astype(float) if spec.exposure else None
-        return _Estimate(units, yrs.pooled, need, expo, yrs)
+        return _Estimate(units, yrs.pooled, need, expo, yrs, year)
     units = prepare_units(spec, table, id=d.id, also=_also(cfg), path=d.units)
     warn_influenceable(spec)
     if d.persons is not None:
@@ -132,6 +150,19 @@ def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
     else:
         res = fit_units(spec, units)
     return _Estimate(units, res, res.need, res.exposure, None)
+
+
+def _criteria(
+    cfg: Config, est: _Estimate, allocation: Allocation
+) -> tuple[CriteriaWeights | None, str]:
+    if est.results.method not in ADDITIVE_METHODS:
+        return None, (
+            f"criteria weights need an additive model (ols or wls); method "
+            f"'{est.results.method}' is multiplicative"
+        )
+    pools = allocation.pools.set_index("pool")["amount"]
+    fold = (str(cfg.data.year),) if cfg.data.year else ()
+    return criteria_weights(est.results, float(pools["needs"]), year=est.year, fold=fold), ""
 
 
 def _input_files(cfg: Config) -> list[Path]:
@@ -199,11 +230,24 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     a = cfg.allocation
     allocation = allocate(
         est.need,
-        a.budget,
+        a.policy(),
         exposure=est.exposure,
         current=est.units[a.current] if a.current else None,
-        round_to=a.round_to,
     )
+    criteria, note = _criteria(cfg, est, allocation)
+    u = cfg.uncertainty
+    uncertainty = None
+    if u.method != "none":
+        uncertainty = key_uncertainty(
+            est.results,
+            allocation,
+            method=u.method,
+            replicates=u.replicates,
+            level=u.level,
+            flag_width_pct=u.flag_width_pct,
+            seed=u.seed,
+            year=est.year,
+        )
     inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
     result = RunResult(
         config=cfg,
@@ -212,6 +256,9 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         allocation=allocation,
         inputs=inputs,
         years=est.years,
+        criteria=criteria,
+        criteria_note=note,
+        uncertainty=uncertainty,
     )
     if write:
         result.write()

@@ -20,12 +20,35 @@ def result(workdir):
 
 def test_files_and_csv_columns(result, workdir):
     files = result.write()
-    assert sorted(f.name for f in files) == sorted(
-        ["allocation_keys.xlsx", "allocation_keys.csv", "coefficients.csv", "model_fit.csv"]
-    )
+    assert [f.name for f in files] == [
+        "allocation_keys.csv",
+        "coefficients.csv",
+        "model_fit.csv",
+        "pools.csv",
+        "winners_losers.csv",
+        "criteria_weights.csv",
+        "criteria_by_unit.csv",
+        "allocation_keys.xlsx",
+    ]
     keys = pd.read_csv(workdir / "out" / "allocation_keys.csv", dtype={"unit": str})
-    assert list(keys.columns)[:9] == ["unit", "exposure", "need", "index", "share", "allocation", "current", "change", "change_pct"]
-    assert list(keys.columns)[9:] == ["target", "base_amount", "per_capita_amount", "needs_amount", "transition"]
+    assert list(keys.columns)[:9] == [
+        "unit",
+        "exposure",
+        "need",
+        "index",
+        "share",
+        "allocation",
+        "current",
+        "change",
+        "change_pct",
+    ]
+    assert list(keys.columns)[9:] == [
+        "target",
+        "base_amount",
+        "per_capita_amount",
+        "needs_amount",
+        "transition",
+    ]
     assert keys["allocation"].sum() == 130_000_000
     coefs = pd.read_csv(workdir / "out" / "coefficients.csv")
     assert list(coefs.columns) == [
@@ -44,7 +67,16 @@ def test_files_and_csv_columns(result, workdir):
 def test_workbook_sheets_and_metadata(result, workdir):
     result.write()
     wb = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
-    assert wb.sheetnames == ["keys", "coefficients", "model fit", "metadata"]
+    assert wb.sheetnames == [
+        "keys",
+        "coefficients",
+        "model fit",
+        "pools",
+        "winners losers",
+        "criteria weights",
+        "criteria by unit",
+        "metadata",
+    ]
     keys = wb["keys"]
     header = [c.value for c in keys[1]]
     assert header[:6] == ["unit", "exposure", "need", "index", "share", "allocation"]

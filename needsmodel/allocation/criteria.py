@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..estimate.results import NeedResults
 from .needmap import NeedMap
 
-__all__ = ["CriteriaWeights", "criteria_weights", "ADDITIVE_METHODS"]
+__all__ = ["ADDITIVE_METHODS", "CriteriaWeights", "criteria_weights"]
 
 ADDITIVE_METHODS = ("ols", "wls")
 
@@ -58,8 +58,8 @@ class CriteriaWeights:
 
     def long(self) -> pd.DataFrame:
         """Per unit and criterion in long form: ``unit, criterion, count, unit_amount, amount``."""
-        amt = self.by_unit.stack().rename("amount")
-        cnt = self.counts.stack().rename("count")
+        amt = pd.Series(self.by_unit.stack(), name="amount")
+        cnt = pd.Series(self.counts.stack(), name="count")
         out = pd.concat([cnt, amt], axis=1).reset_index()
         out.columns = ["unit", "criterion", "count", "amount"]
         ua = self.table.set_index("criterion")["unit_amount"]
@@ -141,4 +141,6 @@ def criteria_weights(
     table["weight_pct"] = 100.0 * table["amount"] / needs_pool if needs_pool else np.nan
     by_unit.index.name = "unit"
     counts.index.name = "unit"
-    return CriteriaWeights(table=table, by_unit=by_unit, counts=counts, needs_pool=float(needs_pool))
+    return CriteriaWeights(
+        table=table, by_unit=by_unit, counts=counts, needs_pool=float(needs_pool)
+    )

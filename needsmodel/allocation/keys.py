@@ -108,10 +108,9 @@ class Allocation:
         if self.table["current"].isna().all():
             raise AllocationError("no current budget was given, so there are no winners or losers")
         cols = ["unit", "current", "target", "allocation", "change", "change_pct", "transition"]
-        return (
-            self.table.sort_values(["change", "unit"], ascending=[False, True])
-            .reset_index(drop=True)[cols]
-        )
+        return self.table.sort_values(["change", "unit"], ascending=[False, True]).reset_index(
+            drop=True
+        )[cols]
 
     def with_details(self, **tables: Any) -> Allocation:
         """A copy with further named tables in :attr:`details`."""
@@ -177,7 +176,9 @@ def target_amounts(
         {
             "pool": ["base", "per_capita", "needs"],
             "amount": [base_pool, pc_pool, needs_pool],
-            "share_pct": [100.0 * v / budget if budget else np.nan for v in (base_pool, pc_pool, needs_pool)],
+            "share_pct": [
+                100.0 * v / budget if budget else np.nan for v in (base_pool, pc_pool, needs_pool)
+            ],
             "rule": [
                 f"{policy.base_per_unit:,.0f} kr per unit" if policy.base_per_unit else "none",
                 pc_rule,
@@ -185,7 +186,12 @@ def target_amounts(
             ],
         }
     )
-    return np.full(n, float(policy.base_per_unit)), per_capita, needs_pool * need / need.sum(), pools
+    return (
+        np.full(n, float(policy.base_per_unit)),
+        per_capita,
+        needs_pool * need / need.sum(),
+        pools,
+    )
 
 
 def allocate(
@@ -243,10 +249,14 @@ def allocate(
     >>> allocate(need, 1000, current=current, max_loss_pct=10).amounts.tolist()
     [360, 270, 370]
     """
-    policy = budget if isinstance(budget, AllocationPolicy) else AllocationPolicy(
-        budget=int(budget) if float(budget) == int(budget) else budget,  # type: ignore[arg-type]
-        round_to=round_to,
-        **rules,
+    policy = (
+        budget
+        if isinstance(budget, AllocationPolicy)
+        else AllocationPolicy(
+            budget=int(budget) if float(budget) == int(budget) else budget,
+            round_to=round_to,
+            **rules,
+        )
     )
     need = _check_need(need)
     index = need.index
@@ -255,7 +265,9 @@ def allocate(
         raise AllocationError(f"exposure is missing for unit(s) {format_ids(index[expo.isna()])}")
     cur = current.reindex(index).astype(float) if current is not None else None
     if cur is not None and cur.isna().any():
-        raise AllocationError(f"current budget is missing for unit(s) {format_ids(index[cur.isna()])}")
+        raise AllocationError(
+            f"current budget is missing for unit(s) {format_ids(index[cur.isna()])}"
+        )
     if policy.has_transition and cur is None:
         raise AllocationError(
             "transition rules (max_loss_pct, max_gain_pct, equalisation_pct, phase_in_years) "
@@ -280,16 +292,23 @@ def allocate(
         )
         unrounded = steps[0]
         if policy.phase_in_years > 1:
-            rounded = np.vstack([largest_remainder(s, policy.budget, policy.round_to) for s in steps])
+            rounded = np.vstack(
+                [
+                    largest_remainder(s, policy.budget, policy.round_to, need.to_numpy())
+                    for s in steps
+                ]
+            )
             path = path_frame(rounded.astype(float), pd.Index(index.astype(str), name="unit"))
     else:
         unrounded = target
-    amounts = largest_remainder(unrounded, policy.budget, policy.round_to)
+    lo = hi = None
     if policy.has_caps:
         assert cur is not None
         lo, hi = bounds(cur.to_numpy(), policy.max_loss_pct, policy.max_gain_pct, policy.round_to)
-        if np.any(amounts < lo) or np.any(amounts > hi):  # pragma: no cover - guarded by bounds()
-            raise AllocationError("rounding moved a unit outside its floor or cap")
+        unrounded = np.clip(unrounded, lo, hi)
+    amounts = largest_remainder(
+        unrounded, policy.budget, policy.round_to, need.to_numpy(), lower=lo, upper=hi
+    )
     share = need / need.sum()
     table = pd.DataFrame(
         {

@@ -61,7 +61,7 @@ class NeedMap:
                 data, scale, labels = data.loc[keep], scale[keep], labels[keep]
                 labels = np.asarray(pd.Index(labels).str.rsplit("|", n=1).str[0])
             units = pd.Index(list(dict.fromkeys(labels)), name=results.need.index.name)
-        codes = units.get_indexer(labels)
+        codes = units.get_indexer(pd.Index(labels))
         if np.any(codes < 0):  # pragma: no cover - rows always belong to a unit
             raise ValueError("a row belongs to no unit")
         member = sparse.csr_matrix(
@@ -69,7 +69,19 @@ class NeedMap:
         )
         return cls(rows=data, scale=scale, units=units, member=member)
 
+    @property
+    def one_row_per_unit(self) -> bool:
+        """Whether row ``i`` is unit ``i`` (unit-level models): no summing needed."""
+        m = self.member
+        return bool(
+            m.shape[0] == m.shape[1]
+            and m.nnz == m.shape[0]
+            and np.array_equal(m.indices, np.arange(m.shape[0]))
+        )
+
     def need(self, row_means: np.ndarray) -> np.ndarray:
         """Need per unit from expected values per row (rows, or rows × draws)."""
         scaled = row_means * (self.scale if row_means.ndim == 1 else self.scale[:, None])
+        if self.one_row_per_unit:
+            return np.asarray(scaled)
         return np.asarray(self.member @ scaled)

@@ -10,13 +10,22 @@ from ..errors import AllocationError
 __all__ = ["largest_remainder"]
 
 
-def largest_remainder(amounts: ArrayLike, total: int, round_to: int = 1) -> np.ndarray:
+def largest_remainder(
+    amounts: ArrayLike,
+    total: int,
+    round_to: int = 1,
+    priority: ArrayLike | None = None,
+    *,
+    lower: ArrayLike | None = None,
+    upper: ArrayLike | None = None,
+) -> np.ndarray:
     """Round ``amounts`` to multiples of ``round_to`` that sum to ``total``.
 
     Hamilton's largest-remainder method: every amount is first rounded down to
     a multiple of ``round_to``; the multiples still missing from ``total`` go,
-    one each, to the amounts with the largest remainders (ties to the earlier
-    position, so the result does not depend on anything but the input order).
+    one each, to the amounts with the largest remainders; ties go to the
+    higher ``priority`` (e.g. the need, so more need never gets less money),
+    then to the earlier position.
 
     Parameters
     ----------
@@ -26,6 +35,13 @@ def largest_remainder(amounts: ArrayLike, total: int, round_to: int = 1) -> np.n
         The exact total; must be a multiple of ``round_to``.
     round_to : int
         The rounding unit in kroner (1, 100, 1000, ...).
+    priority : array_like, optional
+        Tie-breaker between equal remainders, higher first.
+    lower, upper : array_like, optional
+        Bounds (multiples of ``round_to``) the rounded amounts must respect,
+        e.g. the floors and caps of transition rules. A unit at a bound is
+        skipped when the missing multiples are handed out, so floating-point
+        noise in the amounts cannot push it across.
 
     Returns
     -------
@@ -55,19 +71,34 @@ def largest_remainder(amounts: ArrayLike, total: int, round_to: int = 1) -> np.n
         return np.zeros(0, dtype=np.int64)
     if not np.all(np.isfinite(a)):
         raise AllocationError("amounts to round must be finite numbers")
-    quota = a / round_to
-    base = np.floor(quota)
-    frac = quota - base
-    base_int = base.astype(np.int64)
-    missing = total // round_to - int(base_int.sum())
-    order = np.argsort(-frac, kind="stable")
     n = a.size
-    whole, part = divmod(abs(missing), n)
-    if missing >= 0:
-        base_int += whole
-        base_int[order[:part]] += 1
-    else:  # only from floating-point drift in the input
-        base_int -= whole
-        if part:
-            base_int[order[n - part :]] -= 1
-    return base_int * round_to
+    lo = np.full(n, -np.inf) if lower is None else np.asarray(lower, dtype=float) / round_to
+    hi = np.full(n, np.inf) if upper is None else np.asarray(upper, dtype=float) / round_to
+    quota = a / round_to
+    base = np.clip(np.floor(quota), np.ceil(lo - 1e-9), np.floor(hi + 1e-9))
+    frac = quota - base
+    units = base.astype(np.int64)
+    if priority is None:
+        order = np.argsort(-frac, kind="stable")
+    else:
+        order = np.lexsort((-np.asarray(priority, dtype=float), -frac))
+    missing = total // round_to - int(units.sum())
+    step = 1 if missing > 0 else -1
+    while missing:
+        room = (hi - units >= 1) if step > 0 else (units - lo >= 1)
+        candidates = order[room[order]] if step > 0 else order[::-1][room[order[::-1]]]
+        if candidates.size == 0:
+            raise AllocationError(
+                "the bounds leave no room to round the amounts to the total"
+            )  # pragma: no cover - bounds are checked before rounding
+        if abs(missing) >= candidates.size:  # many multiples missing: spread them evenly
+            room_left = (hi - units) if step > 0 else (units - lo)
+            share = min(abs(missing) // candidates.size, 1 << 62)
+            give = np.minimum(room_left[candidates], share).astype(np.int64)
+            units[candidates] += step * give
+            missing -= step * int(give.sum())
+            continue
+        take = candidates[: abs(missing)]
+        units[take] += step
+        missing -= step * take.size
+    return units * round_to

@@ -66,7 +66,11 @@ def compare_scenarios(scenarios: Mapping[str, Any]) -> pd.DataFrame:
             )
     out = pd.DataFrame({"unit": units})
     current = next(
-        (a.table.set_index("unit")["current"] for a in allocs.values() if a.table["current"].notna().any()),
+        (
+            a.table.set_index("unit")["current"]
+            for a in allocs.values()
+            if a.table["current"].notna().any()
+        ),
         None,
     )
     out["current"] = current.reindex(units).to_numpy() if current is not None else np.nan

@@ -79,23 +79,31 @@ def solve_bounded(
     if np.any(lo > hi):
         i = int(np.argmax(lo > hi))
         raise InfeasibleRuleError(
-            f"unit {i} has a floor above its cap ({lo[i]:,.0f} > {hi[i]:,.0f} kr)", rule=gain_rule
+            f"unit {i + 1} has no amount between its floor and its cap in multiples of round_to "
+            f"(floor {lo[i]:,.0f} kr > cap {hi[i]:,.0f} kr); allow more loss or gain or a "
+            "smaller round_to",
+            rule="round_to",
         )
     floor_cost = lo.sum()
-    if floor_cost > total + 1e-6 * max(1.0, total):
+    tol = 1e-9 + 1e-12 * abs(total)  # bounds are whole multiples: only float noise is tolerated
+    if floor_cost > total + tol:
         raise InfeasibleRuleError(
             f"the floors of {loss_rule} cost {floor_cost:,.0f} kr, more than the budget of "
             f"{total:,.0f} kr; allow a larger loss",
             rule=loss_rule,
         )
     cap_room = hi.sum()
-    if cap_room < total - 1e-6 * max(1.0, total):
+    if cap_room < total - tol:
         raise InfeasibleRuleError(
             f"the caps of {gain_rule} allow at most {cap_room:,.0f} kr in total, less than the "
             f"budget of {total:,.0f} kr; allow a larger gain",
             rule=gain_rule,
         )
-    pos = d > 0
+    # θ is scale-free: work with desired amounts relative to the largest, and
+    # treat amounts below double precision of it as zero.
+    top = float(d.max()) if d.size else 0.0
+    d = d / top if top > 0 else d
+    pos = d > 1e-15
     # Units with no desired amount sit at their floor whatever θ is.
     base = float(np.sum(lo[~pos]))
     dp, lop, hip = d[pos], lo[pos], hi[pos]
@@ -112,12 +120,16 @@ def solve_bounded(
 
     values = _totals_at_breaks(breaks, dp, lop, hip, base)
     k = int(np.searchsorted(values, total, side="left"))
+    free = ~np.isfinite(hip)
+    if k >= breaks.size and not free.any():
+        # every unit with a desired amount is at its cap and money is left: it
+        # goes to the units with no desired amount, up to their caps
+        out = lo.copy()
+        out[pos] = hip
+        return _fill_zero_units(out, ~pos, hi, total)
     if k >= breaks.size:
-        # beyond the last breakpoint all units with finite caps are capped;
-        # the remaining uncapped units grow linearly
-        free = ~np.isfinite(hip)
-        slope = float(dp[free].sum())
-        theta = breaks[-1] + (total - values[-1]) / slope
+        # beyond the last breakpoint the units without a cap grow linearly
+        theta = breaks[-1] + (total - values[-1]) / float(dp[free].sum())
     elif k == 0:
         theta = breaks[0]
     else:
@@ -126,6 +138,20 @@ def solve_bounded(
         theta = t0 + (total - v0) * (t1 - t0) / (v1 - v0) if v1 > v0 else t1
     out = lo.copy()
     out[pos] = np.clip(theta * dp, lop, hip)
+    return out
+
+
+def _fill_zero_units(out: np.ndarray, zero: np.ndarray, hi: np.ndarray, total: float) -> np.ndarray:
+    """Give the money left after all capped units to the zero-desire units, up to their caps."""
+    rest = total - float(out.sum())
+    room = np.where(zero, hi - out, 0.0)
+    if rest <= 1e-9 * max(1.0, total) or room.sum() <= 0:
+        return out
+    unbounded = zero & ~np.isfinite(hi)
+    if unbounded.any():
+        out[unbounded] += rest / unbounded.sum()
+    else:
+        out += rest * room / room.sum()
     return out
 
 
@@ -142,7 +168,9 @@ def _totals_at_breaks(
     d_by_tlo = d[np.argsort(t_lo)]
     hi_by_thi = hi[np.argsort(t_hi)]
     d_by_thi = d[np.argsort(t_hi)]
-    cum_lo_rest = np.concatenate([[0.0], np.cumsum(lo_by_tlo[::-1])])[::-1]  # floors of units with t_lo > θ
+    cum_lo_rest = np.concatenate([[0.0], np.cumsum(lo_by_tlo[::-1])])[
+        ::-1
+    ]  # floors of units with t_lo > θ
     cum_d_passed_lo = np.concatenate([[0.0], np.cumsum(d_by_tlo)])
     cum_d_passed_hi = np.concatenate([[0.0], np.cumsum(d_by_thi)])
     finite_hi = np.where(np.isfinite(hi_by_thi), hi_by_thi, 0.0)
@@ -186,8 +214,10 @@ def transition_path(
     path = np.empty((years, tgt.size))
     previous = cur
     for t in range(1, years + 1):
-        desired = scaled + (t / years) * f * (tgt - scaled)
-        desired = np.maximum(desired, 0.0)
+        if t == years and f == 1.0:
+            desired = tgt.copy()  # the last step is the target itself, not a sum near it
+        else:
+            desired = np.maximum(scaled + (t / years) * f * (tgt - scaled), 0.0)
         if max_loss_pct is not None or max_gain_pct is not None:
             lo, hi = bounds(previous, max_loss_pct, max_gain_pct, round_to)
             amounts = solve_bounded(desired, lo, hi, budget)
@@ -200,5 +230,7 @@ def transition_path(
 
 def path_frame(path: np.ndarray, units: pd.Index, first_year: int | None = None) -> pd.DataFrame:
     """A transition path as a table: one row per unit, one column per year."""
-    names = [f"year_{t + 1}" if first_year is None else str(first_year + t) for t in range(path.shape[0])]
+    names = [
+        f"year_{t + 1}" if first_year is None else str(first_year + t) for t in range(path.shape[0])
+    ]
     return pd.DataFrame(path.T, index=units, columns=names)

@@ -17,13 +17,15 @@ through the whole allocation (pools and transition rules included):
 Each draw of need goes through the same policy as the point allocation (pools,
 equalisation, phase-in, floors and caps; not the final rounding), and the
 percentile interval of every unit's share and kroner is reported. Units whose
-interval is wider than ``flag_width_pct`` percent of their allocation are
-flagged.
+share interval is wider than ``flag_width_pct`` percent of their share are
+flagged: their key rests on an uncertain estimate, whatever the transition
+rules make of it this year.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,7 @@ from .keys import Allocation, target_amounts
 from .needmap import NeedMap
 from .transition import transition_path
 
-__all__ = ["KeyUncertainty", "key_uncertainty", "need_draws", "amount_draws", "UNCERTAINTY_METHODS"]
+__all__ = ["UNCERTAINTY_METHODS", "KeyUncertainty", "amount_draws", "key_uncertainty", "need_draws"]
 
 UNCERTAINTY_METHODS = ("bootstrap", "parametric")
 
@@ -57,10 +59,13 @@ class KeyUncertainty:
     level : float
         Interval level (e.g. 0.9).
     flag_width_pct : float
-        Width above which a unit is flagged (% of its allocation).
+        Width above which a unit is flagged (% of its share).
     table : DataFrame
-        ``unit, share, share_low, share_high, allocation, allocation_low,
-        allocation_high, width_kr, width_pct, flagged``.
+        ``unit, share, share_low, share_high, width_pct`` (width of the share
+        interval in % of the share), ``target, target_low, target_high`` (kr
+        before transition rules), ``allocation, allocation_low,
+        allocation_high`` (kr after them; floors and caps bound these), and
+        ``flagged`` (``width_pct > flag_width_pct``).
     share_draws, allocation_draws : ndarray
         Draws × units.
     """
@@ -123,16 +128,31 @@ def _bootstrap_linear(
     y, w, _ = model_arrays(results.spec, results.data)
     n, k = x.shape
     ww = np.ones(n) if w is None else w
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
+    counts = resample_counts(rng, n, draws)
     cw = counts * ww  # draws × n: replicate weight of every row
-    xx = (x[:, :, None] * x[:, None, :]).reshape(n, k * k)
-    a = (cw @ xx).reshape(draws, k, k)
+    iu = np.triu_indices(k)  # X'WX is symmetric: accumulate the upper triangle only
+    a = np.empty((draws, k, k))
+    a[:, iu[0], iu[1]] = cw @ (x[:, iu[0]] * x[:, iu[1]])
+    a[:, iu[1], iu[0]] = a[:, iu[0], iu[1]]
     b = cw @ (x * y[:, None])
-    ok = np.linalg.matrix_rank(a) == k
-    beta = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
+    try:
+        beta = np.linalg.solve(a, b[..., None])[..., 0]
+        ok = np.ones(draws, dtype=bool)
+    except np.linalg.LinAlgError:  # a resample without variation in some indicator
+        ok = np.linalg.matrix_rank(a) == k
+        beta = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
     xr = results.design.matrix(nmap.rows)
     need = nmap.need(xr @ beta.T).T
     return need, int((~ok).sum())
+
+
+def resample_counts(rng: np.random.Generator, n: int, draws: int) -> np.ndarray:
+    """How often each of ``n`` rows is drawn in each of ``draws`` resamples (draws × n).
+
+    Equivalent to ``rng.integers(0, n, size=n)`` per resample, counted.
+    """
+    idx = rng.integers(0, n, size=(draws, n)) + (np.arange(draws) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=draws * n).reshape(draws, n)
 
 
 def _resample_rows(results: NeedResults, rng: np.random.Generator) -> np.ndarray:
@@ -144,9 +164,7 @@ def _resample_rows(results: NeedResults, rng: np.random.Generator) -> np.ndarray
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
     parts = [
-        order[lo + rng.integers(0, hi - lo, size=hi - lo)]
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-        if hi > lo
+        order[lo + rng.integers(0, hi - lo, size=hi - lo)] for lo, hi in pairwise(bounds) if hi > lo
     ]
     return np.concatenate(parts)
 
@@ -193,20 +211,22 @@ def need_draws(
     return draws, nmap, failed
 
 
-def amount_draws(need: np.ndarray, allocation: Allocation) -> tuple[np.ndarray, np.ndarray]:
-    """Shares and kroner (unrounded) of every need draw under the allocation's policy."""
+def amount_draws(
+    need: np.ndarray, allocation: Allocation
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shares, targets and final kroner (unrounded) of every need draw under the policy."""
     policy = allocation.policy
     t = allocation.table
-    expo = t["exposure"].to_numpy(dtype=float)
-    expo = None if np.isnan(expo).all() else expo
+    expo_values = t["exposure"].to_numpy(dtype=float)
+    expo = None if np.isnan(expo_values).all() else expo_values
     total = need.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = need / total
-    base, per_capita, _, pools = target_amounts(t["need"].to_numpy(dtype=float), expo, policy)
-    needs_pool = float(pools.loc[pools["pool"] == "needs", "amount"].iloc[0])
-    targets = base + per_capita + needs_pool * shares
+    base, per_capita, needs, _ = target_amounts(t["need"].to_numpy(dtype=float), expo, policy)
+    needs_pool = float(needs.sum())
+    targets = (base + per_capita) + needs_pool * shares
     if not policy.has_transition:
-        return shares, targets
+        return shares, targets, targets
     current = t["current"].to_numpy(dtype=float)
     amounts = np.empty_like(targets)
     for i, target in enumerate(targets):
@@ -220,7 +240,7 @@ def amount_draws(need: np.ndarray, allocation: Allocation) -> tuple[np.ndarray, 
             max_gain_pct=policy.max_gain_pct,
             round_to=policy.round_to,
         )[0]
-    return shares, amounts
+    return shares, targets, amounts
 
 
 def key_uncertainty(
@@ -249,8 +269,8 @@ def key_uncertainty(
     level : float
         Interval level.
     flag_width_pct : float
-        Flag units whose interval is wider than this percentage of their
-        allocation.
+        Flag units whose share interval is wider than this percentage of their
+        share.
     seed : int
         Random seed; the same seed gives the same intervals.
     year : str, optional
@@ -277,26 +297,35 @@ def key_uncertainty(
     order = pd.Index(nmap.units.astype(str)).get_indexer(units)
     if np.any(order < 0):
         raise InputError("the allocation's units are not those of the need model")
-    draws = draws[:, order]
-    shares, amounts = amount_draws(draws, allocation)
+    if not np.array_equal(order, np.arange(order.size)):
+        draws = draws[:, order]
+    shares, targets, amounts = amount_draws(draws, allocation)
     q = [(1 - level) / 2, (1 + level) / 2]
     s_lo, s_hi = np.quantile(shares, q, axis=0)
-    a_lo, a_hi = np.quantile(amounts, q, axis=0)
-    alloc = allocation.table["allocation"].to_numpy(dtype=float)
-    width = a_hi - a_lo
+    # a target is base + per-capita + needs pool × share: increasing in the share,
+    # so its quantiles are those of the share mapped through the same line
+    t = allocation.table
+    fixed = t["base_amount"].to_numpy(dtype=float) + t["per_capita_amount"].to_numpy(dtype=float)
+    pool = float(t["needs_amount"].sum())
+    t_lo = fixed + pool * s_lo
+    t_hi = fixed + pool * s_hi
+    a_lo, a_hi = (t_lo, t_hi) if amounts is targets else np.quantile(amounts, q, axis=0)
+    share = allocation.table["share"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        width_pct = np.where(alloc > 0, 100.0 * width / alloc, np.inf)
+        width_pct = np.where(share > 0, 100.0 * (s_hi - s_lo) / share, np.inf)
     table = pd.DataFrame(
         {
             "unit": units.to_numpy(),
-            "share": allocation.table["share"].to_numpy(),
+            "share": share,
             "share_low": s_lo,
             "share_high": s_hi,
-            "allocation": alloc,
+            "width_pct": width_pct,
+            "target": allocation.table["target"].to_numpy(dtype=float),
+            "target_low": t_lo,
+            "target_high": t_hi,
+            "allocation": allocation.table["allocation"].to_numpy(dtype=float),
             "allocation_low": a_lo,
             "allocation_high": a_hi,
-            "width_kr": width,
-            "width_pct": width_pct,
             "flagged": width_pct > flag_width_pct,
         }
     )

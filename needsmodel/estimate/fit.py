@@ -21,8 +21,14 @@ from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
 __all__ = [
+    "fit",
+    "fit_persons",
+    "fit_units",
     "model_arrays",
-    "refit_core","fit", "fit_persons", "fit_units", "prepare_units", "warn_influenceable"]
+    "prepare_units",
+    "refit_core",
+    "warn_influenceable",
+]
 
 
 def warn_influenceable(spec: NeedSpec, flagged: tuple[str, ...] = ()) -> None:
@@ -204,9 +210,7 @@ def model_arrays(
     return target / scale, (expo if spec.weighted else None), scale
 
 
-def refit_core(
-    results: NeedResults, rows: np.ndarray, notes: FoldNotes | None = None
-) -> Core:
+def refit_core(results: NeedResults, rows: np.ndarray, notes: FoldNotes | None = None) -> Core:
     """Refit a fitted model's method on some of its rows (bootstrap, cross-validation).
 
     Point estimates only (non-robust covariance); a category absent from the
