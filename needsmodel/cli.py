@@ -100,9 +100,13 @@ def _print_summary(result: RunResult, files: list[Path] | None) -> None:
             f"Largest loss  {down['unit']}: {down['change']:+,.0f} kr ({down['change_pct']:+.1f} %)"
         )
     if files:
-        print(f"Wrote {len(files)} files to {files[0].parent}:")
+        folder = Path(result.config.output.dir)
+        print(f"Wrote {len(files)} files to {folder}:")
         for f in files:
-            print(f"  {f.name}")
+            print(f"  {f.relative_to(folder) if f.is_relative_to(folder) else f}")
+        report = folder / "report.html"
+        if report in files:
+            print(f"Report: {report}")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -164,6 +168,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .export import staged_outputs
+    from .pipeline import run
+    from .report import write_report
+
+    result = run(args.config)
+    out = args.out if args.out is not None else result.config.output.dir
+    inputs = {Path(p).resolve() for p in result.inputs} | {Path(args.config).resolve()}
+    with staged_outputs(Path(out), ("report.html",), inputs) as stage:
+        write_report(result, stage / "report.html", lang=args.lang)
+    if not args.quiet:
+        print(f"Report: {Path(out) / 'report.html'}")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_config
     from .pipeline import validate
@@ -210,6 +229,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     d.set_defaults(func=_cmd_demo)
+
+    rp = sub.add_parser(
+        "report",
+        help="run a config and write only its HTML report",
+        description="Run the config and write report.html (self-contained: plots embedded, "
+        "no external files) into the output folder.",
+    )
+    rp.add_argument("config", type=Path, help="the run configuration (.toml)")
+    rp.add_argument("--out", type=Path, default=None, help="output folder (overrides [output] dir)")
+    rp.add_argument(
+        "--lang", choices=("da", "en"), default=None, help="language (overrides [output] lang)"
+    )
+    rp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    rp.set_defaults(func=_cmd_report)
 
     c = sub.add_parser(
         "compare",

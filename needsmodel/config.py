@@ -73,6 +73,7 @@ class DataConfig:
     units: Path = _opt(_PATH, doc="units table (csv, xlsx or parquet)")
     id: str = _opt(_STR, doc="column with the unit id")
     sheet: str | None = _opt(_STR, None, doc="Excel sheet name (default: the first)")
+    label: str | None = _opt(_STR, None, doc="column with display names of the units")
     persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
     unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")

@@ -16,13 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .allocation import KEY_COLUMNS
 from .errors import OutputError
 from .estimate.results import TIDY_COLUMNS
+from .i18n import label
+from .report import write_report
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -174,6 +176,54 @@ def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
+def plot_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
+    """The plots a run saves as PNG, by file stem (made lazily)."""
+    from . import plots
+
+    res, alloc, lang, labels = (
+        result.results,
+        result.allocation,
+        result.config.output.lang,
+        result.labels,
+    )
+    out: dict[str, Callable[[], Any]] = {
+        "coefficients": lambda: plots.coefficient_plot(res, lang=lang),
+        "observed_vs_predicted": lambda: plots.observed_vs_predicted(res, lang=lang, labels=labels),
+        "need_index": lambda: plots.need_index_plot(alloc, lang=lang, labels=labels),
+        "allocation": lambda: plots.allocation_plot(
+            alloc, lang=lang, labels=labels, uncertainty=result.uncertainty
+        ),
+    }
+    if res.level == "unit" and res.method in (
+        "ols",
+        "wls",
+        "loglinear",
+        "gamma",
+        "poisson",
+        "binomial",
+        "tweedie",
+    ):
+        out["residuals_vs_fitted"] = lambda: plots.residuals_vs_fitted(
+            res, lang=lang, labels=labels
+        )
+        out["qq"] = lambda: plots.qq_plot(res, lang=lang)
+        out["influence"] = lambda: plots.influence_plot(res, lang=lang, labels=labels)
+    if alloc.table["current"].notna().any():
+        out["winners_losers"] = lambda: plots.winners_losers_plot(alloc, lang=lang, labels=labels)
+    if result.criteria is not None:
+        crit = result.criteria
+        out["criteria_weights"] = lambda: plots.criteria_plot(crit, lang=lang)
+    if res.predictive_ratios is not None:
+        out["predictive_ratios"] = lambda: plots.predictive_ratio_plot(res, lang=lang)
+    return out
+
+
+def _save_plot(make: Callable[[], Any], path: Path) -> None:
+    from .plots import save
+
+    save(make(), path)
+
+
 def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
     write_csv(frame, path, csv_format)
 
@@ -181,13 +231,35 @@ def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
 def _write_workbook(result: RunResult, path: Path) -> None:
     from openpyxl.utils import get_column_letter
 
-    sheets = {
+    lang = result.config.output.lang
+    frames = {
         "keys": keys_frame(result),
         "coefficients": coefficients_frame(result),
-        "model fit": fit_frame(result),
-        **{name.replace("_", " "): frame for name, frame in extra_frames(result).items()},
+        "model_fit": fit_frame(result),
+        **extra_frames(result),
         "metadata": metadata_frame(result),
     }
+    # sheet names and headers in the report language; the CSV files stay English
+    sheets = {
+        label(f"sheet_{stem}", lang): frame.rename(columns=lambda c: label(str(c), lang))
+        for stem, frame in frames.items()
+    }
+    keys_sheet = label("sheet_keys", lang)
+    key_formats = {
+        "need": "#,##0",
+        "allocation": "#,##0",
+        "current": "#,##0",
+        "change": "#,##0",
+        "target": "#,##0",
+        "base_amount": "#,##0",
+        "per_capita_amount": "#,##0",
+        "needs_amount": "#,##0",
+        "transition": "#,##0",
+        "index": "0.000",
+        "share": "0.0000%",
+        "change_pct": "0.0",
+    }
+    formats = {label(k, lang): v for k, v in key_formats.items()}
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
             frame.to_excel(xw, sheet_name=name, index=False)
@@ -197,17 +269,8 @@ def _write_workbook(result: RunResult, path: Path) -> None:
                 values = [str(col), *(str(v) for v in frame[col].head(200))]
                 width = min(60, max(len(v) for v in values) + 2)
                 ws.column_dimensions[get_column_letter(i)].width = width
-        ws = xw.sheets["keys"]
-        formats = {
-            "need": "#,##0",
-            "allocation": "#,##0",
-            "current": "#,##0",
-            "change": "#,##0",
-            "index": "0.000",
-            "share": "0.0000%",
-            "change_pct": "0.0",
-        }
-        for i, col in enumerate(sheets["keys"].columns, start=1):
+        ws = xw.sheets[keys_sheet]
+        for i, col in enumerate(sheets[keys_sheet].columns, start=1):
             if col in formats:
                 for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                     cell[0].number_format = formats[col]
@@ -247,9 +310,12 @@ def staged_outputs(directory: Path, names: tuple[str, ...], inputs: set[Path]) -
         raise OutputError(f"cannot create output folder {directory}: {e.strerror}") from e
     stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
     try:
+        for n in names:
+            (stage / n).parent.mkdir(parents=True, exist_ok=True)
         yield stage
         for n in names:
             if (stage / n).exists():
+                (directory / n).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(stage / n, directory / n)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -277,6 +343,9 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
     for stem, frame in extra_frames(result).items():
         writers[f"{stem}.csv"] = partial(_write_frame, frame, csv_format=fmt)
     writers["allocation_keys.xlsx"] = lambda p: _write_workbook(result, p)
+    writers["report.html"] = lambda p: write_report(result, p)
+    for stem, make in plot_figures(result).items():
+        writers[f"plots/{stem}.png"] = partial(_save_plot, make)
     with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:
         for name, writer in writers.items():
             writer(stage / name)

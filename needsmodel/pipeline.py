@@ -72,6 +72,14 @@ class RunResult:
     criteria_note: str = ""
     uncertainty: KeyUncertainty | None = None
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Display name per unit id (``[data] label``), or empty."""
+        col = self.config.data.label
+        if not col or col not in self.units.columns:
+            return {}
+        return {str(k): str(v) for k, v in self.units[col].items()}
+
     def write(self, directory: Path | str | None = None) -> list[Path]:
         """Write the keys, coefficients and workbook (see :mod:`needsmodel.export`).
 
@@ -102,6 +110,10 @@ def _spec(cfg: Config) -> NeedSpec:
 
 def _also(cfg: Config) -> tuple[str, ...]:
     return (cfg.allocation.current,) if cfg.allocation.current else ()
+
+
+def _keep(cfg: Config) -> tuple[str, ...]:
+    return (cfg.data.label,) if cfg.data.label else ()
 
 
 def _allocation_rows(cfg: Config, table: pd.DataFrame) -> tuple[str, pd.DataFrame]:
@@ -137,12 +149,12 @@ def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
     d = cfg.data
     if d.year is not None:
         year, rows = _allocation_rows(cfg, table)
-        units = prepare_units(spec, rows, id=d.id, also=_also(cfg), path=d.units)
+        units = prepare_units(spec, rows, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
         yrs = fit_years(spec, table, year=d.year, id=d.id)
         need = yrs.need_for(year).reindex(units.index)
         expo = units[spec.exposure].astype(float) if spec.exposure else None
         return _Estimate(units, yrs.pooled, need, expo, yrs, year)
-    units = prepare_units(spec, table, id=d.id, also=_also(cfg), path=d.units)
+    units = prepare_units(spec, table, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
     warn_influenceable(spec)
     if d.persons is not None:
         persons = read_table(d.persons, id=d.unit_key)
@@ -187,7 +199,9 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
     table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
     if cfg.data.year is not None:
         _, table = _allocation_rows(cfg, table)
-    units = prepare_units(spec, table, id=cfg.data.id, also=_also(cfg), path=cfg.data.units)
+    units = prepare_units(
+        spec, table, id=cfg.data.id, also=_also(cfg), keep=_keep(cfg), path=cfg.data.units
+    )
     if cfg.data.persons is not None:
         persons = read_table(cfg.data.persons, id=cfg.data.unit_key)
         cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical

@@ -20,7 +20,7 @@ def result(workdir):
 
 def test_files_and_csv_columns(result, workdir):
     files = result.write()
-    assert [f.name for f in files] == [
+    assert [f.relative_to(workdir / "out").as_posix() for f in files] == [
         "allocation_keys.csv",
         "coefficients.csv",
         "model_fit.csv",
@@ -29,6 +29,9 @@ def test_files_and_csv_columns(result, workdir):
         "criteria_weights.csv",
         "criteria_by_unit.csv",
         "allocation_keys.xlsx",
+        "report.html",
+        *[f"plots/{n}.png" for n in ["coefficients", "observed_vs_predicted", "need_index", "allocation",
+                                     "residuals_vs_fitted", "qq", "influence", "winners_losers", "criteria_weights"]],
     ]
     keys = pd.read_csv(workdir / "out" / "allocation_keys.csv", dtype={"unit": str})
     assert list(keys.columns)[:9] == [
@@ -79,7 +82,7 @@ def test_workbook_sheets_and_metadata(result, workdir):
     ]
     keys = wb["keys"]
     header = [c.value for c in keys[1]]
-    assert header[:6] == ["unit", "exposure", "need", "index", "share", "allocation"]
+    assert header[:6] == ["Unit", "Exposure", "Need (kr)", "Need index", "Share", "Allocation (kr)"]
     total = sum(row[5].value for row in keys.iter_rows(min_row=2))
     assert total == 130_000_000
     meta = {row[0].value: row[1].value for row in wb["metadata"].iter_rows(min_row=2)}
@@ -120,7 +123,7 @@ def test_refuses_to_overwrite_an_input(workdir):
 
 def test_error_while_writing_leaves_previous_outputs(result, workdir, monkeypatch):
     result.write()
-    before = {p.name: p.read_bytes() for p in (workdir / "out").iterdir()}
+    before = {p.name: p.read_bytes() for p in (workdir / "out").rglob("*") if p.is_file()}
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -128,7 +131,7 @@ def test_error_while_writing_leaves_previous_outputs(result, workdir, monkeypatc
     monkeypatch.setattr("needsmodel.export._write_workbook", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         result.write()
-    after = {p.name: p.read_bytes() for p in (workdir / "out").iterdir()}
+    after = {p.name: p.read_bytes() for p in (workdir / "out").rglob("*") if p.is_file()}
     assert after == before
 
 

@@ -53,6 +53,7 @@ def prepare_units(
     *,
     id: str | None = None,
     also: tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
     path: Path | str | None = None,
 ) -> pd.DataFrame:
     """Validate ``units`` for ``spec`` and return it indexed by unit id.
@@ -68,6 +69,8 @@ def prepare_units(
         Id column.
     also : tuple of str
         Further numeric columns to check (e.g. the current budget).
+    keep : tuple of str
+        Further columns to keep as they are (e.g. display names).
     path : Path or str, optional
         File the table came from, for messages.
     """
@@ -83,6 +86,7 @@ def prepare_units(
             numeric=[*expo, *also],
             nonnegative=expo,
             exposure=spec.exposure,
+            extra=keep,
             path=path,
         )
     text = text_columns(table, [c for c in spec.indicators if c not in spec.categorical])
@@ -96,7 +100,7 @@ def prepare_units(
         exposure=spec.exposure,
         indicators=numeric_inds if not categorical else (),
         n_params=spec.n_params,
-        extra=[*spec.extra_columns, *text],
+        extra=[*spec.extra_columns, *text, *keep],
         path=path,
     )
 

@@ -263,26 +263,28 @@ class NeedResults:
         return out
 
     # ---------------------------------------------------------------- display
-    def headline_stats(self) -> list[tuple[str, str, float]]:
+    def headline_stats(self, lang: str = "en") -> list[tuple[str, str, float]]:
         """The fit statistics worth showing first: (key, label, value)."""
-        labels = [
-            ("r2", "R²"),
-            ("adj_r2", "Adj. R²"),
-            ("r2_log", "R² (log scale)"),
-            ("pseudo_r2", "Pseudo R² (McFadden)"),
-            ("deviance_r2", "Deviance explained"),
-            ("pseudo_r2_any", "Pseudo R² of P(cost > 0)"),
-            ("deviance_r2_cost", "Deviance explained, cost > 0"),
-            ("cells", "Cells"),
-            ("small_cells", "Small cells"),
-            ("r2_need", "R² of need per unit"),
-            ("rmse", "RMSE per unit"),
-            ("cv_rmse", "CV RMSE per unit"),
+        from ..i18n import label
+
+        keys = [
+            "r2",
+            "adj_r2",
+            "r2_log",
+            "pseudo_r2",
+            "deviance_r2",
+            "pseudo_r2_any",
+            "deviance_r2_cost",
+            "cells",
+            "small_cells",
+            "r2_need",
+            "rmse",
+            "cv_rmse",
         ]
         fs = self.fit_stats
         return [
-            (k, label, float(fs[k]))
-            for k, label in labels
+            (k, label(k, lang), float(fs[k]))
+            for k in keys
             if isinstance(fs.get(k), int | float) and np.isfinite(fs[k])
         ]
 

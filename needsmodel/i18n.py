@@ -1,0 +1,227 @@
+"""Labels and number formats in Danish and English.
+
+Every label a person reads (report headings, plot axes, Excel headers) comes
+from :data:`LABELS` through :func:`label`; numbers are formatted by Babel with
+the language's conventions: Danish ``1.234.567 kr.`` and ``12,3 %``, English
+``1,234,567 kr`` and ``12.3%``. CSV column names stay English for machines.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from babel.numbers import format_decimal
+
+__all__ = ["Lang", "LANGS", "LABELS", "label", "fmt_kr", "fmt_pct", "fmt_num", "fmt_int"]
+
+Lang = Literal["da", "en"]
+LANGS: tuple[str, ...] = ("da", "en")
+_LOCALE = {"da": "da_DK", "en": "en_GB"}
+
+#: key → (English, Danish)
+LABELS: dict[str, tuple[str, str]] = {
+    # columns of the keys table and the Excel headers
+    "unit": ("Unit", "Enhed"),
+    "exposure": ("Exposure", "Antal"),
+    "need": ("Need (kr)", "Udgiftsbehov (kr.)"),
+    "index": ("Need index", "Behovsindeks"),
+    "share": ("Share", "Andel"),
+    "allocation": ("Allocation (kr)", "Tildeling (kr.)"),
+    "current": ("Current budget (kr)", "Nuværende budget (kr.)"),
+    "change": ("Change (kr)", "Ændring (kr.)"),
+    "change_pct": ("Change (%)", "Ændring (%)"),
+    "target": ("Target before transition (kr)", "Mål før overgangsordning (kr.)"),
+    "base_amount": ("Base amount (kr)", "Grundbeløb (kr.)"),
+    "per_capita_amount": ("Per-capita amount (kr)", "Beløb pr. person (kr.)"),
+    "needs_amount": ("Needs amount (kr)", "Behovsbestemt beløb (kr.)"),
+    "transition": ("Transition adjustment (kr)", "Overgangsregulering (kr.)"),
+    "term": ("Term", "Led"),
+    "estimate": ("Estimate", "Estimat"),
+    "std_error": ("Std. error", "Std.-fejl"),
+    "t": ("t", "t"),
+    "p_value": ("p-value", "p-værdi"),
+    "ci_low": ("CI low", "KI nedre"),
+    "ci_high": ("CI high", "KI øvre"),
+    "statistic": ("Statistic", "Mål"),
+    "value": ("Value", "Værdi"),
+    "item": ("Item", "Punkt"),
+    "pool": ("Pool", "Pulje"),
+    "amount": ("Amount (kr)", "Beløb (kr.)"),
+    "share_pct": ("Share of budget (%)", "Andel af rammen (%)"),
+    "rule": ("Rule", "Regel"),
+    "criterion": ("Criterion", "Kriterium"),
+    "indicator": ("Indicator", "Indikator"),
+    "coefficient": ("Coefficient", "Koefficient"),
+    "count": ("Counted persons", "Antal talte personer"),
+    "unit_amount": ("Unit amount (kr per person)", "Enhedsbeløb (kr. pr. person)"),
+    "weight_pct": ("Criterion weight (%)", "Kriterievægt (%)"),
+    "share_low": ("Share, low", "Andel, nedre"),
+    "share_high": ("Share, high", "Andel, øvre"),
+    "width_pct": ("Interval width (% of share)", "Intervalbredde (% af andel)"),
+    "target_low": ("Target, low (kr)", "Mål, nedre (kr.)"),
+    "target_high": ("Target, high (kr)", "Mål, øvre (kr.)"),
+    "allocation_low": ("Allocation, low (kr)", "Tildeling, nedre (kr.)"),
+    "allocation_high": ("Allocation, high (kr)", "Tildeling, øvre (kr.)"),
+    "flagged": ("Flagged", "Markeret"),
+    "group": ("Group", "Gruppe"),
+    "level": ("Level", "Niveau"),
+    "persons": ("Persons", "Personer"),
+    "observed": ("Observed (kr)", "Observeret (kr.)"),
+    "predicted": ("Predicted (kr)", "Forudsagt (kr.)"),
+    "ratio": ("Predictive ratio", "Prædiktiv ratio"),
+    # fit statistics
+    "r2": ("R²", "R²"),
+    "adj_r2": ("Adjusted R²", "Justeret R²"),
+    "r2_log": ("R² (log scale)", "R² (logskala)"),
+    "pseudo_r2": ("Pseudo R² (McFadden)", "Pseudo-R² (McFadden)"),
+    "deviance_r2": ("Deviance explained", "Forklaret devians"),
+    "pseudo_r2_any": ("Pseudo R² of P(cost > 0)", "Pseudo-R² for P(udgift > 0)"),
+    "deviance_r2_cost": ("Deviance explained, cost > 0", "Forklaret devians, udgift > 0"),
+    "cells": ("Cells", "Celler"),
+    "small_cells": ("Small cells", "Små celler"),
+    "r2_need": ("R² of need per unit", "R² for udgiftsbehov pr. enhed"),
+    "rmse": ("RMSE per unit (kr)", "RMSE pr. enhed (kr.)"),
+    "cv_rmse": ("Cross-validated RMSE per unit (kr)", "Krydsvalideret RMSE pr. enhed (kr.)"),
+    "aic": ("AIC", "AIC"),
+    "r2_person": ("R² per person", "R² pr. person"),
+    "rmse_person": ("RMSE per person", "RMSE pr. person"),
+    "mean_observed": ("Mean observed", "Observeret gennemsnit"),
+    "mean_predicted": ("Mean predicted", "Forudsagt gennemsnit"),
+    "share_positive": ("Share with cost > 0", "Andel med udgift > 0"),
+    "auc": ("AUC of cost > 0", "AUC for udgift > 0"),
+    "deviance": ("Deviance", "Devians"),
+    "deviance_any": ("Deviance, P(cost > 0)", "Devians, P(udgift > 0)"),
+    "deviance_cost": ("Deviance, cost > 0", "Devians, udgift > 0"),
+    "llf": ("Log-likelihood", "Log-likelihood"),
+    "cv_rmse_person": ("Cross-validated RMSE per person", "Krydsvalideret RMSE pr. person"),
+    "pool_base": ("Base pool", "Grundbeløbspulje"),
+    "pool_per_capita": ("Per-capita pool", "Pr. person-pulje"),
+    "pool_needs": ("Needs pool", "Behovspulje"),
+    # sheet names (Excel allows 31 characters)
+    "sheet_keys": ("keys", "nøgler"),
+    "sheet_coefficients": ("coefficients", "koefficienter"),
+    "sheet_model_fit": ("model fit", "modeltilpasning"),
+    "sheet_pools": ("pools", "puljer"),
+    "sheet_winners_losers": ("winners losers", "vindere og tabere"),
+    "sheet_criteria_weights": ("criteria weights", "kriterievægte"),
+    "sheet_criteria_by_unit": ("criteria by unit", "kriterier pr. enhed"),
+    "sheet_transition_path": ("transition path", "overgangsforløb"),
+    "sheet_key_uncertainty": ("key uncertainty", "usikkerhed på nøgler"),
+    "sheet_predictive_ratios": ("predictive ratios", "prædiktive ratioer"),
+    "sheet_cells": ("cells", "celler"),
+    "sheet_coefficient_stability": ("coefficient stability", "koefficienters stabilitet"),
+    "sheet_metadata": ("metadata", "metadata"),
+    # report sections
+    "title": ("Allocation by expenditure need", "Tildeling efter udgiftsbehov"),
+    "sec_summary": ("Summary", "Sammenfatning"),
+    "sec_model": ("Model and data", "Model og data"),
+    "sec_coefficients": ("Coefficients", "Koefficienter"),
+    "sec_fit": ("Fit", "Modeltilpasning"),
+    "sec_diagnostics": ("Diagnostics", "Diagnostik"),
+    "sec_allocation": ("Allocation", "Tildeling"),
+    "sec_winners": ("Winners and losers", "Vindere og tabere"),
+    "sec_transition": ("Transition", "Overgangsordning"),
+    "sec_criteria": ("Criteria weights", "Kriterievægte"),
+    "sec_uncertainty": ("Uncertainty of the keys", "Usikkerhed på fordelingsnøglerne"),
+    "sec_person": ("Person-level fit", "Tilpasning på personniveau"),
+    "sec_reproduce": ("Reproducibility", "Reproducerbarhed"),
+    # plot labels
+    "fitted": ("Fitted value", "Forudsagt værdi"),
+    "residual": ("Residual", "Residual"),
+    "theoretical_quantiles": ("Normal quantiles", "Normalfordelingens fraktiler"),
+    "sample_quantiles": ("Standardised residuals", "Standardiserede residualer"),
+    "leverage": ("Leverage", "Leverage (hat-værdi)"),
+    "student_resid": ("Studentised residual", "Studentiseret residual"),
+    "cooks_note": ("bubble size: Cook's distance", "boblestørrelse: Cooks afstand"),
+    "observed_need": ("Observed cost (kr)", "Observeret udgift (kr.)"),
+    "predicted_need": ("Estimated need (kr)", "Beregnet udgiftsbehov (kr.)"),
+    "interval": ("interval", "interval"),
+    "plot_residuals": ("Residuals against fitted values", "Residualer mod forudsagte værdier"),
+    "plot_qq": ("Normal QQ plot of residuals", "Normalfraktilplot af residualer"),
+    "plot_influence": ("Influence: leverage and residuals", "Indflydelse: leverage og residualer"),
+    "plot_coefficients": (
+        "Coefficients with confidence intervals",
+        "Koefficienter med konfidensintervaller",
+    ),
+    "plot_observed": ("Observed cost and estimated need", "Observeret udgift og beregnet behov"),
+    "plot_index": ("Need index by unit", "Behovsindeks pr. enhed"),
+    "plot_winners": ("Change against the current budget", "Ændring i forhold til nuværende budget"),
+    "plot_allocation": ("Allocation by unit", "Tildeling pr. enhed"),
+    "plot_criteria": ("Criteria weights", "Kriterievægte"),
+    "plot_ratios": ("Predictive ratios by group", "Prædiktive ratioer pr. gruppe"),
+    "average": ("average", "gennemsnit"),
+    "perfect": ("predicted = observed", "forudsagt = observeret"),
+}
+
+
+def label(key: str, lang: str = "en") -> str:
+    """The label of ``key`` in ``lang`` (the key itself when unknown)."""
+    pair = LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "da" else pair[0]
+
+
+def _check(lang: str) -> str:
+    if lang not in _LOCALE:
+        raise ValueError(f"lang must be 'da' or 'en'; got {lang!r}")
+    return _LOCALE[lang]
+
+
+def fmt_num(value: float, lang: str = "en", decimals: int = 0) -> str:
+    """A number with the language's grouping and decimal marks.
+
+    Examples
+    --------
+    >>> fmt_num(1234567.891, "da", 1)
+    '1.234.567,9'
+    >>> fmt_num(1234567.891, "en", 1)
+    '1,234,567.9'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return str(format_decimal(value, format=pattern, locale=_check(lang)))
+
+
+def fmt_int(value: float, lang: str = "en") -> str:
+    """A whole number with grouping (``1.234`` in Danish)."""
+    return fmt_num(value, lang, 0)
+
+
+def fmt_kr(value: float, lang: str = "en", decimals: int = 0) -> str:
+    """Kroner: Danish ``1.234.567 kr.``, English ``1,234,567 kr``.
+
+    Examples
+    --------
+    >>> fmt_kr(1234567, "da")
+    '1.234.567 kr.'
+    >>> fmt_kr(-1234.5, "en", 1)
+    '-1,234.5 kr'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return fmt_num(value, lang, decimals) + (" kr." if lang == "da" else " kr")
+
+
+def fmt_pct(value: float, lang: str = "en", decimals: int = 1, *, fraction: bool = False) -> str:
+    """A percentage: Danish ``12,3 %``, English ``12.3%``.
+
+    Parameters
+    ----------
+    value : float
+        Percentage points (``12.3``), or a fraction with ``fraction=True``.
+
+    Examples
+    --------
+    >>> fmt_pct(12.345, "da")
+    '12,3 %'
+    >>> fmt_pct(0.123, "en", fraction=True)
+    '12.3%'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    pct = value * 100.0 if fraction else value
+    text = fmt_num(pct, lang, decimals)
+    return text + (" %" if lang == "da" else "%")

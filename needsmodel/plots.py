@@ -1,0 +1,331 @@
+"""Plots of need models and allocations.
+
+Every function returns a :class:`matplotlib.figure.Figure` (created without
+pyplot, so nothing global is touched): it shows itself in a notebook and
+:func:`save` writes it as PNG. Labels and tick numbers follow ``lang``
+(``"da"`` or ``"en"``). Plots read fitted results and allocations; they never
+refit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from scipy import stats
+
+from .allocation.criteria import CriteriaWeights
+from .allocation.keys import Allocation
+from .allocation.uncertainty import KeyUncertainty
+from .diagnostics import Diagnostics, diagnose
+from .errors import InputError
+from .estimate.results import NeedResults
+from .i18n import fmt_num, label
+
+__all__ = [
+    "residuals_vs_fitted",
+    "qq_plot",
+    "influence_plot",
+    "coefficient_plot",
+    "observed_vs_predicted",
+    "need_index_plot",
+    "winners_losers_plot",
+    "allocation_plot",
+    "criteria_plot",
+    "predictive_ratio_plot",
+    "save",
+]
+
+_COLOR = "#1f5f8b"
+_ACCENT = "#c0392b"
+_GREY = "#7f8c8d"
+
+
+def _figure(width: float = 7.5, height: float = 4.8) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _numbers(ax: Axes, axis: str, lang: str, decimals: int = 0) -> None:
+    fmt = FuncFormatter(lambda v, _pos: fmt_num(v, lang, decimals))
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=5))
+    target.set_major_formatter(fmt)
+
+
+def _name(unit: str, labels: Mapping[str, str] | None) -> str:
+    return f"{unit} {labels[unit]}" if labels and unit in labels else unit
+
+
+def save(fig: Figure, path: Path | str, dpi: int = 110) -> Path:
+    """Write a figure as PNG."""
+    p = Path(path)
+    fig.savefig(p, format="png", dpi=dpi)
+    return p
+
+
+def _unit_level(results: NeedResults, what: str) -> None:
+    if results.level != "unit":
+        raise InputError(f"{what} is drawn for unit-level models; this model is fitted on persons")
+
+
+def residuals_vs_fitted(
+    results: NeedResults, *, lang: str = "en", labels: Mapping[str, str] | None = None, top: int = 3
+) -> Figure:
+    """Residuals against fitted values (model scale), the ``top`` largest labelled."""
+    _unit_level(results, "the residual plot")
+    fig, ax = _figure()
+    x, y = results.fitted.to_numpy(), results.resid.to_numpy()
+    ax.scatter(x, y, color=_COLOR, s=28)
+    ax.axhline(0.0, color=_GREY, lw=1)
+    units = results.fitted.index.astype(str)
+    for i in np.argsort(-np.abs(y))[:top]:
+        ax.annotate(
+            _name(units[i], labels),
+            (x[i], y[i]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.set_xlabel(label("fitted", lang))
+    ax.set_ylabel(label("residual", lang))
+    ax.set_title(label("plot_residuals", lang))
+    _numbers(ax, "x", lang)
+    _numbers(ax, "y", lang)
+    return fig
+
+
+def qq_plot(results: NeedResults, *, lang: str = "en") -> Figure:
+    """Normal QQ plot of the standardised residuals."""
+    _unit_level(results, "the QQ plot")
+    fig, ax = _figure(5.5, 5.0)
+    r = results.resid.to_numpy()
+    if results.weights is not None:
+        r = r * np.sqrt(results.weights.to_numpy())
+    z = (r - r.mean()) / r.std(ddof=1)
+    (osm, osr), (slope, intercept, _) = stats.probplot(z, dist="norm")
+    ax.scatter(osm, osr, color=_COLOR, s=22)
+    line = np.array([osm.min(), osm.max()])
+    ax.plot(line, intercept + slope * line, color=_ACCENT, lw=1)
+    ax.set_xlabel(label("theoretical_quantiles", lang))
+    ax.set_ylabel(label("sample_quantiles", lang))
+    ax.set_title(label("plot_qq", lang))
+    _numbers(ax, "x", lang, 1)
+    _numbers(ax, "y", lang, 1)
+    return fig
+
+
+def influence_plot(
+    results: NeedResults,
+    *,
+    lang: str = "en",
+    labels: Mapping[str, str] | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> Figure:
+    """Leverage against studentised residual, bubble size Cook's distance.
+
+    Units with Cook's distance above 4/n are labelled by name.
+    """
+    d = diagnostics or diagnose(results)
+    if d.influence is None:
+        raise InputError("influence is computed for unit-level linear and GLM models")
+    inf = d.influence
+    fig, ax = _figure()
+    size = 30 + 900 * inf["cooks_d"] / max(float(inf["cooks_d"].max()), 1e-12)
+    colors = np.where(inf["influential"], _ACCENT, _COLOR)
+    ax.scatter(
+        inf["leverage"], inf["student_resid"], s=size, c=colors, alpha=0.6, edgecolors="white"
+    )
+    for _, row in inf.loc[inf["influential"]].iterrows():
+        ax.annotate(
+            _name(row["unit"], labels),
+            (row["leverage"], row["student_resid"]),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    for yv in (-2, 2):
+        ax.axhline(yv, color=_GREY, lw=0.8, ls="--")
+    ax.set_xlabel(label("leverage", lang))
+    ax.set_ylabel(label("student_resid", lang))
+    ax.set_title(f"{label('plot_influence', lang)} ({label('cooks_note', lang)})", fontsize=10)
+    _numbers(ax, "x", lang, 2)
+    _numbers(ax, "y", lang, 1)
+    return fig
+
+
+def coefficient_plot(results: NeedResults, *, lang: str = "en", intercept: bool = False) -> Figure:
+    """Estimates with confidence intervals, one row per term."""
+    tidy = results.tidy()
+    if not intercept:
+        tidy = tidy.loc[[t for t in tidy.index if not t.endswith("Intercept")]]
+    fig, ax = _figure(7.5, 0.5 + 0.42 * max(len(tidy), 2))
+    y = np.arange(len(tidy))[::-1]
+    est = tidy["estimate"].to_numpy()
+    ax.errorbar(
+        est, y, xerr=[est - tidy["ci_low"], tidy["ci_high"] - est], fmt="o", color=_COLOR, capsize=3
+    )
+    ax.axvline(0.0, color=_GREY, lw=1)
+    ax.set_yticks(y, list(tidy.index))
+    ax.set_xlabel(label("estimate", lang))
+    level = fmt_num(100 * (1 - results.spec.alpha), lang)
+    ax.set_title(f"{label('plot_coefficients', lang)} ({level} %)")
+    _numbers(ax, "x", lang, 0 if np.abs(est).max() >= 100 else 2)
+    return fig
+
+
+def observed_vs_predicted(
+    results: NeedResults, *, lang: str = "en", labels: Mapping[str, str] | None = None, top: int = 4
+) -> Figure:
+    """Observed cost against estimated need per unit, with the 45° line."""
+    fig, ax = _figure(6.5, 5.5)
+    x, y = results.need.to_numpy(), results.observed.to_numpy()
+    ax.scatter(x, y, color=_COLOR, s=28)
+    lim = [0.0, float(max(x.max(), y.max()) * 1.05)]
+    ax.plot(lim, lim, color=_GREY, lw=1, label=label("perfect", lang))
+    units = results.need.index.astype(str)
+    for i in np.argsort(-np.abs(y - x))[:top]:
+        ax.annotate(
+            _name(units[i], labels),
+            (x[i], y[i]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.set_xlabel(label("predicted_need", lang))
+    ax.set_ylabel(label("observed_need", lang))
+    ax.set_title(label("plot_observed", lang))
+    ax.legend(loc="upper left", fontsize=8)
+    _numbers(ax, "x", lang)
+    _numbers(ax, "y", lang)
+    return fig
+
+
+def need_index_plot(
+    allocation: Allocation, *, lang: str = "en", labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Need index per unit, sorted, with the average (1) marked."""
+    t = allocation.table.sort_values("index")
+    fig, ax = _figure(7.5, 0.6 + 0.24 * max(len(t), 4))
+    names = [_name(u, labels) for u in t["unit"]]
+    colors = np.where(t["index"] >= 1, _ACCENT, _COLOR)
+    ax.barh(names, t["index"], color=colors)
+    ax.axvline(1.0, color=_GREY, lw=1, ls="--", label=label("average", lang))
+    ax.set_xlabel(label("index", lang))
+    ax.set_title(label("plot_index", lang))
+    ax.tick_params(axis="y", labelsize=8)
+    _numbers(ax, "x", lang, 2)
+    return fig
+
+
+def winners_losers_plot(
+    allocation: Allocation, *, lang: str = "en", labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Change against the current budget per unit: kroner (left) and percent (right)."""
+    wl = allocation.winners_and_losers().iloc[::-1]
+    fig = Figure(figsize=(9.0, 0.8 + 0.24 * max(len(wl), 4)), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2, sharey=True)
+    names = [_name(u, labels) for u in wl["unit"]]
+    colors = np.where(wl["change"] >= 0, _COLOR, _ACCENT)
+    ax1.barh(names, wl["change"], color=colors)
+    ax2.barh(names, wl["change_pct"], color=colors)
+    for ax in (ax1, ax2):
+        ax.axvline(0.0, color=_GREY, lw=1)
+        ax.tick_params(axis="y", labelsize=8)
+    ax1.set_xlabel(label("change", lang))
+    ax2.set_xlabel(label("change_pct", lang))
+    _numbers(ax1, "x", lang)
+    _numbers(ax2, "x", lang, 1)
+    fig.suptitle(label("plot_winners", lang))
+    return fig
+
+
+def allocation_plot(
+    allocation: Allocation,
+    *,
+    lang: str = "en",
+    labels: Mapping[str, str] | None = None,
+    uncertainty: KeyUncertainty | None = None,
+) -> Figure:
+    """Allocation per unit, with its uncertainty interval when given, and the current budget."""
+    t = allocation.table.sort_values("allocation")
+    fig, ax = _figure(7.5, 0.6 + 0.26 * max(len(t), 4))
+    names = [_name(u, labels) for u in t["unit"]]
+    y = np.arange(len(t))
+    ax.barh(y, t["allocation"], color=_COLOR, alpha=0.85, label=label("allocation", lang))
+    if t["current"].notna().any():
+        ax.scatter(
+            t["current"],
+            y,
+            marker="|",
+            s=140,
+            color="black",
+            label=label("current", lang),
+            zorder=3,
+        )
+    if uncertainty is not None:
+        u = uncertainty.table.set_index("unit").loc[t["unit"]]
+        centre = u["target"].to_numpy()
+        ax.errorbar(
+            centre,
+            y,
+            xerr=[centre - u["target_low"], u["target_high"] - centre],
+            fmt="none",
+            ecolor=_ACCENT,
+            capsize=2,
+            label=f"{label('target', lang)}, {fmt_num(100 * uncertainty.level, lang)} % {label('interval', lang)}",
+        )
+    ax.set_yticks(y, names)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel(label("allocation", lang))
+    ax.set_title(label("plot_allocation", lang))
+    ax.legend(loc="lower right", fontsize=8)
+    _numbers(ax, "x", lang)
+    return fig
+
+
+def criteria_plot(criteria: CriteriaWeights, *, lang: str = "en") -> Figure:
+    """Criteria weights in % of the needs pool."""
+    t = criteria.table.sort_values("weight_pct")
+    fig, ax = _figure(7.0, 0.8 + 0.4 * max(len(t), 3))
+    ax.barh(t["criterion"], t["weight_pct"], color=_COLOR)
+    for yv, v in enumerate(t["weight_pct"]):
+        ax.annotate(
+            fmt_num(v, lang, 1) + " %",
+            (v, yv),
+            xytext=(3, -3),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.set_xlabel(label("weight_pct", lang))
+    ax.set_title(label("plot_criteria", lang))
+    _numbers(ax, "x", lang, 0)
+    return fig
+
+
+def predictive_ratio_plot(
+    results: NeedResults, *, lang: str = "en", min_persons: int = 0
+) -> Figure:
+    """Predictive ratios (Σ predicted / Σ observed) by group, with 1 marked."""
+    pr = results.predictive_ratios
+    if pr is None:
+        raise InputError("predictive ratios exist for person-level models only")
+    pr = pr[(pr["group"] != "all") & (pr["persons"] >= min_persons)]
+    names = [f"{g}={lv}" for g, lv in zip(pr["group"], pr["level"], strict=True)]
+    fig, ax = _figure(7.5, 0.6 + 0.26 * max(len(pr), 4))
+    y = np.arange(len(pr))[::-1]
+    ratio = pr["ratio"].to_numpy()
+    colors = np.where(np.abs(ratio - 1) > 0.1, _ACCENT, _COLOR)
+    ax.scatter(ratio, y, color=colors, s=30)
+    ax.axvline(1.0, color=_GREY, lw=1)
+    ax.axvspan(0.9, 1.1, color=_GREY, alpha=0.12)
+    ax.set_yticks(y, names)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel(label("ratio", lang))
+    ax.set_title(label("plot_ratios", lang))
+    _numbers(ax, "x", lang, 2)
+    return fig
