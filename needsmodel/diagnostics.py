@@ -31,7 +31,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from .estimate.results import NeedResults
 from .i18n import fmt_num, fmt_pct
 
-__all__ = ["Finding", "Diagnostics", "diagnose"]
+__all__ = ["Diagnostics", "Finding", "diagnose"]
 
 _LINEAR = ("ols", "wls", "loglinear")
 _GLM = ("gamma", "poisson", "binomial", "tweedie")
@@ -146,16 +146,28 @@ def _influence(results: NeedResults) -> pd.DataFrame | None:
 
 
 def _vif(results: NeedResults) -> pd.DataFrame:
+    """Variance inflation factors of the non-intercept columns.
+
+    Unweighted: statsmodels' ``variance_inflation_factor`` (1 / (1 - R²) of each
+    column on the others). Weighted: the same with weighted means and sums of
+    squares, i.e. the diagonal of the inverse weighted correlation matrix, which
+    is what inflates the WLS variances.
+    """
     x = results.design_matrix()
-    if results.weights is not None:
-        x = x.mul(np.sqrt(results.weights.to_numpy()), axis=0)
     cols = [c for c in x.columns if c != "Intercept"]
     if len(cols) < 2:
         return pd.DataFrame({"term": cols, "vif": [1.0] * len(cols)})
-    exog = x.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = [float(variance_inflation_factor(exog, list(x.columns).index(c))) for c in cols]
-    return pd.DataFrame({"term": cols, "vif": values})
+        if results.weights is None:
+            exog = x.to_numpy()
+            values = [
+                float(variance_inflation_factor(exog, list(x.columns).index(c))) for c in cols
+            ]
+        else:
+            corr = np.cov(x[cols].to_numpy(), rowvar=False, aweights=results.weights.to_numpy())
+            sd = np.sqrt(np.diag(corr))
+            values = list(np.diag(np.linalg.pinv(corr / np.outer(sd, sd))))
+    return pd.DataFrame({"term": cols, "vif": [float(v) for v in values]})
 
 
 def _het(results: NeedResults) -> dict[str, Any] | None:
@@ -229,7 +241,8 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
         robust = cov != "nonrobust"
         if p < 0.05:
             en = (
-                f"Breusch-Pagan test: the residual variance depends on the indicators (p = {p_en}). "
+                "Breusch-Pagan test: the residual variance depends on the indicators "
+                f"(p = {p_en}). "
                 + (
                     f"The {cov} standard errors used are robust to this, as they should be."
                     if robust
@@ -238,7 +251,8 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
                 )
             )
             da = (
-                f"Breusch-Pagan-test: residualernes varians afhænger af indikatorerne (p = {p_da}). "
+                "Breusch-Pagan-test: residualernes varians afhænger af indikatorerne "
+                f"(p = {p_da}). "
                 + (
                     f"De anvendte {cov}-standardfejl er robuste over for det, som de bør være."
                     if robust
@@ -336,13 +350,14 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
     fs = results.fit_stats
     if fs.get("rmse") and fs.get("cv_rmse"):
         excess = 100.0 * (fs["cv_rmse"] / fs["rmse"] - 1.0)
+        scheme = results.cv.scheme if results.cv else "cross-validation"
         sev = "warning" if excess > 50 else "ok"
         findings.append(
             Finding(
                 "overfitting",
                 sev,
-                f"Out-of-sample error ({results.cv.scheme if results.cv else 'cross-validation'}) is "
-                f"{fmt_pct(excess, 'en', 0)} above the in-sample error"
+                f"Out-of-sample error ({scheme}) is {fmt_pct(excess, 'en', 0)} above the "
+                "in-sample error"
                 + (
                     "; the model fits noise, consider fewer indicators."
                     if sev == "warning"

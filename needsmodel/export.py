@@ -218,6 +218,10 @@ def plot_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
     return out
 
 
+def _write_report(result: RunResult, path: Path) -> None:
+    write_report(result, path)
+
+
 def _save_plot(make: Callable[[], Any], path: Path) -> None:
     from .plots import save
 
@@ -343,7 +347,7 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
     for stem, frame in extra_frames(result).items():
         writers[f"{stem}.csv"] = partial(_write_frame, frame, csv_format=fmt)
     writers["allocation_keys.xlsx"] = lambda p: _write_workbook(result, p)
-    writers["report.html"] = lambda p: write_report(result, p)
+    writers["report.html"] = lambda p: _write_report(result, p)
     for stem, make in plot_figures(result).items():
         writers[f"plots/{stem}.png"] = partial(_save_plot, make)
     with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:

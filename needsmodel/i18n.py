@@ -13,7 +13,18 @@ from typing import Literal
 
 from babel.numbers import format_decimal
 
-__all__ = ["Lang", "LANGS", "LABELS", "label", "fmt_kr", "fmt_pct", "fmt_num", "fmt_int"]
+__all__ = [
+    "LABELS",
+    "LANGS",
+    "SENTENCES",
+    "Lang",
+    "fmt_int",
+    "fmt_kr",
+    "fmt_num",
+    "fmt_pct",
+    "label",
+    "say",
+]
 
 Lang = Literal["da", "en"]
 LANGS: tuple[str, ...] = ("da", "en")
@@ -153,6 +164,103 @@ LABELS: dict[str, tuple[str, str]] = {
     "average": ("average", "gennemsnit"),
     "perfect": ("predicted = observed", "forudsagt = observeret"),
 }
+
+
+#: Sentences of the report: key → (English, Danish), filled with str.format.
+SENTENCES: dict[str, tuple[str, str]] = {
+    "kpi_budget": ("Budget", "Ramme"),
+    "kpi_units": ("Units", "Enheder"),
+    "kpi_method": ("Method", "Metode"),
+    "kpi_r2": ("R² (need)", "R² (udgiftsbehov)"),
+    "gains": (
+        "{gains} units get more and {losses} less than today.",
+        "{gains} enheder får mere og {losses} mindre end i dag.",
+    ),
+    "extremes": (
+        "Largest gain: {up} {up_kr} ({up_pct}); largest loss: {down} {down_kr} ({down_pct}).",
+        "Største stigning: {up} {up_kr} ({up_pct}); største fald: {down} {down_kr} ({down_pct}).",
+    ),
+    "exact": (
+        "The amounts sum exactly to the budget, {total}, and are multiples of {unit}.",
+        "Beløbene summerer præcist til rammen, {total}, og er multipla af {unit}.",
+    ),
+    "warnings": (
+        "The diagnostics raise {n} warning(s); see Diagnostics.",
+        "Diagnostikken giver {n} advarsel(er); se afsnittet Diagnostik.",
+    ),
+    "model": (
+        "Need is estimated by {method} of {target} on {indicators}.",
+        "Udgiftsbehovet estimeres med {method} af {target} på {indicators}.",
+    ),
+    "per": (" per {exposure}", " pr. {exposure}"),
+    "inference": (
+        "Standard errors: {cov}; cross-validation: {cv}.",
+        "Standardfejl: {cov}; krydsvalidering: {cv}.",
+    ),
+    "persons": (
+        "The model is fitted on {n} persons; each person's expected cost is summed to the unit.",
+        "Modellen er estimeret på {n} personer; hver persons forventede udgift summeres "
+        "til enheden.",
+    ),
+    "years": (
+        "Data for the years {years} are pooled with year effects.",
+        "Data for årene {years} er samlet med årseffekter.",
+    ),
+    "coef_note": (
+        "{level}% confidence intervals; p-values from the {dist} distribution.",
+        "{level} % konfidensintervaller; p-værdier fra {dist}-fordelingen.",
+    ),
+    "no_transition": (
+        "No transition rules: every unit receives its target.",
+        "Ingen overgangsordning: hver enhed får sit mål.",
+    ),
+    "max_loss": ("Maximum loss: {pct} a year.", "Maksimalt tab: {pct} om året."),
+    "max_gain": ("Maximum gain: {pct} a year.", "Maksimal gevinst: {pct} om året."),
+    "equalisation": (
+        "Equalisation rate: {pct} of the way to the target.",
+        "Udligningsgrad: {pct} af vejen mod målet.",
+    ),
+    "phase_in": ("Phase-in over {years} years.", "Indfasning over {years} år."),
+    "held": (
+        "{n} units are held away from their target; {kr} is moved by the transition rules.",
+        "{n} enheder holdes væk fra deres mål; {kr} flyttes af overgangsordningen.",
+    ),
+    "year_n": ("Year {n}", "År {n}"),
+    "no_uncertainty": (
+        'Uncertainty was not computed; add [uncertainty] method = "bootstrap" to the config.',
+        'Usikkerheden er ikke beregnet; tilføj [uncertainty] method = "bootstrap" '
+        "i konfigurationen.",
+    ),
+    "uncertainty": (
+        "{level}% intervals from {n} {draws}. {flagged} units have a share interval wider "
+        "than {width} of the share.",
+        "{level} %-intervaller fra {n} {draws}. {flagged} enheder har et interval for andelen "
+        "bredere end {width} af andelen.",
+    ),
+    "bootstrap_draws": ("bootstrap replicates", "bootstrap-replikationer"),
+    "parametric_draws": ("parametric draws", "parametriske træk"),
+    "mean": ("Mean", "Gennemsnit"),
+    "min": ("Min", "Mindst"),
+    "max": ("Max", "Størst"),
+    "none": ("none", "ingen"),
+    "per_unit": ("{kr} per unit", "{kr} pr. enhed"),
+    "per_person": ("{kr} per person", "{kr} pr. person"),
+    "pc_pct": ("{pct} of the budget by exposure", "{pct} af rammen efter antal"),
+    "by_need": ("by estimated need", "efter beregnet udgiftsbehov"),
+    "yes": ("yes", "ja"),
+}
+
+
+def say(key: str, lang: str = "en", **values: object) -> str:
+    """The sentence ``key`` in ``lang`` with ``values`` filled in.
+
+    Examples
+    --------
+    >>> say("max_loss", "da", pct="5,0 %")
+    'Maksimalt tab: 5,0 % om året.'
+    """
+    en, da = SENTENCES[key]
+    return (da if lang == "da" else en).format(**values)
 
 
 def label(key: str, lang: str = "en") -> str:

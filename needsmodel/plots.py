@@ -27,17 +27,17 @@ from .estimate.results import NeedResults
 from .i18n import fmt_num, label
 
 __all__ = [
-    "residuals_vs_fitted",
-    "qq_plot",
-    "influence_plot",
-    "coefficient_plot",
-    "observed_vs_predicted",
-    "need_index_plot",
-    "winners_losers_plot",
     "allocation_plot",
+    "coefficient_plot",
     "criteria_plot",
+    "influence_plot",
+    "need_index_plot",
+    "observed_vs_predicted",
     "predictive_ratio_plot",
+    "qq_plot",
+    "residuals_vs_fitted",
     "save",
+    "winners_losers_plot",
 ]
 
 _COLOR = "#1f5f8b"
@@ -277,7 +277,10 @@ def allocation_plot(
             fmt="none",
             ecolor=_ACCENT,
             capsize=2,
-            label=f"{label('target', lang)}, {fmt_num(100 * uncertainty.level, lang)} % {label('interval', lang)}",
+            label=(
+                f"{label('target', lang)}, {fmt_num(100 * uncertainty.level, lang)} % "
+                f"{label('interval', lang)}"
+            ),
         )
     ax.set_yticks(y, names)
     ax.tick_params(axis="y", labelsize=8)

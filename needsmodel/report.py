@@ -23,12 +23,12 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .diagnostics import diagnose
-from .i18n import fmt_kr, fmt_num, fmt_pct, label
+from .i18n import fmt_kr, fmt_num, fmt_pct, label, say
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["render_report", "write_report", "REPORT_SECTIONS"]
+__all__ = ["REPORT_SECTIONS", "render_report", "write_report"]
 
 #: The ``id`` of every section the report always has, in order.
 REPORT_SECTIONS = (
@@ -100,29 +100,142 @@ class _Formats:
         return fmt_num(x, self.lang, 4)
 
     def yes(self, v: Any) -> str:
-        return ("ja" if self.lang == "da" else "yes") if bool(v) else ""
+        return say("yes", self.lang) if bool(v) else ""
 
 
 def _pool_rules(policy: Any, lang: str) -> list[str]:
-    da = lang == "da"
-    none = "ingen" if da else "none"
+    none = say("none", lang)
     base = (
-        f"{fmt_kr(policy.base_per_unit, lang)} {'pr. enhed' if da else 'per unit'}"
+        say("per_unit", lang, kr=fmt_kr(policy.base_per_unit, lang))
         if policy.base_per_unit
         else none
     )
     if policy.per_capita_amount is not None:
-        pc = f"{fmt_kr(policy.per_capita_amount, lang, 2)} {'pr. person' if da else 'per person'}"
+        pc = say("per_person", lang, kr=fmt_kr(policy.per_capita_amount, lang, 2))
     elif policy.per_capita_pct:
-        pc = f"{fmt_pct(policy.per_capita_pct, lang)} {'af rammen efter antal' if da else 'of the budget by exposure'}"
+        pc = say("pc_pct", lang, pct=fmt_pct(policy.per_capita_pct, lang))
     else:
         pc = none
-    needs = "efter beregnet udgiftsbehov" if da else "by estimated need"
-    return [base, pc, needs]
+    return [base, pc, say("by_need", lang)]
 
 
 def _named(unit: str, labels: dict[str, str]) -> str:
     return f"{unit} {labels[unit]}" if unit in labels else unit
+
+
+_SECTION_KEYS = (
+    "title", "sec_summary", "sec_model", "sec_coefficients", "sec_fit", "sec_diagnostics",
+    "sec_allocation", "sec_winners", "sec_transition", "sec_criteria", "sec_uncertainty",
+    "sec_person", "sec_reproduce", "plot_coefficients", "plot_observed", "plot_ratios",
+    "plot_index", "plot_allocation", "plot_winners", "plot_criteria",
+)  # fmt: skip
+
+_UNIT_METHODS = ("ols", "wls", "loglinear", "gamma", "poisson", "binomial", "tweedie")
+
+
+def _images(result: RunResult, lang: str, diag: Any) -> tuple[dict[str, str], list[str]]:
+    res, alloc, labels = result.results, result.allocation, result.labels
+    img = {
+        "coefficients": _png(plots.coefficient_plot(res, lang=lang)),
+        "observed": _png(plots.observed_vs_predicted(res, lang=lang, labels=labels)),
+        "index": _png(plots.need_index_plot(alloc, lang=lang, labels=labels)),
+        "allocation": _png(
+            plots.allocation_plot(alloc, lang=lang, labels=labels, uncertainty=result.uncertainty)
+        ),
+    }
+    diag_images: list[str] = []
+    if diag.influence is not None:
+        img["residuals"] = _png(plots.residuals_vs_fitted(res, lang=lang, labels=labels))
+        img["qq"] = _png(plots.qq_plot(res, lang=lang))
+        img["influence"] = _png(
+            plots.influence_plot(res, lang=lang, labels=labels, diagnostics=diag)
+        )
+        diag_images = ["residuals", "qq", "influence"]
+    if res.predictive_ratios is not None:
+        img["ratios"] = _png(plots.predictive_ratio_plot(res, lang=lang))
+    if alloc.table["current"].notna().any():
+        img["winners"] = _png(plots.winners_losers_plot(alloc, lang=lang, labels=labels))
+    if result.criteria is not None:
+        img["criteria"] = _png(plots.criteria_plot(result.criteria, lang=lang))
+    return img, diag_images
+
+
+def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, str]], list[str]]:
+    res, alloc, labels = result.results, result.allocation, result.labels
+    table = alloc.table
+    kpis = [
+        {"label": say("kpi_budget", lang), "value": fmt_kr(alloc.budget, lang)},
+        {"label": say("kpi_units", lang), "value": fmt_num(len(table), lang)},
+        {"label": say("kpi_method", lang), "value": res.method.upper()},
+        {"label": say("kpi_r2", lang), "value": fmt_num(res.fit_stats["r2_need"], lang, 3)},
+    ]
+    lines: list[str] = []
+    if table["current"].notna().any():
+        up = table.iloc[int(np.argmax(table["change"].to_numpy()))]
+        down = table.iloc[int(np.argmin(table["change"].to_numpy()))]
+        gains = int((table["change"] > 0).sum())
+        lines.append(say("gains", lang, gains=gains, losses=len(table) - gains))
+        lines.append(
+            say(
+                "extremes",
+                lang,
+                up=_named(up["unit"], labels),
+                up_kr=fmt_kr(up["change"], lang),
+                up_pct=fmt_pct(up["change_pct"], lang),
+                down=_named(down["unit"], labels),
+                down_kr=fmt_kr(down["change"], lang),
+                down_pct=fmt_pct(down["change_pct"], lang),
+            )
+        )
+    lines.append(
+        say(
+            "exact",
+            lang,
+            total=fmt_kr(table["allocation"].sum(), lang),
+            unit=fmt_kr(alloc.round_to, lang),
+        )
+    )
+    n_warn = sum(1 for x in diag.findings if x.severity == "warning")
+    lines.append(say("warnings", lang, n=n_warn))
+    return kpis, lines
+
+
+def _model_lines(result: RunResult, lang: str) -> list[str]:
+    res = result.results
+    spec = res.spec
+    target = spec.target
+    if spec.exposure and spec.per_capita and not spec.is_person_level:
+        target += say("per", lang, exposure=spec.exposure)
+    lines = [
+        say("model", lang, method=res.method.upper(), target=target,
+            indicators=", ".join(spec.indicators)),
+        say("inference", lang, cov=spec.resolved_cov, cv=res.cv.scheme if res.cv else "–"),
+    ]  # fmt: skip
+    if res.person_stats is not None:
+        lines.append(say("persons", lang, n=fmt_num(res.person_stats["persons"], lang)))
+    if result.years is not None:
+        lines.append(say("years", lang, years=", ".join(result.years.years)))
+    return lines
+
+
+def _transition_lines(alloc: Any, lang: str) -> list[str]:
+    pol = alloc.policy
+    if not pol.has_transition:
+        return [say("no_transition", lang)]
+    lines = []
+    if pol.max_loss_pct is not None:
+        lines.append(say("max_loss", lang, pct=fmt_pct(pol.max_loss_pct, lang)))
+    if pol.max_gain_pct is not None:
+        lines.append(say("max_gain", lang, pct=fmt_pct(pol.max_gain_pct, lang)))
+    if pol.equalisation_pct < 100:
+        lines.append(say("equalisation", lang, pct=fmt_pct(pol.equalisation_pct, lang)))
+    if pol.phase_in_years > 1:
+        lines.append(say("phase_in", lang, years=pol.phase_in_years))
+    table = alloc.table
+    held = table.loc[table["transition"].abs() >= alloc.round_to]
+    moved = float(held["transition"].abs().sum()) / 2
+    lines.append(say("held", lang, n=len(held), kr=fmt_kr(moved, lang)))
+    return lines
 
 
 def render_report(
@@ -146,145 +259,12 @@ def render_report(
     res, alloc, cfg = result.results, result.allocation, result.config
     spec = res.spec
     labels = result.labels
-    t = {
-        k: label(k, lang)
-        for k in (
-            "title",
-            "sec_summary",
-            "sec_model",
-            "sec_coefficients",
-            "sec_fit",
-            "sec_diagnostics",
-            "sec_allocation",
-            "sec_winners",
-            "sec_transition",
-            "sec_criteria",
-            "sec_uncertainty",
-            "sec_person",
-            "sec_reproduce",
-            "plot_coefficients",
-            "plot_observed",
-            "plot_ratios",
-            "plot_index",
-            "plot_allocation",
-            "plot_winners",
-            "plot_criteria",
-        )
-    }
-    da = lang == "da"
     diag = diagnose(res, labels)
-    img: dict[str, str] = {
-        "coefficients": _png(plots.coefficient_plot(res, lang=lang)),
-        "observed": _png(plots.observed_vs_predicted(res, lang=lang, labels=labels)),
-        "index": _png(plots.need_index_plot(alloc, lang=lang, labels=labels)),
-        "allocation": _png(
-            plots.allocation_plot(alloc, lang=lang, labels=labels, uncertainty=result.uncertainty)
-        ),
-    }
-    diag_images = []
-    if diag.influence is not None:
-        img["residuals"] = _png(plots.residuals_vs_fitted(res, lang=lang, labels=labels))
-        img["qq"] = _png(plots.qq_plot(res, lang=lang))
-        img["influence"] = _png(
-            plots.influence_plot(res, lang=lang, labels=labels, diagnostics=diag)
-        )
-        diag_images = ["residuals", "qq", "influence"]
-    if res.predictive_ratios is not None:
-        img["ratios"] = _png(plots.predictive_ratio_plot(res, lang=lang))
-    has_current = alloc.table["current"].notna().any()
-    if has_current:
-        img["winners"] = _png(plots.winners_losers_plot(alloc, lang=lang, labels=labels))
-    if result.criteria is not None:
-        img["criteria"] = _png(plots.criteria_plot(result.criteria, lang=lang))
-
-    # ---- summary
-    fs = res.fit_stats
+    img, diag_images = _images(result, lang, diag)
+    kpis, summary = _summary(result, lang, diag)
     table = alloc.table
-    kpis = [
-        {"label": "Ramme" if da else "Budget", "value": fmt_kr(alloc.budget, lang)},
-        {"label": "Enheder" if da else "Units", "value": fmt_num(len(table), lang)},
-        {"label": "Metode" if da else "Method", "value": res.method.upper()},
-        {
-            "label": "R² (udgiftsbehov)" if da else "R² (need)",
-            "value": fmt_num(fs["r2_need"], lang, 3),
-        },
-    ]
-    summary: list[str] = []
-    if has_current:
-        up = table.loc[table["change"].idxmax()]
-        down = table.loc[table["change"].idxmin()]
-        gains = int((table["change"] > 0).sum())
-        summary.append(
-            (
-                f"{gains} enheder får mere og {len(table) - gains} mindre end i dag. "
-                if da
-                else f"{gains} units get more and {len(table) - gains} less than today. "
-            )
-            + (
-                f"Største stigning: {_named(up['unit'], labels)} {fmt_kr(up['change'], lang)} ({fmt_pct(up['change_pct'], lang)}); "
-                f"største fald: {_named(down['unit'], labels)} {fmt_kr(down['change'], lang)} ({fmt_pct(down['change_pct'], lang)})."
-                if da
-                else f"Largest gain: {_named(up['unit'], labels)} {fmt_kr(up['change'], lang)} ({fmt_pct(up['change_pct'], lang)}); "
-                f"largest loss: {_named(down['unit'], labels)} {fmt_kr(down['change'], lang)} ({fmt_pct(down['change_pct'], lang)})."
-            )
-        )
-    summary.append(
-        (
-            f"Beløbene summerer præcist til rammen, {fmt_kr(table['allocation'].sum(), lang)}, og er afrundet til hele {fmt_kr(alloc.round_to, lang)}"
-            if da
-            else f"The amounts sum exactly to the budget, {fmt_kr(table['allocation'].sum(), lang)}, and are rounded to whole {fmt_kr(alloc.round_to, lang)}"
-        )
-    )
-    warnings_n = sum(1 for x in diag.findings if x.severity == "warning")
-    summary.append(
-        (
-            f"Diagnostikken har {warnings_n} advarsel(er); se afsnittet Diagnostik."
-            if da
-            else f"The diagnostics raise {warnings_n} warning(s); see Diagnostics."
-        )
-    )
+    has_current = bool(table["current"].notna().any())
 
-    # ---- model and data
-    inds = ", ".join(spec.indicators)
-    model_lines = [
-        (
-            f"Udgiftsbehov estimeres med {res.method.upper()} af {spec.target}"
-            if da
-            else f"Need is estimated by {res.method.upper()} of {spec.target}"
-        )
-        + (
-            f" pr. {spec.exposure}"
-            if spec.exposure and spec.per_capita and not spec.is_person_level and da
-            else ""
-        )
-        + (
-            f" per {spec.exposure}"
-            if spec.exposure and spec.per_capita and not spec.is_person_level and not da
-            else ""
-        )
-        + (f" på {inds}." if da else f" on {inds}."),
-        (
-            f"Standardfejl: {spec.resolved_cov}; krydsvalidering: {res.cv.scheme if res.cv else '–'}."
-            if da
-            else f"Standard errors: {spec.resolved_cov}; cross-validation: {res.cv.scheme if res.cv else '–'}."
-        ),
-    ]
-    if spec.is_person_level:
-        model_lines.append(
-            f"Modellen er estimeret på {fmt_num(res.person_stats['persons'], lang)} personer; hver persons forventede udgift summeres til enheden."
-            if da and res.person_stats
-            else f"The model is fitted on {fmt_num(res.person_stats['persons'], lang)} persons; each person's expected cost is summed to the unit."
-            if res.person_stats
-            else ""
-        )
-    if result.years is not None:
-        model_lines.append(
-            (
-                f"Data for årene {', '.join(result.years.years)} er samlet med årseffekter."
-                if da
-                else f"Data for the years {', '.join(result.years.years)} are pooled with year effects."
-            )
-        )
     data = res.data
     cols = [
         c
@@ -299,43 +279,26 @@ def render_report(
             "max": [data[c].max() for c in cols],
         }
     )
-    mean_l, min_l, max_l = ("Gennemsnit", "Mindst", "Størst") if da else ("Mean", "Min", "Max")
     data_table = _table(
         desc,
-        [
-            ("indicator", f.text, False),
-            ("mean", f.sig, True),
-            ("min", f.sig, True),
-            ("max", f.sig, True),
-        ],
+        [("indicator", f.text, False), ("mean", f.sig, True), ("min", f.sig, True),
+         ("max", f.sig, True)],
         lang,
-    )
-    data_table["headers"][1:] = [mean_l, min_l, max_l]
+    )  # fmt: skip
+    data_table["headers"][1:] = [say(k, lang) for k in ("mean", "min", "max")]
 
-    # ---- coefficients
     tidy = res.tidy().reset_index()
     coef_table = _table(
         tidy,
-        [
-            ("term", f.text, False),
-            ("estimate", f.sig, True),
-            ("std_error", f.sig, True),
-            ("t", f.num(2), True),
-            ("p_value", f.sig, True),
-            ("ci_low", f.sig, True),
-            ("ci_high", f.sig, True),
-        ],
+        [("term", f.text, False), ("estimate", f.sig, True), ("std_error", f.sig, True),
+         ("t", f.num(2), True), ("p_value", f.sig, True), ("ci_low", f.sig, True),
+         ("ci_high", f.sig, True)],
         lang,
-    )
+    )  # fmt: skip
     dist = "normal" if res.df_inference is None else f"t({fmt_num(res.df_inference, lang)})"
-    level = fmt_num(100 * (1 - spec.alpha), lang)
-    coef_note = (
-        f"{level} % konfidensintervaller; p-værdier fra {dist}-fordelingen."
-        if da
-        else f"{level}% confidence intervals; p-values from the {dist} distribution."
-    )
+    coef_note = say("coef_note", lang, level=fmt_num(100 * (1 - spec.alpha), lang), dist=dist)
 
-    # ---- fit
+    fs = res.fit_stats
     fit_rows = pd.DataFrame(
         [(lab, v) for _, lab, v in res.headline_stats(lang)]
         + ([("AIC", fs["aic"])] if "aic" in fs else []),
@@ -343,55 +306,38 @@ def render_report(
     )
     fit_table = _table(fit_rows, [("statistic", f.text, False), ("value", f.sig, True)], lang)
     person_table = ratio_table = None
-    if res.person_stats is not None:
+    if res.person_stats is not None and res.predictive_ratios is not None:
         ps = pd.DataFrame(
             [(label(k, lang), v) for k, v in res.person_stats.items()],
             columns=["statistic", "value"],
         )
         person_table = _table(ps, [("statistic", f.text, False), ("value", f.sig, True)], lang)
-        pr = res.predictive_ratios
-        assert pr is not None
         ratio_table = _table(
-            pr,
-            [
-                ("group", f.text, False),
-                ("level", f.text, False),
-                ("persons", f.num(0), True),
-                ("observed", f.kr, True),
-                ("predicted", f.kr, True),
-                ("ratio", f.num(3), True),
-            ],
+            res.predictive_ratios,
+            [("group", f.text, False), ("level", f.text, False), ("persons", f.num(0), True),
+             ("observed", f.kr, True), ("predicted", f.kr, True), ("ratio", f.num(3), True)],
             lang,
-        )
+        )  # fmt: skip
 
-    # ---- allocation
     pools = alloc.pools.assign(
         pool=[label(f"pool_{p}", lang) for p in alloc.pools["pool"]],
         rule=_pool_rules(alloc.policy, lang),
     )
     pools_table = _table(
         pools,
-        [
-            ("pool", f.text, False),
-            ("amount", f.kr, True),
-            ("share_pct", f.pct, True),
-            ("rule", f.text, False),
-        ],
+        [("pool", f.text, False), ("amount", f.kr, True), ("share_pct", f.pct, True),
+         ("rule", f.text, False)],
         lang,
-    )
+    )  # fmt: skip
     shown = table.assign(unit=[_named(u, labels) for u in table["unit"]])
     alloc_cols: list[tuple[str, Fmt, bool]] = [("unit", f.text, False)]
     if shown["exposure"].notna().any():
         alloc_cols.append(("exposure", f.num(0), True))
-    alloc_cols += [
-        ("need", f.kr, True),
-        ("index", f.num(3), True),
-        ("share", f.share, True),
-        ("target", f.kr, True),
-        ("allocation", f.kr, True),
-    ]
+    alloc_cols += [("need", f.kr, True), ("index", f.num(3), True), ("share", f.share, True),
+                   ("target", f.kr, True), ("allocation", f.kr, True)]  # fmt: skip
     if has_current:
-        alloc_cols += [("current", f.kr, True), ("change", f.kr, True), ("change_pct", f.pct, True)]
+        alloc_cols += [("current", f.kr, True), ("change", f.kr, True),
+                       ("change_pct", f.pct, True)]  # fmt: skip
     alloc_table = _table(shown, alloc_cols, lang)
     winners_table = None
     if has_current:
@@ -399,59 +345,12 @@ def render_report(
         wl = wl.assign(unit=[_named(u, labels) for u in wl["unit"]])
         winners_table = _table(
             wl,
-            [
-                ("unit", f.text, False),
-                ("current", f.kr, True),
-                ("target", f.kr, True),
-                ("allocation", f.kr, True),
-                ("change", f.kr, True),
-                ("change_pct", f.pct, True),
-                ("transition", f.kr, True),
-            ],
+            [("unit", f.text, False), ("current", f.kr, True), ("target", f.kr, True),
+             ("allocation", f.kr, True), ("change", f.kr, True), ("change_pct", f.pct, True),
+             ("transition", f.kr, True)],
             lang,
-        )
+        )  # fmt: skip
 
-    # ---- transition
-    pol = alloc.policy
-    transition_lines: list[str] = []
-    if not pol.has_transition:
-        transition_lines.append(
-            "Ingen overgangsordning: hver enhed får sit mål."
-            if da
-            else "No transition rules: every unit receives its target."
-        )
-    else:
-        if pol.max_loss_pct is not None:
-            transition_lines.append(
-                f"Maksimalt tab: {fmt_pct(pol.max_loss_pct, lang)} om året."
-                if da
-                else f"Maximum loss: {fmt_pct(pol.max_loss_pct, lang)} a year."
-            )
-        if pol.max_gain_pct is not None:
-            transition_lines.append(
-                f"Maksimal gevinst: {fmt_pct(pol.max_gain_pct, lang)} om året."
-                if da
-                else f"Maximum gain: {fmt_pct(pol.max_gain_pct, lang)} a year."
-            )
-        if pol.equalisation_pct < 100:
-            transition_lines.append(
-                f"Udligningsgrad: {fmt_pct(pol.equalisation_pct, lang)} af vejen mod målet."
-                if da
-                else f"Equalisation rate: {fmt_pct(pol.equalisation_pct, lang)} of the way to the target."
-            )
-        if pol.phase_in_years > 1:
-            transition_lines.append(
-                f"Indfasning over {pol.phase_in_years} år."
-                if da
-                else f"Phase-in over {pol.phase_in_years} years."
-            )
-        held = table.loc[table["transition"].abs() >= alloc.round_to]
-        moved = float(held["transition"].abs().sum()) / 2
-        transition_lines.append(
-            f"{len(held)} enheder holdes væk fra deres mål; {fmt_kr(moved, lang)} flyttes af overgangsordningen."
-            if da
-            else f"{len(held)} units are held away from their target; {fmt_kr(moved, lang)} is moved by the transition rules."
-        )
     path_table = None
     if alloc.path is not None:
         path = alloc.path.reset_index()
@@ -460,62 +359,42 @@ def render_report(
         path_table = _table(
             path, [("unit", f.text, False), *[(c, f.kr, True) for c in year_cols]], lang
         )
-        path_table["headers"][1:] = [
-            (f"År {i + 1}" if da else f"Year {i + 1}") for i in range(len(year_cols))
-        ]
+        path_table["headers"][1:] = [say("year_n", lang, n=i + 1) for i in range(len(year_cols))]
 
-    # ---- criteria
     criteria_table = None
     if result.criteria is not None:
         criteria_table = _table(
             result.criteria.table,
-            [
-                ("criterion", f.text, False),
-                ("count", f.num(0), True),
-                ("unit_amount", f.kr, True),
-                ("amount", f.kr, True),
-                ("weight_pct", f.pct, True),
-            ],
+            [("criterion", f.text, False), ("count", f.num(0), True),
+             ("unit_amount", f.kr, True), ("amount", f.kr, True), ("weight_pct", f.pct, True)],
             lang,
-        )
+        )  # fmt: skip
 
-    # ---- uncertainty
     uncertainty_table = None
     ku = result.uncertainty
     if ku is None:
-        uncertainty_text = (
-            'Usikkerheden er ikke beregnet; tilføj [uncertainty] method = "bootstrap" i konfigurationen.'
-            if da
-            else 'Uncertainty was not computed; add [uncertainty] method = "bootstrap" to the config.'
-        )
+        uncertainty_text = say("no_uncertainty", lang)
     else:
-        lvl = fmt_num(100 * ku.level, lang)
-        uncertainty_text = (
-            f"{lvl} %-intervaller fra {ku.replicates} {'bootstrap-replikationer' if ku.method == 'bootstrap' else 'parametriske træk'}. "
-            f"{len(ku.flagged)} enheder har et interval for andelen bredere end {fmt_pct(ku.flag_width_pct, lang)} af andelen."
-            if da
-            else f"{lvl}% intervals from {ku.replicates} {'bootstrap replicates' if ku.method == 'bootstrap' else 'parametric draws'}. "
-            f"{len(ku.flagged)} units have a share interval wider than {fmt_pct(ku.flag_width_pct, lang)} of the share."
+        uncertainty_text = say(
+            "uncertainty",
+            lang,
+            level=fmt_num(100 * ku.level, lang),
+            n=ku.replicates,
+            draws=say(f"{ku.method}_draws", lang),
+            flagged=len(ku.flagged),
+            width=fmt_pct(ku.flag_width_pct, lang),
         )
         ut = ku.table.assign(unit=[_named(u, labels) for u in ku.table["unit"]])
         uncertainty_table = _table(
             ut,
-            [
-                ("unit", f.text, False),
-                ("share", f.share, True),
-                ("share_low", f.share, True),
-                ("share_high", f.share, True),
-                ("width_pct", f.pct, True),
-                ("target_low", f.kr, True),
-                ("target_high", f.kr, True),
-                ("allocation_low", f.kr, True),
-                ("allocation_high", f.kr, True),
-                ("flagged", f.yes, False),
-            ],
+            [("unit", f.text, False), ("share", f.share, True), ("share_low", f.share, True),
+             ("share_high", f.share, True), ("width_pct", f.pct, True),
+             ("target_low", f.kr, True), ("target_high", f.kr, True),
+             ("allocation_low", f.kr, True), ("allocation_high", f.kr, True),
+             ("flagged", f.yes, False)],
             lang,
-        )
+        )  # fmt: skip
 
-    # ---- reproducibility
     meta = metadata_frame(result, when=when)
     meta = meta.loc[~meta["item"].str.startswith("config line")]
     meta_table = _table(meta, [("item", f.text, False), ("value", f.text, False)], lang)
@@ -527,19 +406,15 @@ def render_report(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    template = env.get_template("report.html.j2")
-    subtitle = (
-        (cfg.path.name if cfg.path else "")
-        + " · "
-        + ((when or _dt.datetime.now(_dt.timezone.utc)).date().isoformat())
-    )
-    return template.render(
+    stamp = (when or _dt.datetime.now(_dt.UTC)).date().isoformat()
+    subtitle = f"{cfg.path.name if cfg.path else ''} · {stamp}"
+    return env.get_template("report.html.j2").render(
         lang=lang,
-        t=t,
+        t={k: label(k, lang) for k in _SECTION_KEYS},
         subtitle=subtitle,
         kpis=kpis,
         summary=summary,
-        model_lines=[x for x in model_lines if x],
+        model_lines=_model_lines(result, lang),
         data_table=data_table,
         coef_table=coef_table,
         coef_note=coef_note,
@@ -551,7 +426,7 @@ def render_report(
         pools_table=pools_table,
         alloc_table=alloc_table,
         winners_table=winners_table,
-        transition_lines=transition_lines,
+        transition_lines=_transition_lines(alloc, lang),
         path_table=path_table,
         criteria_table=criteria_table,
         uncertainty_text=uncertainty_text,

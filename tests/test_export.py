@@ -30,8 +30,20 @@ def test_files_and_csv_columns(result, workdir):
         "criteria_by_unit.csv",
         "allocation_keys.xlsx",
         "report.html",
-        *[f"plots/{n}.png" for n in ["coefficients", "observed_vs_predicted", "need_index", "allocation",
-                                     "residuals_vs_fitted", "qq", "influence", "winners_losers", "criteria_weights"]],
+        *[
+            f"plots/{n}.png"
+            for n in [
+                "coefficients",
+                "observed_vs_predicted",
+                "need_index",
+                "allocation",
+                "residuals_vs_fitted",
+                "qq",
+                "influence",
+                "winners_losers",
+                "criteria_weights",
+            ]
+        ],
     ]
     keys = pd.read_csv(workdir / "out" / "allocation_keys.csv", dtype={"unit": str})
     assert list(keys.columns)[:9] == [
