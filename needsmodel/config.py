@@ -28,6 +28,7 @@ from typing import Any, Literal, get_args
 from .allocation.policy import AllocationPolicy
 from .errors import AllocationError, ConfigError, InputError
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS
+from .reading import ReadOptions
 
 __all__ = [
     "AllocationConfig",
@@ -73,9 +74,30 @@ class DataConfig:
     units: Path = _opt(_PATH, doc="units table (csv, xlsx or parquet)")
     id: str = _opt(_STR, doc="column with the unit id")
     sheet: str | None = _opt(_STR, None, doc="Excel sheet name (default: the first)")
+
+    def read_options(self) -> ReadOptions:
+        """How to read the data files."""
+        return ReadOptions(
+            sep="\t" if self.sep in ("\\t", "tab") else self.sep,
+            decimal=self.decimal,
+            thousands=self.thousands,
+            encoding=self.encoding,
+            sheet=self.sheet,
+            header_row=self.header_row,
+            drop_totals=self.drop_totals,
+        )
     label: str | None = _opt(_STR, None, doc="column with display names of the units")
     persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
     unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
+    sep: str | None = _opt(_STR, None, doc="CSV separator (default: detected)")
+    decimal: str | None = _opt(
+        _CHOICE, None, choices=(",", "."), doc="decimal mark (default: proved by the data)"
+    )
+    thousands: str | None = _opt(_STR, None, doc="thousands separator (default: the other mark)")
+    encoding: str | None = _opt(_STR, None, doc="text encoding (default: UTF-8, else Windows-1252)")
+    header_row: int | None = _opt(_INT, None, doc="1-based row with the column names")
+    drop_totals: bool = _opt(_BOOL, False, doc="drop rows labelled 'I alt'/'Total'")
+    dictionary: Path | None = _opt(_PATH, None, doc="data dictionary (labels, units, influenceable)")
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
 
@@ -401,6 +423,14 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "data",
             "persons" if d.persons is None else "unit_key",
         )
+    if d.header_row is not None and d.header_row < 1:
+        raise ctx.error(
+            f"must be 1 or more (rows count from 1), got {d.header_row}", "data", "header_row"
+        )
+    if d.sep is not None and len(d.sep) != 1 and d.sep not in ("\\t", "tab"):
+        raise ctx.error(f"must be one character (or 'tab'), got {d.sep!r}", "data", "sep")
+    if d.decimal is not None and d.thousands == d.decimal:
+        raise ctx.error("thousands separator and decimal mark must differ", "data", "thousands")
     if d.year is not None and d.persons is not None:
         raise ctx.error(
             "several years are supported for unit-level models; drop year or persons",

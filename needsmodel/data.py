@@ -18,13 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import reading as _reading
 from .errors import (
     CollinearityError,
     DataError,
     DuplicateIdError,
-    FileFormatError,
     MissingColumnError,
-    MissingFileError,
     MissingValueError,
     NegativeValueError,
     NonNumericError,
@@ -40,69 +39,8 @@ __all__ = [
     "validate_units",
 ]
 
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
-
-
-def read_table(
-    path: Path | str,
-    *,
-    id: str | None = None,
-    sheet: str | int | None = None,
-) -> pd.DataFrame:
-    """Read a table from CSV, Excel (xlsx) or Parquet.
-
-    Parameters
-    ----------
-    path : Path or str
-        The file; its suffix selects the reader.
-    id : str, optional
-        Id column, read as text (so ``"0101"`` keeps its leading zero) and
-        stripped of surrounding spaces.
-    sheet : str or int, optional
-        Excel sheet name or position (default: the first sheet).
-
-    Returns
-    -------
-    DataFrame
-        The table as read, with the id column as text.
-
-    Raises
-    ------
-    MissingFileError
-        If the file does not exist.
-    FileFormatError
-        If the suffix is not supported or the file cannot be parsed.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise MissingFileError("file not found", path=p)
-    if not p.is_file():
-        raise MissingFileError("is a folder, expected a file", path=p)
-    suffix = p.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise FileFormatError(
-            f"unsupported file type '{p.suffix}'; expected one of {', '.join(SUPPORTED_SUFFIXES)}",
-            path=p,
-        )
-    text_cols = {id: str} if id is not None else None
-    try:
-        if suffix in (".csv", ".txt"):
-            df = pd.read_csv(p, dtype=text_cols, encoding="utf-8-sig")
-        elif suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, dtype=text_cols)
-        else:
-            df = pd.read_parquet(p)
-    except (ValueError, KeyError, OSError, UnicodeDecodeError, pd.errors.ParserError) as e:
-        raise FileFormatError(f"cannot read as {suffix[1:]}: {e}", path=p) from e
-    except Exception as e:  # the Excel and Parquet engines raise their own types
-        raise FileFormatError(
-            f"cannot read as {suffix[1:]}: {type(e).__name__}: {e}", path=p
-        ) from e
-    df.columns = [str(c).strip() for c in df.columns]
-    if id is not None and id in df.columns:
-        ids = df[id]
-        df[id] = ids.where(ids.isna(), ids.astype(str).str.strip())
-    return df
+SUPPORTED_SUFFIXES = _reading.SUPPORTED_SUFFIXES
+read_table = _reading.read_table
 
 
 def text_columns(table: pd.DataFrame, columns: Sequence[str]) -> list[str]:

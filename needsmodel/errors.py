@@ -23,6 +23,9 @@ __all__ = [
     "InfluenceableIndicatorWarning",
     "InputError",
     "MissingColumnError",
+    "DuplicateColumnError",
+    "AmbiguousNumberError",
+    "TotalsRowError",
     "MissingFileError",
     "MissingValueError",
     "NeedsModelError",
@@ -137,6 +140,18 @@ class FileFormatError(DataError):
 
 class MissingColumnError(DataError):
     """A column named in the specification is not in the table."""
+
+
+class DuplicateColumnError(DataError):
+    """A column name appears more than once in the header."""
+
+
+class AmbiguousNumberError(DataError):
+    """Numbers that read differently in Danish and English conventions (``1.234``)."""
+
+
+class TotalsRowError(DataError):
+    """The table has a totals row ("I alt", "Total") among the units."""
 
 
 class DuplicateIdError(DataError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,10 +19,11 @@ from .allocation import (
 from .allocation.criteria import ADDITIVE_METHODS
 from .config import Config, load_config
 from .data import read_table, validate_persons
+from .dictionary import DataDictionary, read_dictionary
 from .errors import DataError
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
-from .estimate.years import YearsResults, fit_years
+from .estimate.years import YearsResults, fit_years, year_labels
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
@@ -60,6 +61,8 @@ class RunResult:
         Why there are no criteria weights, when there are none.
     uncertainty : KeyUncertainty or None
         Intervals for every unit's share and kroner (``[uncertainty]``).
+    dictionary : DataDictionary or None
+        The data dictionary (``[data] dictionary``).
     """
 
     config: Config
@@ -71,6 +74,13 @@ class RunResult:
     criteria: CriteriaWeights | None = None
     criteria_note: str = ""
     uncertainty: KeyUncertainty | None = None
+    dictionary: DataDictionary | None = None
+
+    def display(self, column: str, lang: str | None = None) -> str:
+        """A column's (or term's) label in the data dictionary, else its name."""
+        if self.dictionary is None:
+            return column
+        return self.dictionary.label(column, lang or self.config.output.lang)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -116,12 +126,36 @@ def _keep(cfg: Config) -> tuple[str, ...]:
     return (cfg.data.label,) if cfg.data.label else ()
 
 
+def _read_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
+    """The units table as read (numbers converted, nothing validated yet)."""
+    numeric = [] if spec.is_person_level else spec.numeric_columns
+    if spec.is_person_level and spec.exposure:
+        numeric = [spec.exposure]
+    return read_table(
+        cfg.data.units,
+        id=cfg.data.id,
+        columns=[*numeric, *_also(cfg)],
+        options=cfg.data.read_options(),
+    )
+
+
+def _read_persons(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
+    assert cfg.data.persons is not None
+    numeric = [spec.target, *(c for c in spec.indicators if c not in spec.categorical)]
+    return read_table(
+        cfg.data.persons,
+        id=cfg.data.unit_key,
+        columns=numeric,
+        options=cfg.data.read_options(),
+    )
+
+
 def _allocation_rows(cfg: Config, table: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     """The allocation year and its rows of a units table with several years."""
     col = str(cfg.data.year)
     if col not in table.columns:
         raise DataError(f"year column '{col}' not found", path=cfg.data.units, column=col)
-    years = table[col].astype(str).str.strip()
+    years = year_labels(table[col])
     year = str(cfg.data.allocation_year) if cfg.data.allocation_year is not None else None
     if year is None:
         year = max(years.dropna().unique(), key=lambda v: (len(v), v))
@@ -145,19 +179,40 @@ class _Estimate:
     year: str | None = None
 
 
-def _estimate(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> _Estimate:
+def _dictionary(cfg: Config) -> DataDictionary | None:
+    if cfg.data.dictionary is None:
+        return None
+    return read_dictionary(cfg.data.dictionary, cfg.data.read_options())
+
+
+def _check_dictionary(
+    cfg: Config, spec: NeedSpec, units: pd.DataFrame, dictionary: DataDictionary | None
+) -> None:
+    if dictionary is None:
+        return
+    used = [*spec.numeric_columns, *_also(cfg)] if not spec.is_person_level else list(_also(cfg))
+    dictionary.check(units, used, path=cfg.data.units)
+
+
+def _estimate(
+    cfg: Config, spec: NeedSpec, table: pd.DataFrame, dictionary: DataDictionary | None = None
+) -> _Estimate:
     d = cfg.data
+    flagged = dictionary.influenceable if dictionary is not None else ()
     if d.year is not None:
+        warn_influenceable(spec, flagged)
         year, rows = _allocation_rows(cfg, table)
         units = prepare_units(spec, rows, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
-        yrs = fit_years(spec, table, year=d.year, id=d.id)
+        _check_dictionary(cfg, spec, units, dictionary)
+        yrs = fit_years(replace(spec, influenceable=()), table, year=d.year, id=d.id)
         need = yrs.need_for(year).reindex(units.index)
         expo = units[spec.exposure].astype(float) if spec.exposure else None
         return _Estimate(units, yrs.pooled, need, expo, yrs, year)
     units = prepare_units(spec, table, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
-    warn_influenceable(spec)
+    _check_dictionary(cfg, spec, units, dictionary)
+    warn_influenceable(spec, flagged)
     if d.persons is not None:
-        persons = read_table(d.persons, id=d.unit_key)
+        persons = _read_persons(cfg, spec)
         res = fit_persons(spec, persons, units=units, path=d.persons)
     else:
         res = fit_units(spec, units)
@@ -178,7 +233,7 @@ def _criteria(
 
 
 def _input_files(cfg: Config) -> list[Path]:
-    return [p for p in (cfg.data.units, cfg.data.persons) if p is not None]
+    return [p for p in (cfg.data.units, cfg.data.persons, cfg.data.dictionary) if p is not None]
 
 
 def validate(config: Config | Path | str) -> pd.DataFrame:
@@ -196,14 +251,15 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
     """
     cfg = _as_config(config)
     spec = _spec(cfg)
-    table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
+    table = _read_units(cfg, spec)
     if cfg.data.year is not None:
         _, table = _allocation_rows(cfg, table)
     units = prepare_units(
         spec, table, id=cfg.data.id, also=_also(cfg), keep=_keep(cfg), path=cfg.data.units
     )
+    _check_dictionary(cfg, spec, units, _dictionary(cfg))
     if cfg.data.persons is not None:
-        persons = read_table(cfg.data.persons, id=cfg.data.unit_key)
+        persons = _read_persons(cfg, spec)
         cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical
         validate_persons(
             persons,
@@ -239,8 +295,9 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     """
     cfg = _as_config(config)
     spec = _spec(cfg)
-    table = read_table(cfg.data.units, id=cfg.data.id, sheet=cfg.data.sheet)
-    est = _estimate(cfg, spec, table)
+    dictionary = _dictionary(cfg)
+    table = _read_units(cfg, spec)
+    est = _estimate(cfg, spec, table, dictionary)
     a = cfg.allocation
     allocation = allocate(
         est.need,
@@ -273,6 +330,7 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         criteria=criteria,
         criteria_note=note,
         uncertainty=uncertainty,
+        dictionary=dictionary,
     )
     if write:
         result.write()

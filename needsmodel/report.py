@@ -207,8 +207,8 @@ def _model_lines(result: RunResult, lang: str) -> list[str]:
     if spec.exposure and spec.per_capita and not spec.is_person_level:
         target += say("per", lang, exposure=spec.exposure)
     lines = [
-        say("model", lang, method=res.method.upper(), target=target,
-            indicators=", ".join(spec.indicators)),
+        say("model", lang, method=res.method.upper(), target=result.display(target, lang),
+            indicators=", ".join(result.display(c, lang) for c in spec.indicators)),
         say("inference", lang, cov=spec.resolved_cov, cv=res.cv.scheme if res.cv else "–"),
     ]  # fmt: skip
     if res.person_stats is not None:
@@ -273,7 +273,7 @@ def render_report(
     ]
     desc = pd.DataFrame(
         {
-            "indicator": cols,
+            "indicator": [result.display(c, lang) for c in cols],
             "mean": [data[c].mean() for c in cols],
             "min": [data[c].min() for c in cols],
             "max": [data[c].max() for c in cols],
@@ -288,6 +288,7 @@ def render_report(
     data_table["headers"][1:] = [say(k, lang) for k in ("mean", "min", "max")]
 
     tidy = res.tidy().reset_index()
+    tidy["term"] = [result.display(t, lang) for t in tidy["term"]]
     coef_table = _table(
         tidy,
         [("term", f.text, False), ("estimate", f.sig, True), ("std_error", f.sig, True),
@@ -363,8 +364,11 @@ def render_report(
 
     criteria_table = None
     if result.criteria is not None:
+        crit = result.criteria.table.assign(
+            criterion=[result.display(c, lang) for c in result.criteria.table["criterion"]]
+        )
         criteria_table = _table(
-            result.criteria.table,
+            crit,
             [("criterion", f.text, False), ("count", f.num(0), True),
              ("unit_amount", f.kr, True), ("amount", f.kr, True), ("weight_pct", f.pct, True)],
             lang,

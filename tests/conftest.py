@@ -32,7 +32,7 @@ def sample_spec() -> nm.NeedSpec:
 def workdir(tmp_path: Path) -> Path:
     """A scratch folder holding a copy of the sample config and district table."""
     src = nm.datasets.sample_dir()
-    for name in ("school_districts.toml", "school_districts.csv"):
+    for name in ("school_districts.toml", "school_districts.csv", "dictionary.csv"):
         shutil.copy(src / name, tmp_path / name)
     return tmp_path
 

@@ -21,7 +21,14 @@ from .fit import fit_units, prepare_units, warn_influenceable
 from .results import NeedResults
 from .spec import NeedSpec
 
-__all__ = ["YearsResults", "fit_years"]
+__all__ = ["YearsResults", "fit_years", "year_labels"]
+
+
+def year_labels(values: pd.Series) -> pd.Series:
+    """Years as text: ``2025``, ``2025.0`` and ``"2025 "`` all become ``"2025"``."""
+    return values.map(
+        lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,9 +131,9 @@ def fit_years(
         if c not in panel.columns:
             raise DataError(f"column '{c}' not found", column=c)
     warn_influenceable(spec)
-    years_text = panel[year].astype(str).str.strip()
     if panel[year].isna().any():
         raise DataError(f"year column '{year}' has missing values", column=year)
+    years_text = year_labels(panel[year])
     key = panel[id].astype(str).str.strip() + "|" + years_text
     dup = key.duplicated(keep=False)
     if dup.any():

@@ -48,6 +48,7 @@ def test_compare_command(tmp_path, capsys):
         (src / "school_districts.toml")
         .read_text(encoding="utf-8")
         .replace('units = "school_districts.csv"', f'units = "{src / "school_districts.csv"}"')
+        .replace('dictionary = "dictionary.csv"', f'dictionary = "{src / "dictionary.csv"}"')
     )
     (tmp_path / "a.toml").write_text(text, encoding="utf-8")
     (tmp_path / "b.toml").write_text(
