@@ -139,7 +139,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .allocation import compare_scenarios
-    from .export import staged_outputs, write_csv
+    from .export import write_csv
+    from .outputs import staged_outputs
     from .pipeline import run
 
     names = args.names or [Path(c).stem for c in args.configs]
@@ -169,7 +170,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .export import staged_outputs
+    from .outputs import staged_outputs
     from .pipeline import run
     from .report import write_report
 

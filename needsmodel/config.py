@@ -86,6 +86,7 @@ class DataConfig:
             header_row=self.header_row,
             drop_totals=self.drop_totals,
         )
+
     label: str | None = _opt(_STR, None, doc="column with display names of the units")
     persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
     unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
@@ -97,7 +98,9 @@ class DataConfig:
     encoding: str | None = _opt(_STR, None, doc="text encoding (default: UTF-8, else Windows-1252)")
     header_row: int | None = _opt(_INT, None, doc="1-based row with the column names")
     drop_totals: bool = _opt(_BOOL, False, doc="drop rows labelled 'I alt'/'Total'")
-    dictionary: Path | None = _opt(_PATH, None, doc="data dictionary (labels, units, influenceable)")
+    dictionary: Path | None = _opt(
+        _PATH, None, doc="data dictionary (labels, units, influenceable)"
+    )
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
 

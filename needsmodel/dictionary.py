@@ -4,7 +4,7 @@ An optional file (CSV or Excel, ``[data] dictionary = "dictionary.csv"``)
 with one row per column::
 
     column,label_da,label_en,unit,influenceable
-    parents_low_education,Forældre uden uddannelse ud over grundskolen,Parents with basic education only,share,no
+    single_parent,Enlig forsørger,Single parent,share,no
     special_ed_referrals,Egne visitationer,Own referrals,persons,yes
 
 - labels are used in the report;
@@ -27,7 +27,7 @@ import pandas as pd
 from .errors import DataError, format_ids
 from .reading import ReadOptions, read_table
 
-__all__ = ["DataDictionary", "read_dictionary", "DICTIONARY_COLUMNS"]
+__all__ = ["DICTIONARY_COLUMNS", "DataDictionary", "read_dictionary"]
 
 DICTIONARY_COLUMNS = ("column", "label_da", "label_en", "unit", "influenceable", "description")
 _TRUE = {"yes", "ja", "true", "1", "x", "y", "j"}
@@ -104,7 +104,11 @@ class DataDictionary:
                         f"column '{c}' is a {unit} in the data dictionary, so it must lie between "
                         f"{lo:g} and {hi:g}; unit(s) {format_ids(ids)} have "
                         f"{', '.join(f'{v:g}' for v in values[bad].head(3))}"
-                        + (" (percentages where shares were expected?)" if unit in ("share", "andel") else ""),
+                        + (
+                            " (percentages where shares were expected?)"
+                            if unit in ("share", "andel")
+                            else ""
+                        ),
                         path=path,
                         column=c,
                         ids=ids,
@@ -123,7 +127,11 @@ class DataDictionary:
 
 
 def _flag(value: object, row: int, path: Path) -> bool:
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip().lower()
+    text = (
+        ""
+        if value is None or (isinstance(value, float) and pd.isna(value))
+        else str(value).strip().lower()
+    )
     if isinstance(value, float) and not pd.isna(value):
         text = str(int(value)) if value.is_integer() else text
     if text in _TRUE:
@@ -175,10 +183,16 @@ def read_dictionary(path: Path | str, options: ReadOptions | None = None) -> Dat
     names = table["column"].astype(str).str.strip()
     dup = names[names.duplicated()].tolist()
     if dup:
-        raise DataError(f"column {dup[0]!r} is listed twice in the data dictionary", path=p, column="column")
+        raise DataError(
+            f"column {dup[0]!r} is listed twice in the data dictionary", path=p, column="column"
+        )
     entries = pd.DataFrame(index=pd.Index(names, name="column"))
     for c in ("label_da", "label_en", "unit", "description"):
         entries[c] = table[c].fillna("").astype(str).to_numpy() if c in table.columns else ""
-    flags = table["influenceable"] if "influenceable" in table.columns else pd.Series([None] * len(table))
+    flags = (
+        table["influenceable"]
+        if "influenceable" in table.columns
+        else pd.Series([None] * len(table))
+    )
     entries["influenceable"] = [_flag(v, i + 2, p) for i, v in enumerate(flags)]
     return DataDictionary(entries=entries, path=p)

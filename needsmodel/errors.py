@@ -13,9 +13,11 @@ from pathlib import Path
 
 __all__ = [
     "AllocationError",
+    "AmbiguousNumberError",
     "CollinearityError",
     "ConfigError",
     "DataError",
+    "DuplicateColumnError",
     "DuplicateIdError",
     "EstimationError",
     "FileFormatError",
@@ -23,9 +25,6 @@ __all__ = [
     "InfluenceableIndicatorWarning",
     "InputError",
     "MissingColumnError",
-    "DuplicateColumnError",
-    "AmbiguousNumberError",
-    "TotalsRowError",
     "MissingFileError",
     "MissingValueError",
     "NeedsModelError",
@@ -34,6 +33,7 @@ __all__ = [
     "NonNumericError",
     "OutputError",
     "TooFewUnitsError",
+    "TotalsRowError",
     "ZeroExposureError",
     "format_ids",
 ]

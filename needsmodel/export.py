@@ -1,19 +1,15 @@
 """Writing a run's outputs: keys and coefficients as CSV and an Excel workbook.
 
-Every file is first written into a staging folder next to its destination and
-moved into place only when all files are complete, so an error halfway leaves
-the previous outputs as they were and never a half-written file.
+Files are written through :func:`needsmodel.outputs.staged_outputs`: into a
+staging folder first, moved into place only when all are complete, with a
+``manifest.json`` describing the folder.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import platform
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .allocation import KEY_COLUMNS
-from .errors import OutputError
 from .estimate.results import TIDY_COLUMNS
 from .i18n import label
+from .outputs import staged_outputs
 from .report import write_report
 
 if TYPE_CHECKING:
@@ -287,44 +283,6 @@ def _inputs_of(result: RunResult) -> set[Path]:
     return paths
 
 
-@contextmanager
-def staged_outputs(directory: Path, names: tuple[str, ...], inputs: set[Path]) -> Iterator[Path]:
-    """Stage files in a temporary folder and move them into ``directory`` at the end.
-
-    Yields the staging folder. When the block finishes without error, each
-    staged file replaces its destination with :func:`os.replace` (atomic on
-    the same file system); on error, the staging folder is removed and the
-    destination is untouched.
-
-    Raises
-    ------
-    OutputError
-        If a destination is one of the ``inputs`` or the folder cannot be made.
-    """
-    directory = Path(directory)
-    clash = [n for n in names if (directory / n).resolve() in inputs]
-    if clash:
-        raise OutputError(
-            f"writing {clash[0]} into {directory} would overwrite an input file; "
-            "choose another output folder"
-        )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"cannot create output folder {directory}: {e.strerror}") from e
-    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=directory))
-    try:
-        for n in names:
-            (stage / n).parent.mkdir(parents=True, exist_ok=True)
-        yield stage
-        for n in names:
-            if (stage / n).exists():
-                (directory / n).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(stage / n, directory / n)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 def write_outputs(result: RunResult, directory: Path) -> list[Path]:
     """Write the outputs of a run into ``directory``.
 
@@ -350,7 +308,15 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
     writers["report.html"] = lambda p: _write_report(result, p)
     for stem, make in plot_figures(result).items():
         writers[f"plots/{stem}.png"] = partial(_save_plot, make)
-    with staged_outputs(directory, tuple(writers), _inputs_of(result)) as stage:
+    from . import __version__
+
+    config = result.config
+    record = {
+        "version": __version__,
+        "config": str(config.path) if config.path else "(in memory)",
+        "inputs": dict(result.inputs),
+    }
+    with staged_outputs(directory, tuple(writers), _inputs_of(result), manifest=record) as stage:
         for name, writer in writers.items():
             writer(stage / name)
     return [directory / n for n in writers]

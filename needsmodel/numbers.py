@@ -219,7 +219,11 @@ def parse_column(col: pd.Series, convention: Convention | None = None) -> Parsed
     bad: list[int] = []
     numeric = np.full(n, np.nan)
     for i, v in enumerate(raw):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+        if (
+            v is None
+            or (isinstance(v, float) and np.isnan(v))
+            or (isinstance(v, str) and not v.strip())
+        ):
             analysed.append(None)
             continue
         if isinstance(v, bool | int | float | np.integer | np.floating):
@@ -272,4 +276,3 @@ def looks_numeric(col: pd.Series, share: float = 0.8) -> bool:
         except ValueError:
             pass
     return ok >= share * len(values)
-

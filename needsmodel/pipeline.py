@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,17 +23,9 @@ from .errors import DataError
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
+from .outputs import file_sha256
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
-
-
-def file_sha256(path: Path | str) -> str:
-    """SHA-256 of a file's bytes, as hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)

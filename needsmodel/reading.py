@@ -32,12 +32,21 @@ from .errors import (
 )
 from .numbers import Convention, looks_numeric, parse_column
 
-__all__ = ["ReadOptions", "read_table", "SUPPORTED_SUFFIXES", "TOTALS_WORDS"]
+__all__ = ["SUPPORTED_SUFFIXES", "TOTALS_WORDS", "ReadOptions", "read_table"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 
 #: Labels that mark a totals row (compared case-insensitively, without a trailing colon).
-TOTALS_WORDS = ("i alt", "ialt", "total", "totalt", "sum", "samlet", "i alt for kommunen", "grand total")
+TOTALS_WORDS = (
+    "i alt",
+    "ialt",
+    "total",
+    "totalt",
+    "sum",
+    "samlet",
+    "i alt for kommunen",
+    "grand total",
+)
 
 _HEADER_SEARCH = 20
 
@@ -91,7 +100,7 @@ def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
             raise FileFormatError(f"unknown encoding {encoding!r}", path=path) from e
         except UnicodeDecodeError as e:
             raise FileFormatError(
-                f"cannot be decoded as {encoding}: byte {e.start} ({raw[e.start:e.start + 1]!r}) "
+                f"cannot be decoded as {encoding}: byte {e.start} ({raw[e.start : e.start + 1]!r}) "
                 "does not fit; set [data] encoding to the file's encoding",
                 path=path,
             ) from e
@@ -150,7 +159,9 @@ def _grid_excel(path: Path, opts: ReadOptions) -> pd.DataFrame:
                 f"no sheet named {sheet!r}; sheets: {', '.join(map(repr, names))}", path=path
             )
         if isinstance(sheet, int) and not 0 <= sheet < len(names):
-            raise FileFormatError(f"no sheet number {sheet}; the workbook has {len(names)}", path=path)
+            raise FileFormatError(
+                f"no sheet number {sheet}; the workbook has {len(names)}", path=path
+            )
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
     if grid.empty:
         raise FileFormatError(f"sheet {sheet!r} is empty", path=path)
@@ -161,7 +172,8 @@ def _header_row(grid: pd.DataFrame, id: str | None, opts: ReadOptions, path: Pat
     if opts.header_row is not None:
         if not 1 <= opts.header_row <= len(grid):
             raise FileFormatError(
-                f"header_row {opts.header_row} is outside the {len(grid)} rows of the file", path=path
+                f"header_row {opts.header_row} is outside the {len(grid)} rows of the file",
+                path=path,
             )
         return opts.header_row - 1
     if id is None:
@@ -203,7 +215,9 @@ def _is_totals(value: object) -> bool:
     return text in TOTALS_WORDS
 
 
-def _totals(frame: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path, first: int) -> pd.DataFrame:
+def _totals(
+    frame: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path, first: int
+) -> pd.DataFrame:
     text_cols = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str)).any()]
     check = ([id] if id and id in frame.columns else []) + [c for c in text_cols[:2] if c != id]
     mask = np.zeros(len(frame), dtype=bool)
@@ -217,12 +231,12 @@ def _totals(frame: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path, 
         return frame
     if opts.drop_totals:
         return frame.loc[~mask].reset_index(drop=True)
-    i = int(np.flatnonzero(mask)[0])
+    row = int(np.flatnonzero(mask)[0])
     raise TotalsRowError(
-        f"row {i + first} looks like a totals row ({where[i]}); a total is not a unit. Remove it "
-        "or set drop_totals = true in [data]",
+        f"row {row + first} looks like a totals row ({where[row]}); a total is not a unit. "
+        "Remove it or set drop_totals = true in [data]",
         path=path,
-        ids=[f"row {i + first}"],
+        ids=[f"row {row + first}"],
     )
 
 
@@ -277,8 +291,8 @@ def _parse_numbers(
             shown = ", ".join(repr(frame[c].iloc[i]) for i in r.ambiguous[:3])
             raise AmbiguousNumberError(
                 f"column '{c}' has numbers that read differently with a decimal point and a "
-                f"decimal comma ({shown} in {format_ids(rows)}); set [data] decimal = \",\" or "
-                "decimal = \".\"",
+                f'decimal comma ({shown} in {format_ids(rows)}); set [data] decimal = "," or '
+                'decimal = "."',
                 path=path,
                 column=c,
                 ids=rows,
@@ -378,18 +392,27 @@ def read_table(
         ).all(axis=1)
         df = df.loc[~empty_rows].reset_index(drop=True)
         if id is not None and id in df.columns:
-            df[id] = df[id].map(lambda v: v if not isinstance(v, float) or not np.isnan(v) else None)
+            df[id] = df[id].map(
+                lambda v: v if not isinstance(v, float) or not np.isnan(v) else None
+            )
         df = _totals(df, id, opts, p, first)
         keep_text = [id] if id is not None else []
         df = _parse_numbers(
-            df, [c for c in columns if c in df.columns and c not in keep_text], opts, p, first, keep_text
+            df,
+            [c for c in columns if c in df.columns and c not in keep_text],
+            opts,
+            p,
+            first,
+            keep_text,
         )
     if id is not None and id in df.columns:
         ids = df[id]
         as_text = ids.map(
-            lambda v: None
-            if v is None or (isinstance(v, float) and np.isnan(v))
-            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
+            lambda v: (
+                None
+                if v is None or (isinstance(v, float) and np.isnan(v))
+                else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
+            )
         )
         df[id] = as_text.astype(object)
     if df.empty and len(df.columns) == 0:
