@@ -18,6 +18,7 @@ thousands separators, a leading ``+``/``-`` or the Unicode minus, a ``kr``,
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,7 @@ AMBIGUOUS = "ambiguous"
 _UNIT = re.compile(r"^(?:dkk|kr\.?)\s*|\s*(?:dkk|kr\.?)$", re.IGNORECASE)
 _SPACES = re.compile(r"[\u00a0\u202f\u2009 ]")
 _INT = re.compile(r"^\d+$")
-_GROUPED = re.compile(r"^\d{1,3}(?:([.,' ])\d{3})(?:\1\d{3})*$")
+_GROUPED = re.compile(r"^[1-9]\d{0,2}(?:([.,' ])\d{3})(?:\1\d{3})*$")
 _SCIENTIFIC = re.compile(r"\d+(?:\.\d*)?[eE][+-]?\d+")
 
 
@@ -92,7 +93,7 @@ def _read(core: str, decimal: str, thousands: str | None) -> float | None:
 def parse_number(text: str) -> tuple[_Value, float]:
     """Analyse one value: what it proves and its numbers under both conventions.
 
-    Returns the analysis and the multiplier (1, or 0.01 for a ``%`` sign, and
+    Returns the analysis and the divisor (1, or 100 for a ``%`` sign, and
     negative for a minus) to apply. Raises ``ValueError`` if the text is not a
     number in either convention.
 
@@ -109,7 +110,7 @@ def parse_number(text: str) -> tuple[_Value, float]:
     factor = 1.0
     if s.endswith("%"):
         s = s[:-1].strip()
-        factor = 0.01
+        factor = 100.0  # a divisor: 12,5 % is 12.5 / 100
     if s[:1] in ("+", "-"):
         if s[0] == "-":
             factor = -factor
@@ -165,27 +166,62 @@ _MACHINE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DOT_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}\.\d{3}")
 
 
-def _fast(col: pd.Series, convention: Convention | None) -> pd.Series | None:
+def _fast(col: pd.Series, convention: Convention | None) -> tuple[pd.Series, str | None] | None:
     """Machine-written columns (plain integers, or decimals with a point that some value
-    proves): read at C speed. None when the slow, value-by-value reading is needed."""
+    proves): read at C speed, with the decimal mark they prove. None when the slow,
+    value-by-value reading is needed."""
     text = col.astype("string").str.strip()
     present = text.notna() & (text != "")
     values = text[present]
     if len(values) == 0:
-        return pd.Series(np.nan, index=col.index)
+        return pd.Series(np.nan, index=col.index), None
     if not values.str.fullmatch(_MACHINE.pattern).all():
         return None
     dotted = values.str.contains(".", regex=False)
+    proves = None
     if dotted.any():
         if convention is not None and convention.decimal != ".":
             return None
-        if convention is None:
-            proven = dotted & ~values.str.fullmatch(_DOT_AMBIGUOUS.pattern)
-            if not proven.any():
-                return None
+        proven = dotted & ~values.str.fullmatch(_DOT_AMBIGUOUS.pattern)
+        if convention is None and not proven.any():
+            return None
+        proves = "." if proven.any() else None
+    out = pd.Series(np.nan, index=col.index)
+    out[present] = pd.to_numeric(values, errors="coerce").astype(float)
+    return out, proves
+
+
+def _vectorized(col: pd.Series, convention: Convention) -> pd.Series | None:
+    """Plain values in one known convention (``1.234.567,5``), read at C speed, or None."""
+    text = col.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    values = text[present]
+    t, d = re.escape(convention.thousands or ""), re.escape(convention.decimal)
+    grouped = rf"[1-9]\d{{0,2}}(?:{t}\d{{3}})+|" if convention.thousands else ""
+    pattern = rf"[+-]?(?:{grouped}\d+)(?:{d}\d+)?|[+-]?{d}\d+"
+    if not values.str.fullmatch(pattern).all():
+        return None
+    if convention.thousands:
+        values = values.str.replace(convention.thousands, "", regex=False)
+    values = values.str.replace(convention.decimal, ".", regex=False)
     out = pd.Series(np.nan, index=col.index)
     out[present] = pd.to_numeric(values, errors="coerce").astype(float)
     return out
+
+
+def _sample_proof(col: pd.Series, size: int = 2000) -> str | None:
+    """The decimal mark a sample of the column proves, if exactly one."""
+    proofs = set()
+    for v in col.dropna().astype(str).head(size):
+        if not v.strip():
+            continue
+        try:
+            proves = parse_number(v)[0].proves
+        except ValueError:
+            return None
+        if proves in DECIMALS:
+            proofs.add(proves)
+    return proofs.pop() if len(proofs) == 1 else None
 
 
 def parse_column(col: pd.Series, convention: Convention | None = None) -> ParsedColumn:
@@ -213,7 +249,18 @@ def parse_column(col: pd.Series, convention: Convention | None = None) -> Parsed
     if all(isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v)) for v in raw):
         fast = _fast(col, convention)
         if fast is not None:
-            return ParsedColumn(fast, convention.decimal if convention else None, [], None, [])
+            values, proves = fast
+            return ParsedColumn(
+                values, proves or (convention.decimal if convention else None), [], None, []
+            )
+        known = convention
+        if known is None:
+            proof = _sample_proof(col)
+            known = Convention.of(proof) if proof else None
+        if known is not None:
+            quick = _vectorized(col, known)
+            if quick is not None:
+                return ParsedColumn(quick, known.decimal, [], None, [])
     n = len(col)
     analysed: list[tuple[_Value, float] | None] = []
     bad: list[int] = []
@@ -259,7 +306,8 @@ def parse_column(col: pd.Series, convention: Convention | None = None) -> Parsed
         if x is None:
             x = value.as_point if value.as_point is not None else value.as_comma
         assert x is not None
-        numeric[i] = x * factor
+        # percentages divided in decimal so that "38,42 %" is exactly 0.3842
+        numeric[i] = x / factor if abs(factor) == 1 else float(Decimal(repr(x)) / Decimal(factor))
     return ParsedColumn(pd.Series(numeric, index=col.index), decimal or None, [], None, [])
 
 

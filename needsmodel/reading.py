@@ -146,6 +146,18 @@ def _grid_csv(path: Path, opts: ReadOptions) -> pd.DataFrame:
     return grid
 
 
+def _find_sheet(path: Path, id: str) -> str | None:
+    """The first sheet whose top rows hold the id column, if any."""
+    with pd.ExcelFile(path, engine="openpyxl") as book:
+        for name in book.sheet_names:
+            top = pd.read_excel(
+                book, sheet_name=name, header=None, dtype=object, nrows=_HEADER_SEARCH
+            )
+            if any(isinstance(v, str) and v.strip() == id for v in top.to_numpy().ravel()):
+                return str(name)
+    return None
+
+
 def _grid_excel(path: Path, opts: ReadOptions) -> pd.DataFrame:
     sheet = opts.sheet if opts.sheet is not None else 0
     try:
@@ -162,7 +174,9 @@ def _grid_excel(path: Path, opts: ReadOptions) -> pd.DataFrame:
             raise FileFormatError(
                 f"no sheet number {sheet}; the workbook has {len(names)}", path=path
             )
-        grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+        grid = pd.read_excel(
+            book, sheet_name=sheet, header=None, dtype=object, keep_default_na=False, na_values=[""]
+        )
     if grid.empty:
         raise FileFormatError(f"sheet {sheet!r} is empty", path=path)
     return grid
@@ -207,23 +221,37 @@ def _names(row: Sequence[object], path: Path) -> list[str]:
     return names
 
 
-def _is_totals(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    text = re.sub(r"[:.\s]+$", "", value.strip().lower())
-    text = re.sub(r"\s+", " ", text)
-    return text in TOTALS_WORDS
+_TOTALS_PATTERN = (
+    "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in TOTALS_WORDS) + r")[:.\s]*"
+)
+
+
+def _totals_mask(col: pd.Series) -> np.ndarray:
+    """Rows whose text in ``col`` is a totals label."""
+    text = col.astype("string").str.strip().str.lower()
+    return text.str.fullmatch(_TOTALS_PATTERN).fillna(False).to_numpy(dtype=bool)
+
+
+def _text_columns(frame: pd.DataFrame, limit: int = 3) -> list[str]:
+    out = []
+    for c in frame.columns:
+        if any(isinstance(v, str) for v in frame[c].to_numpy(dtype=object)):
+            out.append(c)
+            if len(out) == limit:
+                break
+    return out
 
 
 def _totals(
     frame: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path, first: int
 ) -> pd.DataFrame:
-    text_cols = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str)).any()]
-    check = ([id] if id and id in frame.columns else []) + [c for c in text_cols[:2] if c != id]
+    check = ([id] if id and id in frame.columns else []) + [
+        c for c in _text_columns(frame.head(200), 2) if c != id
+    ]
     mask = np.zeros(len(frame), dtype=bool)
     where: dict[int, str] = {}
     for c in check:
-        hits = frame[c].map(_is_totals).to_numpy(dtype=bool)
+        hits = _totals_mask(frame[c])
         for i in np.flatnonzero(hits & ~mask):
             where[int(i)] = f"{frame[c].iloc[i]!r} in column '{c}'"
         mask |= hits
@@ -311,6 +339,35 @@ def _parse_numbers(
     return out
 
 
+def _id_text(ids: pd.Series) -> pd.Series:
+    """Ids as stripped text; whole numbers from Excel lose their ``.0``; missing stays missing."""
+    if ids.map(type).eq(str).all():
+        return ids.str.strip().astype(object)
+    return ids.map(
+        lambda v: (
+            None
+            if v is None or (isinstance(v, float) and np.isnan(v))
+            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
+        )
+    ).astype(object)
+
+
+def _id_text(ids: pd.Series) -> pd.Series:
+    """Ids as stripped text; whole numbers from Excel lose their ``.0``; missing stays None."""
+    values = ids.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            out[i] = None
+        elif isinstance(v, str):
+            out[i] = v.strip()
+        elif isinstance(v, float) and v.is_integer():
+            out[i] = str(int(v))
+        else:
+            out[i] = str(v).strip()
+    return pd.Series(out, index=ids.index, dtype=object)
+
+
 def read_table(
     path: Path | str,
     *,
@@ -383,18 +440,31 @@ def read_table(
     else:
         grid = _grid_csv(p, opts) if suffix in (".csv", ".txt", ".tsv") else _grid_excel(p, opts)
         h = _header_row(grid, id, opts, p)
+        if (
+            id is not None
+            and suffix in (".xlsx", ".xlsm")
+            and opts.sheet is None
+            and id not in {str(v).strip() for v in grid.iloc[h].tolist()}
+        ):
+            other = _find_sheet(p, id)
+            if other is not None:
+                raise FileFormatError(
+                    f"the first sheet has no column '{id}', but sheet '{other}' has; set "
+                    f'[data] sheet = "{other}"',
+                    path=p,
+                    column=id,
+                )
         names = _names(grid.iloc[h].tolist(), p)
         df = grid.iloc[h + 1 :].reset_index(drop=True)
         df.columns = names
         first = h + 2  # file row of the first data row (1-based)
-        empty_rows = df.isna().all(axis=1) | df.map(
-            lambda v: isinstance(v, str) and not v.strip()
-        ).all(axis=1)
-        df = df.loc[~empty_rows].reset_index(drop=True)
-        if id is not None and id in df.columns:
-            df[id] = df[id].map(
-                lambda v: v if not isinstance(v, float) or not np.isnan(v) else None
-            )
+        blank = pd.DataFrame(
+            {
+                c: (df[c].isna() | df[c].astype("string").str.strip().eq("").fillna(True))
+                for c in df.columns
+            }
+        )
+        df = df.loc[~blank.all(axis=1).to_numpy()].reset_index(drop=True)
         df = _totals(df, id, opts, p, first)
         keep_text = [id] if id is not None else []
         df = _parse_numbers(
@@ -406,15 +476,7 @@ def read_table(
             keep_text,
         )
     if id is not None and id in df.columns:
-        ids = df[id]
-        as_text = ids.map(
-            lambda v: (
-                None
-                if v is None or (isinstance(v, float) and np.isnan(v))
-                else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
-            )
-        )
-        df[id] = as_text.astype(object)
+        df[id] = _id_text(df[id])
     if df.empty and len(df.columns) == 0:
         raise DataError("no columns found", path=p)
     return df
