@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InputError, NeedsModelError, NeedsModelWarning
+from .outputs import read_manifest
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -115,9 +116,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(args.config)
     if args.out is not None:
         result = _with_out(result, args.out)
+    previous = read_manifest(result.config.output.dir)
     files = result.write()
     if not args.quiet:
         _print_summary(result, files)
+        if previous is not None:
+            print(f"Note: {previous.describe(result.inputs)}")
     return EXIT_OK
 
 

@@ -18,8 +18,8 @@ thousands separators, a leading ``+``/``-`` or the Unicode minus, a ``kr``,
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd

@@ -340,19 +340,6 @@ def _parse_numbers(
 
 
 def _id_text(ids: pd.Series) -> pd.Series:
-    """Ids as stripped text; whole numbers from Excel lose their ``.0``; missing stays missing."""
-    if ids.map(type).eq(str).all():
-        return ids.str.strip().astype(object)
-    return ids.map(
-        lambda v: (
-            None
-            if v is None or (isinstance(v, float) and np.isnan(v))
-            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).strip()
-        )
-    ).astype(object)
-
-
-def _id_text(ids: pd.Series) -> pd.Series:
     """Ids as stripped text; whole numbers from Excel lose their ``.0``; missing stays None."""
     values = ids.to_numpy(dtype=object)
     out = np.empty(len(values), dtype=object)

@@ -117,3 +117,44 @@ def test_duplicate_indicator(tmp_path):
     path = write_config(tmp_path, model={"indicators": ["single_parent", "single_parent"]})
     with pytest.raises(ConfigError, match="lists single_parent more than once"):
         nm.load_config(path)
+
+
+def test_reading_options_from_the_config(tmp_path):
+    path = write_config(
+        tmp_path,
+        data={
+            "sep": ";",
+            "decimal": ",",
+            "encoding": "cp1252",
+            "header_row": 2,
+            "drop_totals": True,
+        },
+    )
+    opts = nm.load_config(path).data.read_options()
+    assert (
+        opts.sep,
+        opts.decimal,
+        opts.thousands,
+        opts.encoding,
+        opts.header_row,
+        opts.drop_totals,
+    ) == (";", ",", None, "cp1252", 2, True)
+    assert opts.convention.thousands == "."
+    tab = nm.load_config(write_config(tmp_path, data={"sep": "tab"})).data.read_options()
+    assert tab.sep == "\t"
+
+
+def test_reading_option_errors(tmp_path):
+    with pytest.raises(
+        ConfigError, match=re.escape("[data.decimal] must be one of ',', '.'; got ';' (str)")
+    ):
+        nm.load_config(write_config(tmp_path, data={"decimal": ";"}))
+    with pytest.raises(ConfigError, match=re.escape("[data.header_row] must be 1 or more")):
+        nm.load_config(write_config(tmp_path, data={"header_row": 0}))
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("[data.thousands] thousands separator and decimal mark must differ"),
+    ):
+        nm.load_config(write_config(tmp_path, data={"decimal": ",", "thousands": ","}))
+    with pytest.raises(ConfigError, match="unknown key 'drop_total'; did you mean 'drop_totals'"):
+        nm.load_config(write_config(tmp_path, data={"drop_total": True}))

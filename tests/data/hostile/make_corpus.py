@@ -66,7 +66,9 @@ def main() -> None:
     # 1. a Danish Excel export: cp1252, semicolons, decimal comma, thousands dots, CRLF
     write_text("danish_excel_export.csv", [header, *dk], "cp1252", "\r\n")
     # 2. UTF-8 with BOM, English conventions
-    (HERE / "utf8_bom.csv").write_bytes(b"\xef\xbb\xbf" + df.to_csv(index=False, lineterminator="\n").encode())
+    (HERE / "utf8_bom.csv").write_bytes(
+        b"\xef\xbb\xbf" + df.to_csv(index=False, lineterminator="\n").encode()
+    )
     # 3. Latin-1, semicolons
     write_text("latin1_semicolon.csv", [header, *dk], "latin-1")
     # 4. shares written as percentages, amounts with "kr."
@@ -90,20 +92,32 @@ def main() -> None:
     # 5. ambiguous: every amount has exactly three digits after one dot
     amb = ["district;pupils;parents_low_education;special_ed_cost;budget_current"]
     for i, r in enumerate(df.itertuples(index=False)):
-        amb.append(f"{r.district};{r.pupils};{i % 5};{i % 9 + 1}.{(37 * i) % 1000:03d};{i % 7 + 2}.500")
+        amb.append(
+            f"{r.district};{r.pupils};{i % 5};{i % 9 + 1}.{(37 * i) % 1000:03d};{i % 7 + 2}.500"
+        )
     write_text("ambiguous_thousands.csv", amb, "utf-8")
     # 6. one column with decimal points, another with decimal commas
     mixed = ["district;pupils;parents_low_education;special_ed_cost"]
     for r in df.itertuples(index=False):
-        mixed.append(f"{r.district};{r.pupils};{r.parents_low_education:.4f};{danish(r.special_ed_cost + 0.5, 1)}")
+        mixed.append(
+            f"{r.district};{r.pupils};{r.parents_low_education:.4f};{danish(r.special_ed_cost + 0.5, 1)}"
+        )
     write_text("conflicting_decimals.csv", mixed, "utf-8")
     # 7. ids with surrounding spaces
     spaced = df.copy()
     spaced["district"] = "  " + spaced["district"] + " "
     spaced.to_csv(HERE / "trailing_spaces_ids.csv", index=False, lineterminator="\n")
     # 8. a totals row at the bottom
-    total = ["I alt", "", danish(df["pupils"].sum(), 0), "", "", "", danish(df["special_ed_cost"].sum(), 0),
-             danish(df["budget_current"].sum(), 0)]
+    total = [
+        "I alt",
+        "",
+        danish(df["pupils"].sum(), 0),
+        "",
+        "",
+        "",
+        danish(df["special_ed_cost"].sum(), 0),
+        danish(df["budget_current"].sum(), 0),
+    ]
     write_text("totals_row.csv", [header, *dk, ";".join(total)], "utf-8")
     # 9. Excel with numbers stored as text (Danish)
     wb = openpyxl.Workbook()
@@ -132,7 +146,11 @@ def main() -> None:
     dup = df.copy()
     dup.insert(3, "pupils_copy", dup["pupils"])
     dup.to_csv(HERE / "duplicate_columns.csv", index=False, lineterminator="\n")
-    text = (HERE / "duplicate_columns.csv").read_text(encoding="utf-8").replace("pupils_copy", "pupils", 1)
+    text = (
+        (HERE / "duplicate_columns.csv")
+        .read_text(encoding="utf-8")
+        .replace("pupils_copy", "pupils", 1)
+    )
     (HERE / "duplicate_columns.csv").write_text(text, encoding="utf-8")
     missing = df.copy()
     missing["single_parent"] = ""
