@@ -14,6 +14,10 @@ The public API:
 - :func:`load_config`, :func:`run`, :class:`RunResult`: the whole pipeline from
   one TOML file;
 - :func:`read_table`, :func:`validate_units`: reading and checking unit tables;
+- :mod:`needsmodel.diagnostics`, :mod:`needsmodel.plots`: diagnostics and figures;
+- :mod:`needsmodel.demography`, :mod:`needsmodel.benchmark`,
+  :mod:`needsmodel.funding`: demographic models, benchmarking (expected vs actual,
+  DEA), baseline and tariff funding, carry-over, effect tariffs;
 - :mod:`needsmodel.datasets`: the sample municipality and real data sets;
 - :mod:`needsmodel.errors`: the exceptions and warnings.
 """
@@ -27,7 +31,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from . import datasets, errors
+from . import benchmark, datasets, demography, diagnostics, errors, funding, plots
 from .allocation import (
     Allocation,
     AllocationPolicy,
@@ -71,19 +75,24 @@ __all__ = [
     "YearsResults",
     "__version__",
     "allocate",
+    "benchmark",
     "compare",
     "compare_scenarios",
     "criteria_weights",
     "datasets",
+    "demography",
+    "diagnostics",
     "errors",
     "fit",
     "fit_regularized",
     "fit_years",
+    "funding",
     "key_uncertainty",
     "largest_remainder",
     "load_config",
     "need_index",
     "parse_config",
+    "plots",
     "read_table",
     "run",
     "validate",

@@ -36,11 +36,24 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "check_collinearity",
     "read_table",
+    "require_columns",
+    "text_columns",
+    "validate_persons",
     "validate_units",
 ]
 
 SUPPORTED_SUFFIXES = _reading.SUPPORTED_SUFFIXES
 read_table = _reading.read_table
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise :class:`MissingColumnError` naming the columns ``what`` needs but ``frame`` lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        found = ", ".join(map(str, frame.columns))
+        raise MissingColumnError(
+            f"{what} needs column(s) {format_ids(missing)}; found {found}", column=missing[0]
+        )
 
 
 def text_columns(table: pd.DataFrame, columns: Sequence[str]) -> list[str]:

@@ -89,6 +89,7 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(tmp_path, mon
         real_replace(src, dst)
 
     monkeypatch.setattr("needsmodel.outputs.os.replace", replace_and_interrupt)
+
     def write_all() -> None:
         with staged_outputs(out, names, set()) as stage:
             for n in names:

@@ -6,7 +6,10 @@ Run from the repository root::
 
 Writes ``pupils.csv`` (one row per pupil), ``school_districts.csv`` (one row per
 school district), ``school_districts_panel.csv`` (the same districts over four
-years, with new pupils each year and 3% cost growth a year) and
+years, with new pupils each year and 3% cost growth a year),
+``elderly_population.csv`` and ``elderly_care_accounts.csv`` (citizens 65+ per
+care district, age group and year, 2025 counted and 2026-2032 projected, and the
+2025 elderly-care spending per age group) and
 ``true_parameters.json`` (the generating parameters and the pseudo-true
 coefficients of the district-level need model). The seed is fixed,
 so the files are reproduced byte for byte.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from needsmodel.datasets import _demography as demo
 from needsmodel.datasets import _generator as g
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +49,10 @@ def main() -> None:
     districts = g.aggregate_districts(pupils)
     pupils.to_csv(HERE / "pupils.csv", index=False, lineterminator="\n")
     districts.to_csv(HERE / "school_districts.csv", index=False, lineterminator="\n")
+    population = demo.simulate_population()
+    population.to_csv(HERE / "elderly_population.csv", index=False, lineterminator="\n")
+    accounts = demo.accounts(population)
+    accounts.to_csv(HERE / "elderly_care_accounts.csv", index=False, lineterminator="\n")
     panel = g.simulate_panel(seed=PANEL_SEED)
     panel.to_csv(HERE / "school_districts_panel.csv", index=False, lineterminator="\n")
     params = {

@@ -27,6 +27,8 @@ from .real import (
 
 __all__ = [
     "load_caschools",
+    "load_elderly_accounts",
+    "load_elderly_population",
     "load_maschools",
     "load_municipalities",
     "load_randhie",
@@ -80,6 +82,23 @@ def load_sample() -> pd.DataFrame:
     (24, 11)
     """
     return pd.read_csv(sample_dir() / "school_districts.csv", dtype={"district": str})
+
+
+def load_elderly_population() -> pd.DataFrame:
+    """Citizens aged 65+ per care district, age group and year (2025 counted, 2026-2032 projected).
+
+    Columns: ``district`` (C1-C4), ``age_band`` (65-69 ... 90+), ``year``,
+    ``citizens``.
+    """
+    return pd.read_csv(sample_dir() / "elderly_population.csv", dtype={"district": str})
+
+
+def load_elderly_accounts() -> pd.DataFrame:
+    """The sample municipality's 2025 elderly-care spending per age group.
+
+    Columns: ``age_band``, ``citizens`` (municipality total), ``cost`` (kr).
+    """
+    return pd.read_csv(sample_dir() / "elderly_care_accounts.csv")
 
 
 def load_sample_pupils() -> pd.DataFrame:

@@ -1,0 +1,299 @@
+"""Funding models around a need model: baseline, tariffs, carry-over, effect tariffs.
+
+- :func:`baseline_settlement` — the *baseline model* ("baselinemodel") that lets
+  an activity tariff live inside a fixed frame: a provider keeps its frame for
+  the baseline activity, is paid a marginal rate for activity above it and
+  refunds a rate for activity below it. Compared with a pure tariff and a pure
+  frame, per provider and for the funder's budget.
+- :func:`tariffs` — tariffs from costs and activity by activity-based costing:
+  overheads are allocated to services by cost drivers, then full cost / volume.
+- :func:`carry_over` — surplus and deficit carried from year to year
+  ("overførselsadgang") with limits and rates, simulated over years.
+- :func:`effect_payments` — effect tariffs ("effekttakster"): a base tariff
+  per citizen plus a bonus per success *above the expected*, where each
+  citizen's expected outcome is risk-adjusted by a person-level model, so a
+  provider that picks easy citizens gains nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .data import require_columns
+from .errors import DataError, InputError, format_ids
+
+__all__ = ["baseline_settlement", "carry_over", "effect_payments", "tariffs"]
+
+
+def baseline_settlement(
+    providers: pd.DataFrame,
+    *,
+    tariff: float | str,
+    marginal_rate: float = 0.5,
+    refund_rate: float | None = None,
+    activity: str = "activity",
+    baseline: str = "baseline",
+    frame: str | None = None,
+    id: str = "provider",
+) -> pd.DataFrame:
+    """Settle activity against a baseline inside a fixed frame.
+
+    Each provider's frame pays for its baseline activity. Activity above the
+    baseline is paid ``marginal_rate × tariff`` per unit; activity below it is
+    refunded at ``refund_rate × tariff`` per unit (default: the same rate).
+
+    Parameters
+    ----------
+    providers : DataFrame
+        One row per provider: id, activity, baseline and optionally the frame.
+    tariff : float or str
+        Full tariff per unit of activity (kr), or a column with one per
+        provider.
+    marginal_rate, refund_rate : float
+        Shares of the tariff paid above / refunded below the baseline (0-1).
+    frame : str, optional
+        Column with each provider's frame (default: baseline × tariff).
+
+    Returns
+    -------
+    DataFrame
+        Per provider: ``activity, baseline, deviation, frame, adjustment,
+        payment`` under the baseline model, ``pure_tariff`` (activity ×
+        tariff), ``pure_frame``, and the funder's ``budget_effect`` (payment -
+        frame); a last row ``total``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"provider": ["A", "B"], "activity": [110, 90], "baseline": [100, 100]})
+    >>> s = baseline_settlement(p, tariff=1000, marginal_rate=0.5)
+    >>> s["payment"].tolist()
+    [105000.0, 95000.0, 200000.0]
+    """
+    require_columns(providers, [id, activity, baseline], "baseline_settlement")
+    refund = marginal_rate if refund_rate is None else refund_rate
+    for name, rate in (("marginal_rate", marginal_rate), ("refund_rate", refund)):
+        if not 0 <= rate <= 1:
+            raise InputError(f"{name} must be between 0 and 1; got {rate!r}")
+    p = providers
+    t = (
+        p[tariff].to_numpy(dtype=float)
+        if isinstance(tariff, str)
+        else np.full(len(p), float(tariff))
+    )
+    act = p[activity].to_numpy(dtype=float)
+    base = p[baseline].to_numpy(dtype=float)
+    if np.any(act < 0) or np.any(base < 0):
+        raise DataError("activity and baseline must not be negative")
+    fr = p[frame].to_numpy(dtype=float) if frame is not None else base * t
+    dev = act - base
+    adjustment = np.where(dev >= 0, marginal_rate * t * dev, refund * t * dev)
+    out = pd.DataFrame(
+        {
+            id: p[id].astype(str).to_numpy(),
+            "activity": act,
+            "baseline": base,
+            "deviation": dev,
+            "frame": fr,
+            "adjustment": adjustment,
+            "payment": fr + adjustment,
+            "pure_tariff": act * t,
+            "pure_frame": fr,
+        }
+    )
+    out["budget_effect"] = out["payment"] - out["frame"]
+    total = out.drop(columns=id).sum().to_frame().T
+    total.insert(0, id, "total")
+    return pd.concat([out, total], ignore_index=True)
+
+
+def tariffs(
+    services: pd.DataFrame,
+    overheads: Mapping[str, float],
+    drivers: Mapping[str, str],
+    *,
+    service: str = "service",
+    direct: str = "direct_cost",
+    volume: str = "volume",
+) -> pd.DataFrame:
+    """Tariffs by activity-based costing.
+
+    Every overhead cost pool is allocated to the services in proportion to its
+    cost driver (a column of ``services``: staff hours, square metres, number
+    of cases, ...). Full cost = direct cost + allocated overheads; tariff =
+    full cost / volume.
+
+    Parameters
+    ----------
+    services : DataFrame
+        One row per service with the direct cost, the volume (the unit the
+        tariff is paid per) and the driver columns.
+    overheads : mapping
+        Cost pool → amount (kr), e.g. ``{"management": 2e6, "buildings": 3e6}``.
+    drivers : mapping
+        Cost pool → driver column.
+
+    Returns
+    -------
+    DataFrame
+        Per service: direct cost, ``overhead_<pool>`` per pool, ``full_cost``,
+        ``volume`` and ``tariff``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"service": ["a", "b"], "direct_cost": [100.0, 300.0],
+    ...                   "volume": [10, 20], "hours": [1, 3]})
+    >>> tariffs(s, {"admin": 400.0}, {"admin": "hours"})["tariff"].tolist()
+    [20.0, 30.0]
+    """
+    unknown = sorted(set(overheads) ^ set(drivers))
+    if unknown:
+        raise InputError(
+            f"every overhead pool needs a driver and vice versa; check {format_ids(unknown)}"
+        )
+    require_columns(services, [service, direct, volume, *drivers.values()], "tariffs")
+    out = services[[service, direct]].copy()
+    full = services[direct].to_numpy(dtype=float).copy()
+    for pool, amount in overheads.items():
+        d = services[drivers[pool]].to_numpy(dtype=float)
+        if d.sum() <= 0 or np.any(d < 0):
+            raise DataError(
+                f"driver '{drivers[pool]}' of pool '{pool}' must be non-negative and not all zero"
+            )
+        part = float(amount) * d / d.sum()
+        out[f"overhead_{pool}"] = part
+        full += part
+    vol = services[volume].to_numpy(dtype=float)
+    if np.any(vol <= 0):
+        bad = services.loc[vol <= 0, service].tolist()
+        raise DataError(f"volume must be positive; it is not for {format_ids(bad)}", column=volume)
+    out["full_cost"] = full
+    out["volume"] = vol
+    out["tariff"] = full / vol
+    return out
+
+
+def carry_over(
+    budgets: Sequence[float] | pd.Series,
+    spending: Sequence[float] | pd.Series,
+    *,
+    max_surplus_pct: float = 5.0,
+    max_deficit_pct: float = 5.0,
+    surplus_rate: float = 1.0,
+    deficit_rate: float = 1.0,
+    years: Sequence[object] | None = None,
+) -> pd.DataFrame:
+    """Simulate carrying surpluses and deficits from year to year.
+
+    Each year the available amount is the budget plus what was carried in; the
+    result is available minus spending. A surplus is carried at
+    ``surplus_rate`` up to ``max_surplus_pct`` of the year's budget (the rest
+    is forfeited); a deficit is carried at ``deficit_rate`` down to
+    ``max_deficit_pct`` of the budget (the rest must be covered in the year,
+    e.g. by the unit's own measures or by the funder).
+
+    Returns
+    -------
+    DataFrame
+        Per year: ``budget, carried_in, available, spending, result,
+        carried_out, forfeited, to_cover``.
+
+    Examples
+    --------
+    >>> result = carry_over([100, 100, 100], [90, 112, 95], max_surplus_pct=5, max_deficit_pct=5)
+    >>> result["carried_out"].tolist()
+    [5.0, -5.0, 0.0]
+    """
+    b = np.asarray(budgets, dtype=float)
+    s = np.asarray(spending, dtype=float)
+    if b.shape != s.shape:
+        raise InputError(f"budgets ({b.size}) and spending ({s.size}) need one value per year each")
+    for name, v in (("surplus_rate", surplus_rate), ("deficit_rate", deficit_rate)):
+        if not 0 <= v <= 1:
+            raise InputError(f"{name} must be between 0 and 1; got {v!r}")
+    for name, v in (("max_surplus_pct", max_surplus_pct), ("max_deficit_pct", max_deficit_pct)):
+        if v < 0:
+            raise InputError(f"{name} must not be negative; got {v!r}")
+    rows = []
+    carried = 0.0
+    for i in range(b.size):
+        available = b[i] + carried
+        result = available - s[i]
+        if result >= 0:
+            kept = min(result * surplus_rate, b[i] * max_surplus_pct / 100.0)
+            forfeited, to_cover, out = result - kept, 0.0, kept
+        else:
+            carried_deficit = max(result * deficit_rate, -b[i] * max_deficit_pct / 100.0)
+            forfeited, to_cover, out = 0.0, carried_deficit - result, carried_deficit
+        rows.append(
+            {
+                "year": years[i] if years is not None else i + 1,
+                "budget": b[i],
+                "carried_in": carried,
+                "available": available,
+                "spending": s[i],
+                "result": result,
+                "carried_out": out,
+                "forfeited": forfeited,
+                "to_cover": to_cover,
+            }
+        )
+        carried = out
+    return pd.DataFrame(rows)
+
+
+def effect_payments(
+    citizens: pd.DataFrame,
+    expected: Sequence[float] | pd.Series | np.ndarray,
+    *,
+    provider: str = "provider",
+    outcome: str = "success",
+    base_tariff: float,
+    bonus: float,
+) -> pd.DataFrame:
+    """Effect-based payments: a base tariff per citizen plus a bonus per success above expected.
+
+    Parameters
+    ----------
+    citizens : DataFrame
+        One row per citizen served: the provider and the outcome (1 = success).
+    expected : array-like
+        Each citizen's expected outcome (probability of success) from a
+        risk-adjustment model fitted on citizens' characteristics, e.g. a
+        person-level logit's predictions.
+    base_tariff : float
+        Paid per citizen (kr).
+    bonus : float
+        Paid per success above the expected (kr); negative when a provider
+        does worse than its citizens' expected outcome.
+
+    Returns
+    -------
+    DataFrame
+        Per provider: ``citizens, successes, expected_successes,
+        success_rate, expected_rate, base, bonus_unadjusted`` (bonus ×
+        successes, what a naive effect tariff pays), ``bonus_adjusted``
+        (bonus × (successes - expected)), ``payment`` (base + adjusted bonus).
+        Under the adjusted rule a provider's expected payment does not depend on
+        which citizens it serves: its expected bonus is zero for any mix.
+    """
+    require_columns(citizens, [provider, outcome], "effect_payments")
+    e = np.asarray(expected, dtype=float)
+    if e.shape != (len(citizens),):
+        raise InputError(f"expected needs one value per citizen ({len(citizens)}); got {e.shape}")
+    if np.any((e < 0) | (e > 1)):
+        raise InputError("expected outcomes must be probabilities between 0 and 1")
+    y = citizens[outcome].to_numpy(dtype=float)
+    frame = pd.DataFrame({"provider": citizens[provider].astype(str).to_numpy(), "y": y, "e": e})
+    g = frame.groupby("provider", sort=True).agg(
+        citizens=("y", "size"), successes=("y", "sum"), expected_successes=("e", "sum")
+    )
+    g["success_rate"] = g["successes"] / g["citizens"]
+    g["expected_rate"] = g["expected_successes"] / g["citizens"]
+    g["base"] = base_tariff * g["citizens"]
+    g["bonus_unadjusted"] = bonus * g["successes"]
+    g["bonus_adjusted"] = bonus * (g["successes"] - g["expected_successes"])
+    g["payment"] = g["base"] + g["bonus_adjusted"]
+    return g.reset_index().rename(columns={"provider": provider})
