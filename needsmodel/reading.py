@@ -32,7 +32,7 @@ from .errors import (
 )
 from .numbers import Convention, looks_numeric, parse_column
 
-__all__ = ["SUPPORTED_SUFFIXES", "TOTALS_WORDS", "ReadOptions", "read_table"]
+__all__ = ["SUPPORTED_SUFFIXES", "TOTALS_WORDS", "ReadOptions", "is_totals_label", "read_table"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 
@@ -224,6 +224,17 @@ def _names(row: Sequence[object], path: Path) -> list[str]:
 _TOTALS_PATTERN = (
     "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in TOTALS_WORDS) + r")[:.\s]*"
 )
+
+
+def is_totals_label(text: str) -> bool:
+    """Whether ``text`` labels a totals row ("I alt", "Total:", "Sum", ...).
+
+    Examples
+    --------
+    >>> is_totals_label(" I  alt: "), is_totals_label("Ådalen")
+    (True, False)
+    """
+    return re.fullmatch(_TOTALS_PATTERN, text.strip().lower()) is not None
 
 
 def _totals_mask(col: pd.Series) -> np.ndarray:

@@ -5,13 +5,22 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import os
+
 import matplotlib
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 import needsmodel as nm
 
 matplotlib.use("Agg")
+
+# Property tests are derandomised by default so the suite gives the same verdict on
+# every run; HYPOTHESIS_PROFILE=explore searches new random cases.
+settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SAMPLE_INDICATORS = ["parents_low_education", "parents_outside_labour_market", "single_parent"]
 
