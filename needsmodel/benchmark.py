@@ -32,6 +32,7 @@ from .diagnostics import diagnose
 from .errors import DataError, EstimationError, InputError, format_ids
 from .estimate.results import NeedResults
 from .i18n import fmt_num, label
+from .plots import new_figure
 
 __all__ = [
     "Benchmark",
@@ -174,7 +175,7 @@ def funnel_plot(
     chance alone. Points outside the widest band are labelled.
     """
     t = bench.table
-    fig = Figure(figsize=(7.5, 5.0), layout="constrained")
+    fig = new_figure(7.5, 5.0)
     ax = fig.add_subplot()
     ax.scatter(t["exposure"], t["ratio"], s=26, color="#1f5f8b", zorder=3)
     ax.axhline(1.0, color="#7f8c8d", lw=1)

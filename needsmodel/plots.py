@@ -9,6 +9,7 @@ refit.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,11 +28,13 @@ from .estimate.results import NeedResults
 from .i18n import fmt_num, label
 
 __all__ = [
+    "NeedsFigure",
     "allocation_plot",
     "coefficient_plot",
     "criteria_plot",
     "influence_plot",
     "need_index_plot",
+    "new_figure",
     "observed_vs_predicted",
     "predictive_ratio_plot",
     "qq_plot",
@@ -45,8 +48,22 @@ _ACCENT = "#c0392b"
 _GREY = "#7f8c8d"
 
 
+class NeedsFigure(Figure):
+    """A matplotlib Figure that shows itself as PNG in Jupyter without pyplot."""
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=100)
+        return buf.getvalue()
+
+
+def new_figure(width: float = 7.5, height: float = 4.8) -> NeedsFigure:
+    """An empty figure with constrained layout (not registered with pyplot)."""
+    return NeedsFigure(figsize=(width, height), layout="constrained")
+
+
 def _figure(width: float = 7.5, height: float = 4.8) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = new_figure(width, height)
     return fig, fig.add_subplot()
 
 
@@ -227,7 +244,7 @@ def winners_losers_plot(
 ) -> Figure:
     """Change against the current budget per unit: kroner (left) and percent (right)."""
     wl = allocation.winners_and_losers().iloc[::-1]
-    fig = Figure(figsize=(9.0, 0.8 + 0.24 * max(len(wl), 4)), layout="constrained")
+    fig = new_figure(9.0, 0.8 + 0.24 * max(len(wl), 4))
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
     names = [_name(u, labels) for u in wl["unit"]]
     colors = np.where(wl["change"] >= 0, _COLOR, _ACCENT)
