@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench sample clean help
+.PHONY: demo test test-fast lint typecheck bench sample notebook clean help
 
 help:
 	@echo "make demo       run the bundled sample municipality into reports/demo"
@@ -16,6 +16,7 @@ help:
 	@echo "make typecheck  mypy"
 	@echo "make bench      run the benchmarks in benchmarks/"
 	@echo "make sample     regenerate data/sample from its seed"
+	@echo "make notebook   open JupyterLab on notebooks/"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +48,6 @@ sample: $(STAMP)
 
 clean:
 	rm -rf $(VENV) reports/demo .pytest_cache .mypy_cache .ruff_cache
+
+notebook: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
