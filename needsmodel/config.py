@@ -101,6 +101,10 @@ class DataConfig:
     dictionary: Path | None = _opt(
         _PATH, None, doc="data dictionary (labels, units, influenceable)"
     )
+    engine: str = _opt(
+        _CHOICE, "auto", choices=("auto", "memory", "duckdb"), doc="how person files are read"
+    )
+    weights: str | None = _opt(_STR, None, doc="person weight column (person-level OLS)")
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
 
@@ -442,6 +446,8 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         )
     if d.allocation_year is not None and d.year is None:
         raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
+    if d.weights is not None and d.persons is None:
+        raise ctx.error("person weights need [data] persons", "data", "weights")
     if m.method == "cells" and d.persons is None:
         raise ctx.error(
             "method 'cells' groups persons; set [data] persons and unit_key", "model", "method"

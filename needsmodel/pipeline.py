@@ -24,6 +24,7 @@ from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_uni
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
 from .outputs import file_sha256
+from .register import COLLAPSIBLE_METHODS, fit_file
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
@@ -130,14 +131,34 @@ def _read_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
     )
 
 
+#: Person files above this size go through DuckDB (when the method allows it).
+DUCKDB_BYTES = 50_000_000
+
+
+def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
+    """Whether a person file is fitted out of core (exact on cells) rather than in memory."""
+    d = cfg.data
+    if d.engine == "memory" or d.persons is None:
+        return False
+    if d.engine == "duckdb":
+        return True
+    if spec.resolved_method not in COLLAPSIBLE_METHODS:
+        return False
+    return (
+        d.persons.suffix.lower() in (".parquet", ".pq") or d.persons.stat().st_size > DUCKDB_BYTES
+    )
+
+
 def _read_persons(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
     assert cfg.data.persons is not None
     numeric = [spec.target, *(c for c in spec.indicators if c not in spec.categorical)]
+    used = [spec.unit_key, *numeric, *spec.indicators, spec.cluster, cfg.data.weights]
     return read_table(
         cfg.data.persons,
         id=cfg.data.unit_key,
         columns=numeric,
         options=cfg.data.read_options(),
+        usecols=[c for c in dict.fromkeys(used) if c],
     )
 
 
@@ -203,8 +224,11 @@ def _estimate(
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
     if d.persons is not None:
-        persons = _read_persons(cfg, spec)
-        res = fit_persons(spec, persons, units=units, path=d.persons)
+        if _use_duckdb(cfg, spec):
+            res = fit_file(spec, d.persons, units=units, engine="duckdb", weights=d.weights)
+        else:
+            persons = _read_persons(cfg, spec)
+            res = fit_persons(spec, persons, units=units, path=d.persons)
     else:
         res = fit_units(spec, units)
     return _Estimate(units, res, res.need, res.exposure, None)

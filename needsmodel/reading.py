@@ -373,6 +373,7 @@ def read_table(
     sheet: str | int | None = None,
     columns: Sequence[str] = (),
     options: ReadOptions | None = None,
+    usecols: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read a table from CSV, Excel (xlsx) or Parquet, safely.
 
@@ -390,6 +391,8 @@ def read_table(
         Other number-like columns are converted when unambiguous.
     options : ReadOptions, optional
         Separator, decimal mark, encoding, header row, totals (default: detect).
+    usecols : sequence of str, optional
+        Read only these columns of a Parquet file (large person files).
 
     Returns
     -------
@@ -429,7 +432,7 @@ def read_table(
         )
     if suffix in (".parquet", ".pq"):
         try:
-            df = pd.read_parquet(p)
+            df = pd.read_parquet(p, columns=list(usecols) if usecols is not None else None)
         except Exception as e:  # pyarrow raises its own types
             raise FileFormatError(f"cannot read as parquet: {type(e).__name__}: {e}", path=p) from e
         _names(list(df.columns), p)

@@ -48,7 +48,9 @@ class NeedMap:
         if spec.is_person_level:
             labels = data[str(spec.unit_key)].to_numpy()
             units = results.need.index
-            scale = np.ones(len(data))
+            # collapsed fits: each row is a unit's cell standing for its (weighted) persons
+            weights = results.weights if results.extras.get("collapsed") else None
+            scale = weights.to_numpy(dtype=float) if weights is not None else np.ones(len(data))
         else:
             labels = np.asarray(data.index.astype(str))
             scale = (

@@ -200,6 +200,11 @@ def need_draws(
         raise InputError(
             f"method must be one of {', '.join(map(repr, UNCERTAINTY_METHODS))}; got {method!r}"
         )
+    if method == "bootstrap" and results.extras.get("collapsed"):
+        raise InputError(
+            "the bootstrap resamples persons, and a collapsed fit keeps only cell sums; "
+            "use method = 'parametric' (the coefficients' covariance is exact)"
+        )
     nmap = NeedMap.from_results(results, year=year)
     rng = np.random.default_rng(seed)
     if method == "parametric":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
-from ..errors import DataError, InfluenceableIndicatorWarning, format_ids
+from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from .cells import fit_cells
 from .cores import Core, fit_core
 from .cv import FoldNotes, cv_result, kfold_predictions, resolve_scheme
@@ -414,10 +414,11 @@ def fit_persons(
 
 def fit(
     spec: NeedSpec,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Path | str,
     *,
     id: str | None = None,
     units: pd.DataFrame | None = None,
+    engine: str = "auto",
 ) -> NeedResults:
     """Fit a need model.
 
@@ -426,14 +427,21 @@ def fit(
     spec : NeedSpec
         What to estimate. With ``spec.unit_key`` set, ``data`` is a person table
         and the model is fitted on persons and summed to units.
-    data : DataFrame
+    data : DataFrame or path
         The units table (one row per unit; its index holds the unit ids unless
-        ``id`` names a column), or the person table for person-level models.
+        ``id`` names a column), or the person table for person-level models —
+        also as the path of a Parquet or CSV person file, read out of core (see
+        :mod:`needsmodel.register`).
     id : str, optional
         Id column of the units table (``units`` for person-level models).
     units : DataFrame, optional
         Person-level models: the units table, for the list of units and the
         exposure.
+    engine : {"auto", "memory", "duckdb"}
+        For a person file: ``"duckdb"`` fits OLS, logit and Poisson exactly on
+        collapsed cells (linear models with continuous indicators from chunked
+        sufficient statistics); ``"memory"`` reads the needed columns and fits
+        on persons; ``"auto"`` chooses DuckDB for those methods.
 
     Returns
     -------
@@ -462,6 +470,15 @@ def fit(
     1.0
     """
     warn_influenceable(spec)
+    if isinstance(data, str | Path):
+        from ..register import fit_file
+
+        if not spec.is_person_level:
+            raise InputError(
+                "a file path is read as a person file; set unit_key (or read units first)"
+            )
+        clean_units = prepare_units(spec, units, id=id) if units is not None else None
+        return fit_file(spec, data, units=clean_units, engine=engine)
     if spec.is_person_level:
         clean_units = prepare_units(spec, units, id=id) if units is not None else None
         return fit_persons(spec, data, units=clean_units)

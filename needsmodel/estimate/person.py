@@ -67,11 +67,15 @@ def predictive_ratios(
     predicted: np.ndarray,
     by: Sequence[str],
     design: Design | None = None,
+    counts: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Σ predicted / Σ observed for every level of every column in ``by``.
 
     Categorical columns and numeric columns with at most 10 distinct values
     are grouped by value; other numeric columns by quintile.
+
+    ``counts`` gives the persons each row stands for (collapsed cells); by
+    default every row is one person.
 
     Returns
     -------
@@ -81,20 +85,23 @@ def predictive_ratios(
     """
     obs = pd.Series(np.asarray(observed, dtype=float), index=data.index)
     pred = pd.Series(np.asarray(predicted, dtype=float), index=data.index)
+    cnt = pd.Series(
+        np.ones(len(data)) if counts is None else np.asarray(counts, float), index=data.index
+    )
     rows: list[dict[str, Any]] = [
         {
             "group": "all",
             "level": "all",
-            "persons": len(obs),
+            "persons": int(cnt.sum()),
             "observed": float(obs.sum()),
             "predicted": float(pred.sum()),
         }
     ]
     for column in by:
         g = _groups(data, column, design)
-        frame = pd.DataFrame({"g": g, "o": obs, "p": pred})
+        frame = pd.DataFrame({"g": g, "o": obs, "p": pred, "c": cnt})
         agg = frame.groupby("g", sort=False).agg(
-            persons=("o", "size"), observed=("o", "sum"), predicted=("p", "sum")
+            persons=("c", "sum"), observed=("o", "sum"), predicted=("p", "sum")
         )
         for level in sorted(agg.index, key=lambda v: level_key(str(v))):
             r = agg.loc[level]

@@ -1,0 +1,63 @@
+"""Progress bars for long steps (tqdm), shown only on a terminal and only after a delay.
+
+A bar appears when a step has run for more than ``DELAY`` seconds and standard
+error is a terminal, so short runs, tests and piped output stay quiet.
+``NEEDSMODEL_PROGRESS=1`` forces bars on, ``=0`` off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from tqdm.auto import tqdm
+
+__all__ = ["DELAY", "progress", "progress_iter"]
+
+DELAY = 2.0
+T = TypeVar("T")
+
+
+def _enabled(enabled: bool | None) -> bool:
+    if enabled is not None:
+        return enabled
+    forced = os.environ.get("NEEDSMODEL_PROGRESS")
+    if forced is not None:
+        return forced not in ("0", "", "false", "no")
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def progress(
+    *, total: int | None = None, desc: str = "", unit: str = "it", enabled: bool | None = None
+) -> Any:
+    """A tqdm bar to ``update`` by hand (shown after ``DELAY`` seconds on a terminal)."""
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        delay=DELAY,
+        disable=not _enabled(enabled),
+        file=sys.stderr,
+    )
+
+
+def progress_iter(
+    items: Iterable[T],
+    *,
+    total: int | None = None,
+    desc: str = "",
+    unit: str = "it",
+    enabled: bool | None = None,
+) -> Iterator[T]:
+    """Iterate with a tqdm bar (shown after ``DELAY`` seconds on a terminal)."""
+    yield from tqdm(
+        items,
+        total=total,
+        desc=desc,
+        unit=unit,
+        delay=DELAY,
+        disable=not _enabled(enabled),
+        file=sys.stderr,
+    )
