@@ -31,7 +31,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from . import benchmark, datasets, demography, diagnostics, errors, funding, plots
+from . import datasets, errors
 from .allocation import (
     Allocation,
     AllocationPolicy,
@@ -98,3 +98,16 @@ __all__ = [
     "validate",
     "validate_units",
 ]
+
+# Heavier neighbours (matplotlib, scipy's optimiser) load on first use.
+_LAZY = ("benchmark", "demography", "diagnostics", "funding", "plots", "register", "report")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'needsmodel' has no attribute {name!r}")

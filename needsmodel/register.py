@@ -79,19 +79,23 @@ class Collapsed:
     Attributes
     ----------
     cells : DataFrame
-        One row per combination of indicator values: the indicators, ``n``
+        One row per combination of indicator values (row ``i`` is cell ``i``): the indicators, ``n``
         (persons), ``sw`` (sum of weights), ``swy``, ``swyy`` (weighted sums of
         y and y²), ``sww``, ``swwy``, ``swwyy`` (with squared weights, for the
         robust covariances of weighted fits), ``npos`` (persons with y > 0).
     unit_cells : DataFrame
-        The same per unit and cell: ``unit, cell, n, sw, swy, swyy``.
+        The same per unit and cell, as numbers: ``unit`` (position in
+        :attr:`units`), ``cell``, ``n, sw, swy, swyy, npos``.
     persons : int
         Persons read.
+    units : Index
+        The unit ids, in code order.
     """
 
     cells: pd.DataFrame
     unit_cells: pd.DataFrame
     persons: int
+    units: pd.Index
 
 
 def collapse(
@@ -102,6 +106,7 @@ def collapse(
     indicators: list[str] | tuple[str, ...],
     weights: str | None = None,
     memory_limit: str | None = None,
+    log_factorial: bool = False,
 ) -> Collapsed:
     """Collapse a person file (or table) to cells with DuckDB.
 
@@ -116,6 +121,8 @@ def collapse(
         Person weight column.
     memory_limit : str, optional
         DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to disk beyond it.
+    log_factorial : bool
+        Also sum ``log y!`` per cell (``slgy``), for Poisson log-likelihoods.
     """
     import duckdb
 
@@ -157,37 +164,66 @@ def collapse(
         raise DataError(
             f"column '{target}' must not be negative; {negative} person(s) are", column=target
         )
+    # weighted sums only when there are weights; Σ log y! only for Poisson likelihoods
+    weighted_sums = (
+        f", SUM({w} * {w}) AS sww, SUM({w} * {w} * {y}) AS swwy, "
+        f"SUM({w} * {w} * {y} * {y}) AS swwyy"
+        if weights
+        else ""
+    )
+    log_factorials = f", SUM(lgamma({y} + 1)) AS slgy" if log_factorial else ""
     con.execute(
         f"""CREATE TEMP TABLE uc AS
         SELECT CAST({_q(unit_key)} AS VARCHAR) AS unit, {inds},
                COUNT(*) AS n, SUM({w}) AS sw, SUM({w} * {y}) AS swy, SUM({w} * {y} * {y}) AS swyy,
-               SUM({w} * {w}) AS sww, SUM({w} * {w} * {y}) AS swwy,
-               SUM({w} * {w} * {y} * {y}) AS swwyy,
-               SUM(CASE WHEN {y} > 0 THEN 1 ELSE 0 END) AS npos,
-               SUM(lgamma({y} + 1)) AS slgy
+               SUM(CASE WHEN {y} > 0 THEN 1 ELSE 0 END) AS npos{weighted_sums}{log_factorials}
         FROM {src} GROUP BY ALL"""
     )
     con.execute(
         f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
         f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
     )
-    sums = (
-        "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(sww) AS sww, "
-        "SUM(swwy) AS swwy, SUM(swwyy) AS swwyy, SUM(npos) AS npos, SUM(slgy) AS slgy"
-    )
+    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
+    if weights:
+        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
+    if log_factorial:
+        sums += ", SUM(slgy) AS slgy"
     cells = con.execute(
         f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
         f"GROUP BY {inds}, c.cell ORDER BY c.cell"
     ).df()
-    unit_cells = con.execute(
-        "SELECT uc.unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, uc.npos "
-        f"FROM uc JOIN cellids c USING ({inds}) ORDER BY uc.unit, c.cell"
-    ).df()
+    con.execute(
+        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
+        "FROM (SELECT DISTINCT unit FROM uc)"
+    )
+    units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
+    # numbers only: the unit × cell table can have as many rows as there are persons
+    raw = con.execute(
+        "SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, uc.npos "
+        f"FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit) ORDER BY u.code, c.cell"
+    ).fetchnumpy()
     con.close()
+    unit_cells = pd.DataFrame(
+        {
+            "unit": np.asarray(raw["unit"], dtype=np.int64),
+            "cell": np.asarray(raw["cell"], dtype=np.int64),
+            "n": np.asarray(raw["n"], dtype=np.int64),
+            "sw": np.asarray(raw["sw"], dtype=float),
+            "swy": np.asarray(raw["swy"], dtype=float),
+            "swyy": np.asarray(raw["swyy"], dtype=float),
+            "npos": np.asarray(raw["npos"], dtype=np.int64),
+        }
+    )
     for c in ("n", "npos"):
         cells[c] = cells[c].astype(np.int64)
-        unit_cells[c] = unit_cells[c].astype(np.int64)
-    return Collapsed(cells=cells, unit_cells=unit_cells, persons=int(total))
+    if not weights:  # unit weights: the squared-weight sums are the plain ones
+        cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
+    return Collapsed(
+        cells=cells,
+        unit_cells=unit_cells,
+        persons=int(total),
+        units=pd.Index([str(u) for u in units], name=unit_key),
+    )
 
 
 # ----------------------------------------------------------------- exact covariances
@@ -404,6 +440,7 @@ def fit_collapsed(
         indicators=list(spec.indicators),
         weights=weights,
         memory_limit=memory_limit,
+        log_factorial=method == "poisson",
     )
     cells = col.cells
     design = Design.learn(
@@ -424,19 +461,26 @@ def fit_collapsed(
     mu = predict(cells)
     uc = col.unit_cells
     cell = uc["cell"].to_numpy()
-    mu_uc = mu[cell]
-    unit_of = uc["unit"].to_numpy()
-    need_all = pd.Series(mu_uc * uc["sw"].to_numpy(float)).groupby(unit_of).sum()
-    obs_all = pd.Series(uc["swy"].to_numpy(float)).groupby(unit_of).sum()
-    count_all = pd.Series(uc["n"].to_numpy(float)).groupby(unit_of).sum()
-    index = units.index if units is not None else pd.Index(need_all.index, name=spec.unit_key)
+    ucode = uc["unit"].to_numpy()
+    n_units = len(col.units)
+    sw_uc = uc["sw"].to_numpy(float)
+    need_all = pd.Series(
+        np.bincount(ucode, weights=mu[cell] * sw_uc, minlength=n_units), index=col.units
+    )
+    obs_all = pd.Series(
+        np.bincount(ucode, weights=uc["swy"].to_numpy(float), minlength=n_units), index=col.units
+    )
+    count_all = pd.Series(
+        np.bincount(ucode, weights=uc["n"].to_numpy(float), minlength=n_units), index=col.units
+    )
+    index = units.index if units is not None else col.units
     if units is not None:
-        stray = sorted(set(need_all.index) - set(units.index))
+        stray = sorted(set(col.units) - set(units.index))
         if stray:
             raise DataError(
                 f"person file has unit id(s) {format_ids(stray)} that are not in the units table"
             )
-        empty = [u for u in units.index if u not in need_all.index]
+        empty = [u for u in units.index if u not in set(col.units)]
         if empty:
             raise DataError(f"unit(s) {format_ids(empty)} have no persons in the person file")
     need = need_all.reindex(index).rename("need")
@@ -448,29 +492,29 @@ def fit_collapsed(
     ).rename("exposure")
     need.index.name = observed.index.name = exposure.index.name = index.name
     # grouped cross-validation by unit, exact: refit on the training units' cells
-    codes = pd.Index(index).get_indexer(unit_of)
-    k_folds = (
-        min(10, len(index))
-        if spec.cv == "auto"
-        else (len(index) if spec.cv == "loo" else min(int(spec.cv), len(index)))
+    n_cells = len(cells)
+    k_folds = {"auto": min(10, n_units), "loo": n_units}.get(
+        str(spec.cv), min(int(spec.cv) if str(spec.cv).isdigit() else 10, n_units)
     )
-    fold_of_unit = np.arange(len(index)) % k_folds
-    oof_uc = np.zeros(len(uc))
+    fold = np.arange(n_units) % k_folds
+    oof = np.zeros(n_units)
+    sums = {c: uc[c].to_numpy(float) for c in ("n", "sw", "swy", "swyy", "npos")}
     for f in range(k_folds):
-        test = fold_of_unit[codes] == f
-        train_uc = uc.loc[~test]
-        agg = train_uc.groupby("cell")[["n", "sw", "swy", "swyy", "npos"]].sum()
-        sub = cells.loc[agg.index].copy()
-        for cname in agg.columns:
-            sub[cname] = agg[cname].to_numpy()
-        beta_f = _refit_params(method, design, sub)
-        eta_f = design.matrix(cells) @ beta_f
+        train = fold[ucode] != f
+        agg = {
+            c: np.bincount(cell[train], weights=v[train], minlength=n_cells)
+            for c, v in sums.items()
+        }
+        present = agg["n"] > 0
+        beta_f = _refit_params(method, x[present], agg, present)
+        eta_f = x @ beta_f
         mu_f = eta_f if link is None else np.asarray(link.inverse(eta_f))
-        oof_uc[test] = (mu_f[cell] * uc["sw"].to_numpy(float))[test]
+        test = ~train
+        oof += np.bincount(ucode[test], weights=(mu_f[cell] * sw_uc)[test], minlength=n_units)
     cv = cv_result(
         f"grouped k-fold by unit (k={k_folds})",
         observed,
-        pd.Series(oof_uc).groupby(unit_of).sum().reindex(index).to_numpy(),
+        pd.Series(oof, index=col.units).reindex(index).to_numpy(),
     )
     err = observed - need
     sst_u = float(((observed - observed.mean()) ** 2).sum())
@@ -482,7 +526,7 @@ def fit_collapsed(
         "rmse": float(np.sqrt(np.mean(err**2))),
         "cv_rmse": cv.rmse,
         "cv_mae": cv.mae,
-        "cells": len(cells),
+        "cells": n_cells,
         "persons": col.persons,
     }
     sw = cells["sw"].to_numpy(float)
@@ -497,7 +541,7 @@ def fit_collapsed(
         "mean_observed": float(swy.sum() / sw.sum()),
         "mean_predicted": float(np.sum(mu * sw) / sw.sum()),
         "share_positive": float(cells["npos"].sum() / cells["n"].sum()),
-        "cells": len(cells),
+        "cells": n_cells,
     }
     npos = cells["npos"].to_numpy(float)
     if 0 < npos.sum() < cells["n"].sum():
@@ -515,9 +559,7 @@ def fit_collapsed(
         predictor=predict,
         design=design,
     )
-    sums = ["n", "sw", "swy", "swyy", "sww", "swwy", "swwyy", "npos", "slgy"]
-    data = uc.merge(cells.drop(columns=sums), on="cell", how="left")
-    data = data.rename(columns={"unit": spec.unit_key})
+    data = uc  # unit codes index extras["units"]; the ids stay out of this long table
     return NeedResults(
         spec=spec,
         method=method,
@@ -528,9 +570,9 @@ def fit_collapsed(
         need=need,
         observed=observed,
         exposure=exposure,
-        fitted=pd.Series(mu_uc, name="fitted"),
-        resid=pd.Series(uc["swy"].to_numpy(float) / uc["sw"].to_numpy(float) - mu_uc, name="resid"),
-        weights=pd.Series(uc["sw"].to_numpy(float), name="weight"),
+        fitted=pd.Series(mu, name="fitted"),
+        resid=pd.Series(swy / sw - mu, name="resid"),
+        weights=pd.Series(sw, name="weight"),
         fit_stats=fit_stats,
         cv=cv,
         design=design,
@@ -538,18 +580,20 @@ def fit_collapsed(
         core=core,
         person_stats=person_stats,
         predictive_ratios=ratios,
-        extras={"collapsed": True, "cells": cells, "x_cells": x},
+        extras={"collapsed": True, "cells": cells, "units": col.units},
     )
 
 
-def _refit_params(method: str, design: Design, cells: pd.DataFrame) -> np.ndarray:
-    x = design.matrix(cells)
-    sw = cells["sw"].to_numpy(float)
-    sy = cells["swy"].to_numpy(float)
+def _refit_params(
+    method: str, x: np.ndarray, agg: dict[str, np.ndarray], present: np.ndarray
+) -> np.ndarray:
+    """Coefficients from summed cell statistics (cross-validation refits)."""
+    sw = agg["sw"][present]
+    sy = agg["swy"][present]
     if method == "ols":
         beta, *_ = np.linalg.lstsq(x * np.sqrt(sw)[:, None], sy / np.sqrt(sw), rcond=None)
         return np.asarray(beta)
-    n = cells["n"].to_numpy(float)
+    n = agg["n"][present]
     if method == "binomial":
         model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
     else:

@@ -45,12 +45,20 @@ class NeedMap:
         """The need map of fitted results (``year``: allocation year of a pooled fit)."""
         spec = results.spec
         data = results.data
+        if results.extras.get("collapsed"):
+            # rows are the cells; a unit's need is Σ over its cells of (weighted) persons × mean
+            cells = results.extras["cells"]
+            units = results.need.index
+            codes = units.get_indexer(results.extras["units"])[data["unit"].to_numpy()]
+            member = sparse.csr_matrix(
+                (data["sw"].to_numpy(float), (codes, data["cell"].to_numpy())),
+                shape=(len(units), len(cells)),
+            )
+            return cls(rows=cells, scale=np.ones(len(cells)), units=units, member=member)
         if spec.is_person_level:
             labels = data[str(spec.unit_key)].to_numpy()
             units = results.need.index
-            # collapsed fits: each row is a unit's cell standing for its (weighted) persons
-            weights = results.weights if results.extras.get("collapsed") else None
-            scale = weights.to_numpy(dtype=float) if weights is not None else np.ones(len(data))
+            scale = np.ones(len(data))
         else:
             labels = np.asarray(data.index.astype(str))
             scale = (

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupKFold, KFold
 
 from .results import CVResult
 
@@ -61,6 +60,8 @@ def kfold_predictions(
     seed : int
         Seed of the shuffled fold assignment (ungrouped case).
     """
+    from sklearn.model_selection import GroupKFold, KFold
+
     pred = np.full(n, np.nan)
     idx = np.arange(n)
     if groups is None:

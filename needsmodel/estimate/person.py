@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from .design import Design, _as_text, level_key
 
@@ -41,6 +40,8 @@ def person_fit_stats(y: np.ndarray, mean: np.ndarray, core_stats: dict[str, Any]
     }
     positive = y > 0
     if 0 < positive.sum() < len(y):
+        from sklearn.metrics import roc_auc_score
+
         out["auc"] = float(roc_auc_score(positive, mean))
     for key in ("deviance", "deviance_r2", "pseudo_r2", "deviance_any", "deviance_cost", "llf"):
         if key in core_stats:

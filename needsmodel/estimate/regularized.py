@@ -15,9 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
-from sklearn.model_selection import KFold
-from sklearn.preprocessing import StandardScaler
 
 from ..errors import InputError
 from .cv import CV_SEED, cv_result, kfold_predictions, resolve_scheme
@@ -87,6 +84,9 @@ class RegularizedResults:
 
 
 def _estimator(kind: str, inner_folds: int, n_alphas: int = 40) -> Any:
+    from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
+    from sklearn.model_selection import KFold
+
     folds = KFold(n_splits=inner_folds, shuffle=True, random_state=CV_SEED)
     if kind == "ridge":
         return RidgeCV(alphas=np.logspace(-4, 4, n_alphas), cv=folds)
@@ -98,6 +98,8 @@ def _estimator(kind: str, inner_folds: int, n_alphas: int = 40) -> Any:
 def _fit_once(
     kind: str, x: np.ndarray, y: np.ndarray, w: np.ndarray, inner: int
 ) -> tuple[np.ndarray, Any]:
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(x, sample_weight=w)
     xs = scaler.transform(x)
     est = _estimator(kind, inner).fit(xs, y, sample_weight=w)
