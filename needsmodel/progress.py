@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-__all__ = ["DELAY", "progress", "progress_iter"]
+__all__ = ["DELAY", "configure_duckdb", "progress", "progress_iter"]
 
 DELAY = 2.0
 T = TypeVar("T")
@@ -27,6 +27,14 @@ def _enabled(enabled: bool | None) -> bool:
     if forced is not None:
         return forced not in ("0", "", "false", "no")
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+def configure_duckdb(con: Any, enabled: bool | None = None) -> None:
+    """Let DuckDB draw its own bar (after ``DELAY`` seconds) under the same rule as ours."""
+    on = "true" if _enabled(enabled) else "false"
+    # setting the time switches DuckDB's bar on, so it goes first
+    con.execute(f"SET progress_bar_time = {int(DELAY * 1000)}")
+    con.execute(f"SET enable_progress_bar = {on}")
 
 
 def progress(

@@ -43,7 +43,7 @@ from .estimate.design import Design, level_key
 from .estimate.person import predictive_ratios
 from .estimate.results import NeedResults
 from .estimate.spec import NeedSpec
-from .progress import progress
+from .progress import configure_duckdb, progress
 
 __all__ = [
     "COLLAPSIBLE_METHODS",
@@ -127,6 +127,7 @@ def collapse(
     import duckdb
 
     con = duckdb.connect()
+    configure_duckdb(con)
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if isinstance(source, pd.DataFrame):
@@ -632,6 +633,7 @@ def fit_chunked(
         raise MissingFileError("file not found", path=path)
     cols = [spec.unit_key, spec.target, *spec.indicators, *([weights] if weights else [])]
     con = duckdb.connect()
+    configure_duckdb(con)
     src = _source_sql(path)
     cat = [c for c in spec.indicators if c in spec.categorical]
     described = con.execute(f"SELECT * FROM {src} LIMIT 0").description
@@ -793,6 +795,7 @@ def _continuous(path: Path, columns: list[str], limit: int = 50) -> list[str]:
     if not columns:
         return []
     con = duckdb.connect()
+    configure_duckdb(con)
     src = _source_sql(path)
     types = {
         d[0]: str(d[1]).upper() for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description

@@ -210,3 +210,45 @@ def test_synthetic_generator_command(tmp_path, capsys):
     assert len(df) == 5000 and df["district"].nunique() == 7
     assert set(INDICATORS) <= set(df.columns)
     assert synthetic_main(["--persons", "10", "--out", str(tmp_path / "p.txt")]) == 2
+
+
+def _pipeline_config(tmp_path, engine):
+    sample = nm.datasets.sample_dir()
+    cfg = tmp_path / f"{engine}.toml"
+    cfg.write_text(
+        f"""
+[data]
+units = "{(sample / "school_districts.csv").as_posix()}"
+id = "district"
+persons = "{(sample / "pupils.csv").as_posix()}"
+unit_key = "district"
+engine = "{engine}"
+
+[model]
+target = "special_ed"
+indicators = ["parents_education", "single_parent", "background", "income_quartile"]
+categorical = ["income_quartile"]
+method = "logit"
+cov = "HC0"
+
+[allocation]
+budget = 100_000_000
+current = "budget_current"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_pipeline_with_the_duckdb_engine_equals_the_in_memory_run(tmp_path):
+    memory = nm.run(_pipeline_config(tmp_path, "memory"))
+    duck = nm.run(_pipeline_config(tmp_path, "duckdb"))
+    assert duck.results.extras.get("collapsed")
+    assert not memory.results.extras.get("collapsed")
+    assert _rel(duck.results.params, memory.results.params) < 1e-8
+    assert _rel(duck.results.bse, memory.results.bse) < 1e-8
+    pd.testing.assert_series_equal(duck.results.need, memory.results.need, rtol=1e-10)
+    pd.testing.assert_series_equal(
+        duck.allocation.table["allocation"], memory.allocation.table["allocation"]
+    )
+    assert duck.allocation.table["allocation"].sum() == 100_000_000

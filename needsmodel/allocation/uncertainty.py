@@ -35,6 +35,7 @@ from ..errors import EstimationError, InputError
 from ..estimate.cv import FoldNotes
 from ..estimate.fit import model_arrays, refit_core
 from ..estimate.results import NeedResults
+from ..progress import progress_iter
 from .keys import Allocation, target_amounts
 from .needmap import NeedMap
 from .transition import transition_path
@@ -174,7 +175,7 @@ def _bootstrap_refits(
 ) -> tuple[np.ndarray, int]:
     out = []
     failed = 0
-    for _ in range(draws):
+    for _ in progress_iter(range(draws), desc="bootstrap", unit=" refits"):
         rows = _resample_rows(results, rng)
         try:
             core = refit_core(results, rows, FoldNotes())
@@ -234,7 +235,8 @@ def amount_draws(
         return shares, targets, targets
     current = t["current"].to_numpy(dtype=float)
     amounts = np.empty_like(targets)
-    for i, target in enumerate(targets):
+    rows = progress_iter(enumerate(targets), total=len(targets), desc="transition", unit=" draws")
+    for i, target in rows:
         amounts[i] = transition_path(
             np.maximum(target, 0.0),
             current,
