@@ -38,7 +38,7 @@ import statsmodels.api as sm
 
 from .errors import DataError, InputError, MissingFileError, format_ids
 from .estimate.cores import Core
-from .estimate.cv import cv_result
+from .estimate.cv import cv_result, need_fit
 from .estimate.design import Design, level_key
 from .estimate.person import predictive_ratios
 from .estimate.results import NeedResults
@@ -517,14 +517,11 @@ def fit_collapsed(
         observed,
         pd.Series(oof, index=col.units).reindex(index).to_numpy(),
     )
-    err = observed - need
-    sst_u = float(((observed - observed.mean()) ** 2).sum())
     fit_stats: dict[str, Any] = {
         "nobs": len(index),
         "n_params": len(params),
         **stats,
-        "r2_need": 1.0 - float((err**2).sum()) / sst_u if sst_u > 0 else float("nan"),
-        "rmse": float(np.sqrt(np.mean(err**2))),
+        **need_fit(observed, need),
         "cv_rmse": cv.rmse,
         "cv_mae": cv.mae,
         "cells": n_cells,
@@ -735,8 +732,6 @@ def fit_chunked(
     observed = pd.Series([unit_y[u] for u in index], index=index, name="observed")
     exposure = pd.Series([unit_n[u] for u in index], index=index, name="exposure")
     sst = ytwy - swy**2 / sw
-    err = observed - need
-    sst_u = float(((observed - observed.mean()) ** 2).sum())
     stats = {
         "r2": 1 - sse / sst,
         "adj_r2": 1 - (sse / df_resid) / (sst / (n - 1)),
@@ -771,8 +766,7 @@ def fit_chunked(
             "nobs": len(index),
             "n_params": k,
             **stats,
-            "r2_need": 1 - float((err**2).sum()) / sst_u if sst_u > 0 else float("nan"),
-            "rmse": float(np.sqrt(np.mean(err**2))),
+            **need_fit(observed, need),
             "persons": n,
         },
         cv=None,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .results import CVResult
 
-__all__ = ["cv_result", "kfold_predictions", "resolve_scheme"]
+__all__ = ["cv_result", "kfold_predictions", "need_fit", "resolve_scheme"]
 
 FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -85,6 +85,17 @@ def cv_result(
         predictions=pd.Series(predictions, index=observed.index, name="need_cv"),
         note=note,
     )
+
+
+def need_fit(observed: pd.Series, need: pd.Series | np.ndarray) -> dict[str, float]:
+    """In-sample fit of the need per unit: ``r2_need`` and ``rmse`` against observed cost."""
+    obs = observed.to_numpy(dtype=float)
+    err = obs - np.asarray(need, dtype=float)
+    sst = float(((obs - obs.mean()) ** 2).sum())
+    return {
+        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+    }
 
 
 class FoldNotes:

@@ -13,7 +13,7 @@ from ..data import check_collinearity, text_columns, validate_persons, validate_
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from .cells import fit_cells
 from .cores import Core, fit_core
-from .cv import FoldNotes, cv_result, kfold_predictions, resolve_scheme
+from .cv import FoldNotes, cv_result, kfold_predictions, need_fit, resolve_scheme
 from .design import Design
 from .linear import LinearProblem
 from .person import person_fit_stats, predictive_ratios
@@ -241,15 +241,12 @@ def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
     core = _fit_core(spec, design, units, y, w, _groups(spec, units))
     mean = core.predict(units)
     need = pd.Series(mean * scale, index=units.index, name="need")
-    err = observed - need
-    sst = float(((observed - observed.mean()) ** 2).sum())
     cv = _unit_cv(spec, design, units, y, w, scale, mean, observed)
     fit_stats: dict[str, Any] = {
         "nobs": n,
         "n_params": len(core.params),
         **core.stats,
-        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
-        "rmse": float(np.sqrt(np.mean(err**2))),
+        **need_fit(observed, need),
         "cv_rmse": cv.rmse,
         "cv_mae": cv.mae,
     }
@@ -375,14 +372,11 @@ def fit_persons(
     cv = cv_result(
         f"grouped k-fold by unit (k={k})", observed, to_units(oof).to_numpy(), notes.text()
     )
-    err = observed - need
-    sst = float(((observed - observed.mean()) ** 2).sum())
     fit_stats: dict[str, Any] = {
         "nobs": len(index),
         "n_params": len(core.params),
         **core.stats,
-        "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
-        "rmse": float(np.sqrt(np.mean(err**2))),
+        **need_fit(observed, need),
         "cv_rmse": cv.rmse,
         "cv_mae": cv.mae,
     }

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .cv import CV_SEED, cv_result, kfold_predictions, resolve_scheme
+from .cv import CV_SEED, cv_result, kfold_predictions, need_fit, resolve_scheme
 from .design import Design
 from .fit import prepare_units
 from .results import CVResult
@@ -165,8 +165,6 @@ def fit_regularized(
         observed,
         kfold_predictions(fit_predict, n, folds),
     )
-    err = observed - need
-    sst = float(((observed - observed.mean()) ** 2).sum())
     params = pd.Series(coef, index=design.terms, name="estimate")
     return RegularizedResults(
         spec=spec,
@@ -177,8 +175,7 @@ def fit_regularized(
         need=need,
         fit_stats={
             "nobs": n,
-            "r2_need": 1.0 - float((err**2).sum()) / sst if sst > 0 else float("nan"),
-            "rmse": float(np.sqrt(np.mean(err**2))),
+            **need_fit(observed, need),
             "cv_rmse": cv.rmse,
             "cv_mae": cv.mae,
             "penalty": float(est.alpha_),
