@@ -32,7 +32,7 @@ from .diagnostics import diagnose
 from .errors import DataError, EstimationError, InputError, format_ids
 from .estimate.results import NeedResults
 from .i18n import fmt_num, label
-from .plots import new_figure
+from .plots import label_units, new_figure
 
 __all__ = [
     "Benchmark",
@@ -212,19 +212,7 @@ def funnel_plot(
                 else z * bench.sigma / m
             )
             out = t.loc[np.abs(t["ratio"] - 1) > limit]
-            for _, row in out.iterrows():
-                name = (
-                    f"{row['unit']} {labels[row['unit']]}"
-                    if labels and row["unit"] in labels
-                    else row["unit"]
-                )
-                ax.annotate(
-                    name,
-                    (row["exposure"], row["ratio"]),
-                    xytext=(4, 4),
-                    textcoords="offset points",
-                    fontsize=8,
-                )
+            label_units(ax, out["unit"], out["exposure"], out["ratio"], labels)
         ax.legend(fontsize=8, loc="upper right")
     ax.set_xlabel(label("exposure", lang))
     ax.set_ylabel("Observeret / forventet" if lang == "da" else "Observed / expected")

@@ -10,7 +10,7 @@ refit.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ __all__ = [
     "coefficient_plot",
     "criteria_plot",
     "influence_plot",
+    "label_units",
     "need_index_plot",
     "new_figure",
     "observed_vs_predicted",
@@ -78,6 +79,26 @@ def _name(unit: str, labels: Mapping[str, str] | None) -> str:
     return f"{unit} {labels[unit]}" if labels and unit in labels else unit
 
 
+def label_units(
+    ax: Axes,
+    units: Iterable[str],
+    x: Iterable[float],
+    y: Iterable[float],
+    labels: Mapping[str, str] | None = None,
+    *,
+    offset: int = 4,
+) -> None:
+    """Write each unit's id (and name, from ``labels``) beside its point."""
+    for unit, xv, yv in zip(units, x, y, strict=True):
+        ax.annotate(
+            _name(unit, labels),
+            (xv, yv),
+            xytext=(offset, offset),
+            textcoords="offset points",
+            fontsize=8,
+        )
+
+
 def save(fig: Figure, path: Path | str, dpi: int = 110) -> Path:
     """Write a figure as PNG."""
     p = Path(path)
@@ -99,15 +120,8 @@ def residuals_vs_fitted(
     x, y = results.fitted.to_numpy(), results.resid.to_numpy()
     ax.scatter(x, y, color=_COLOR, s=28)
     ax.axhline(0.0, color=_GREY, lw=1)
-    units = results.fitted.index.astype(str)
-    for i in np.argsort(-np.abs(y))[:top]:
-        ax.annotate(
-            _name(units[i], labels),
-            (x[i], y[i]),
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=8,
-        )
+    pick = np.argsort(-np.abs(y))[:top]
+    label_units(ax, results.fitted.index.astype(str)[pick], x[pick], y[pick], labels)
     ax.set_xlabel(label("fitted", lang))
     ax.set_ylabel(label("residual", lang))
     ax.set_title(label("plot_residuals", lang))
@@ -157,14 +171,10 @@ def influence_plot(
     ax.scatter(
         inf["leverage"], inf["student_resid"], s=size, c=colors, alpha=0.6, edgecolors="white"
     )
-    for _, row in inf.loc[inf["influential"]].iterrows():
-        ax.annotate(
-            _name(row["unit"], labels),
-            (row["leverage"], row["student_resid"]),
-            xytext=(5, 5),
-            textcoords="offset points",
-            fontsize=8,
-        )
+    flagged = inf.loc[inf["influential"]]
+    label_units(
+        ax, flagged["unit"], flagged["leverage"], flagged["student_resid"], labels, offset=5
+    )
     for yv in (-2, 2):
         ax.axhline(yv, color=_GREY, lw=0.8, ls="--")
     ax.set_xlabel(label("leverage", lang))
@@ -204,15 +214,8 @@ def observed_vs_predicted(
     ax.scatter(x, y, color=_COLOR, s=28)
     lim = [0.0, float(max(x.max(), y.max()) * 1.05)]
     ax.plot(lim, lim, color=_GREY, lw=1, label=label("perfect", lang))
-    units = results.need.index.astype(str)
-    for i in np.argsort(-np.abs(y - x))[:top]:
-        ax.annotate(
-            _name(units[i], labels),
-            (x[i], y[i]),
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=8,
-        )
+    pick = np.argsort(-np.abs(y - x))[:top]
+    label_units(ax, results.need.index.astype(str)[pick], x[pick], y[pick], labels)
     ax.set_xlabel(label("predicted_need", lang))
     ax.set_ylabel(label("observed_need", lang))
     ax.set_title(label("plot_observed", lang))
