@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import AllocationError, InfeasibleRuleError, format_ids
 from .policy import AllocationPolicy
 from .rounding import largest_remainder
-from .transition import bounds, path_frame, transition_path
+from .transition import bounds, path_frame
 
 __all__ = ["KEY_COLUMNS", "Allocation", "allocate", "need_index", "target_amounts"]
 
@@ -280,16 +280,7 @@ def allocate(
     path = None
     if policy.has_transition:
         assert cur is not None
-        steps = transition_path(
-            target,
-            cur.to_numpy(),
-            float(policy.budget),
-            years=policy.phase_in_years,
-            equalisation_pct=policy.equalisation_pct,
-            max_loss_pct=policy.max_loss_pct,
-            max_gain_pct=policy.max_gain_pct,
-            round_to=policy.round_to,
-        )
+        steps = policy.path(target, cur.to_numpy())
         unrounded = steps[0]
         if policy.phase_in_years > 1:
             rounded = np.vstack(

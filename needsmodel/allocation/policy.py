@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import AllocationError
+from .transition import transition_path
 
 __all__ = ["AllocationPolicy"]
 
@@ -101,6 +104,22 @@ class AllocationPolicy:
     def has_transition(self) -> bool:
         """Whether any rule moves units only part of the way, or bounds their change."""
         return self.has_caps or self.equalisation_pct < 100 or self.phase_in_years > 1
+
+    def path(self, target: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """This policy's transition path from ``current`` to ``target`` (years × units).
+
+        See :func:`needsmodel.allocation.transition.transition_path`.
+        """
+        return transition_path(
+            target,
+            current,
+            float(self.budget),
+            years=self.phase_in_years,
+            equalisation_pct=self.equalisation_pct,
+            max_loss_pct=self.max_loss_pct,
+            max_gain_pct=self.max_gain_pct,
+            round_to=self.round_to,
+        )
 
     @property
     def has_pools(self) -> bool:

@@ -38,7 +38,6 @@ from ..estimate.results import NeedResults
 from ..progress import progress_iter
 from .keys import Allocation, target_amounts
 from .needmap import NeedMap
-from .transition import transition_path
 
 __all__ = ["UNCERTAINTY_METHODS", "KeyUncertainty", "amount_draws", "key_uncertainty", "need_draws"]
 
@@ -237,16 +236,7 @@ def amount_draws(
     amounts = np.empty_like(targets)
     rows = progress_iter(enumerate(targets), total=len(targets), desc="transition", unit=" draws")
     for i, target in rows:
-        amounts[i] = transition_path(
-            np.maximum(target, 0.0),
-            current,
-            float(policy.budget),
-            years=policy.phase_in_years,
-            equalisation_pct=policy.equalisation_pct,
-            max_loss_pct=policy.max_loss_pct,
-            max_gain_pct=policy.max_gain_pct,
-            round_to=policy.round_to,
-        )[0]
+        amounts[i] = policy.path(np.maximum(target, 0.0), current)[0]
     return shares, targets, amounts
 
 
