@@ -242,8 +242,36 @@ def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
     mean = core.predict(units)
     need = pd.Series(mean * scale, index=units.index, name="need")
     cv = _unit_cv(spec, design, units, y, w, scale, mean, observed)
+    return _results(
+        spec,
+        core,
+        design,
+        units,
+        y,
+        mean,
+        need,
+        observed,
+        cv,
+        exposure=units[spec.exposure].astype(float) if spec.exposure else None,
+        weights=pd.Series(w, index=units.index, name="weight") if w is not None else None,
+    )
+
+
+def _results(
+    spec: NeedSpec,
+    core: Core,
+    design: Design,
+    data: pd.DataFrame,
+    y: np.ndarray,
+    mean: np.ndarray,
+    need: pd.Series,
+    observed: pd.Series,
+    cv: CVResult,
+    **fields: Any,
+) -> NeedResults:
+    """The results object of a fitted core: estimates, fit per unit, rows' fitted values."""
     fit_stats: dict[str, Any] = {
-        "nobs": n,
+        "nobs": len(observed),
         "n_params": len(core.params),
         **core.stats,
         **need_fit(observed, need),
@@ -259,15 +287,14 @@ def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
         df_inference=core.df_inference,
         need=need,
         observed=observed,
-        exposure=units[spec.exposure].astype(float) if spec.exposure else None,
-        fitted=pd.Series(mean, index=units.index, name="fitted"),
-        resid=pd.Series(y - mean, index=units.index, name="resid"),
-        weights=pd.Series(w, index=units.index, name="weight") if w is not None else None,
+        fitted=pd.Series(mean, index=data.index, name="fitted"),
+        resid=pd.Series(y - mean, index=data.index, name="resid"),
         fit_stats=fit_stats,
         cv=cv,
         design=design,
-        data=units,
+        data=data,
         core=core,
+        **fields,
     )
 
 
@@ -372,37 +399,22 @@ def fit_persons(
     cv = cv_result(
         f"grouped k-fold by unit (k={k})", observed, to_units(oof).to_numpy(), notes.text()
     )
-    fit_stats: dict[str, Any] = {
-        "nobs": len(index),
-        "n_params": len(core.params),
-        **core.stats,
-        **need_fit(observed, need),
-        "cv_rmse": cv.rmse,
-        "cv_mae": cv.mae,
-    }
     pstats = person_fit_stats(y, mean, core.stats)
     pstats["cv_rmse_person"] = float(np.sqrt(np.mean((y - oof) ** 2)))
-    ratios = predictive_ratios(data, y, mean, list(spec.indicators), design)
-    return NeedResults(
-        spec=spec,
-        method=core.method,
-        params=core.params.rename("estimate"),
-        bse=core.bse.rename("std_error"),
-        cov_params=core.cov,
-        df_inference=core.df_inference,
-        need=need,
-        observed=observed,
+    return _results(
+        spec,
+        core,
+        design,
+        data,
+        y,
+        mean,
+        need,
+        observed,
+        cv,
         exposure=exposure,
-        fitted=pd.Series(mean, index=data.index, name="fitted"),
-        resid=pd.Series(y - mean, index=data.index, name="resid"),
         weights=None,
-        fit_stats=fit_stats,
-        cv=cv,
-        design=design,
-        data=data,
-        core=core,
         person_stats=pstats,
-        predictive_ratios=ratios,
+        predictive_ratios=predictive_ratios(data, y, mean, list(spec.indicators), design),
     )
 
 
