@@ -7,16 +7,19 @@ Exit codes: 0 success, 2 bad input or config (one readable line on stderr),
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, NeedsModelError, NeedsModelWarning
-from .outputs import read_manifest
+from .outputs import RunInterrupted, read_manifest
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -117,7 +120,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         result = _with_out(result, args.out)
     previous = read_manifest(result.config.output.dir)
-    files = result.write()
+    files = result.write(force=args.force)
     if not args.quiet:
         _print_summary(result, files)
         if previous is not None:
@@ -134,7 +137,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     result = _with_out(run(sample_config_path()), args.out)
-    files = result.write()
+    files = result.write(force=args.force)
     if not args.quiet:
         print(f"Sample municipality: {sample_config_path()}")
         _print_summary(result, files)
@@ -156,7 +159,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     table = compare_scenarios(results)
     inputs = {Path(p).resolve() for r in results.values() for p in r.inputs}
     inputs |= {Path(c).resolve() for c in args.configs}
-    with staged_outputs(args.out, ("scenarios.csv",), inputs) as stage:
+    record = _record({Path(p): h for r in results.values() for p, h in r.inputs.items()}, "")
+    with staged_outputs(
+        args.out, ("scenarios.csv",), inputs, manifest=record, force=args.force
+    ) as stage:
         write_csv(table, stage / "scenarios.csv")
     if not args.quiet:
         first, *others = names
@@ -181,11 +187,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     result = run(args.config)
     out = args.out if args.out is not None else result.config.output.dir
     inputs = {Path(p).resolve() for p in result.inputs} | {Path(args.config).resolve()}
-    with staged_outputs(Path(out), ("report.html",), inputs) as stage:
+    record = _record(result.inputs, str(result.config.path or ""))
+    with staged_outputs(
+        Path(out), ("report.html",), inputs, manifest=record, force=args.force, update=True
+    ) as stage:
         write_report(result, stage / "report.html", lang=args.lang)
     if not args.quiet:
         print(f"Report: {Path(out) / 'report.html'}")
     return EXIT_OK
+
+
+def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, object]:
+    from . import __version__
+
+    return {
+        "version": __version__,
+        "config": config,
+        "inputs": {str(k): v for k, v in inputs.items()},
+    }
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -207,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"needsmodel {__version__}")
     p.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     r = sub.add_parser(
         "run",
@@ -218,6 +237,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("config", type=Path, help="the run configuration (.toml)")
     r.add_argument("--out", type=Path, default=None, help="output folder (overrides [output] dir)")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files with output names that needsmodel did not write",
+    )
     r.set_defaults(func=_cmd_run)
 
     d = sub.add_parser(
@@ -233,6 +257,11 @@ def _parser() -> argparse.ArgumentParser:
         help="output folder (default: reports/demo)",
     )
     d.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    d.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files with output names that needsmodel did not write",
+    )
     d.set_defaults(func=_cmd_demo)
 
     rp = sub.add_parser(
@@ -247,6 +276,11 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", choices=("da", "en"), default=None, help="language (overrides [output] lang)"
     )
     rp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    rp.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files with output names that needsmodel did not write",
+    )
     rp.set_defaults(func=_cmd_report)
 
     c = sub.add_parser(
@@ -269,6 +303,11 @@ def _parser() -> argparse.ArgumentParser:
         help="output folder (default: reports/compare)",
     )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files with output names that needsmodel did not write",
+    )
     c.set_defaults(func=_cmd_compare)
 
     v = sub.add_parser(
@@ -285,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``needsmodel`` command. Returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_OK
+    previous_term = _terminate_as_interrupt()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NeedsModelWarning)
@@ -302,9 +345,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`
         return EXIT_OK
-    except KeyboardInterrupt:
-        print("needsmodel: interrupted; previous outputs left as they were", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        if getattr(e, "committed", False):
+            said = "the new outputs had been completely written before stopping"
+        else:
+            said = "nothing was written; previous outputs left as they were"
+        print(f"needsmodel: interrupted ({signal.Signals(signum).name}); {said}", file=sys.stderr)
+        return 128 + int(signum)
     except (NeedsModelError, Exception) as e:
         if args.traceback:
             traceback.print_exc()
@@ -314,6 +362,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _terminate_as_interrupt() -> Any:
+    """Turn SIGTERM into an exception (like Ctrl-C) so that a stopped run cleans up after itself."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise RunInterrupted(signum)
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

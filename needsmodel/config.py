@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -44,6 +45,12 @@ __all__ = [
 ]
 
 Lang = Literal["da", "en"]
+
+#: Largest whole number (kroner, counts) a run computes with exactly: 2^53.
+MAX_EXACT = 2**53
+
+#: Longest phase-in a config may ask for (years).
+MAX_PHASE_IN_YEARS = 50
 CsvFormat = Literal["en", "da"]
 
 # Option kinds understood by the validator (metadata["kind"]).
@@ -98,6 +105,9 @@ class DataConfig:
     encoding: str | None = _opt(_STR, None, doc="text encoding (default: UTF-8, else Windows-1252)")
     header_row: int | None = _opt(_INT, None, doc="1-based row with the column names")
     drop_totals: bool = _opt(_BOOL, False, doc="drop rows labelled 'I alt'/'Total'")
+    case_sensitive_ids: bool = _opt(
+        _BOOL, False, doc="ids differing only in case ('d01', 'D01') are different units"
+    )
     dictionary: Path | None = _opt(
         _PATH, None, doc="data dictionary (labels, units, influenceable)"
     )
@@ -193,6 +203,9 @@ class OutputConfig:
         choices=get_args(CsvFormat),
         doc="'en' (comma, decimal point) or 'da' (semicolon, decimal comma, BOM)",
     )
+    overwrite: bool = _opt(
+        _BOOL, False, doc="overwrite files with output names that needsmodel did not write"
+    )
 
 
 @dataclass(frozen=True)
@@ -285,15 +298,33 @@ def _convert(
     if kind == _PATH:
         if not isinstance(value, str) or not value.strip():
             raise ctx.error(f"expected a file or folder path as a string, {got}", section, key)
+        if "\x00" in value or any(ord(ch) < 32 for ch in value):
+            raise ctx.error(f"a path must not contain control characters, {got}", section, key)
         p = Path(value).expanduser()
         return p if p.is_absolute() else (base / p)
     if kind == _INT:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value != int(value)
+        ):
             raise ctx.error(f"expected a whole number, {got}", section, key)
+        if abs(value) > MAX_EXACT:
+            raise ctx.error(
+                f"is beyond {MAX_EXACT:,} (2^53), the largest whole number that can be "
+                f"computed with exactly, {got}",
+                section,
+                key,
+            )
         return int(value)
     if kind == _NUMBER:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ctx.error(f"expected a number, {got}", section, key)
+        if not math.isfinite(value):
+            raise ctx.error(f"expected a finite number, {got}", section, key)
+        if abs(value) > MAX_EXACT:
+            raise ctx.error(f"is beyond {MAX_EXACT:,} (2^53), {got}", section, key)
         return float(value)
     if kind == _BOOL:
         if not isinstance(value, bool):
@@ -465,6 +496,12 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         )
     if not 0.0 < m.alpha < 1.0:
         raise ctx.error(f"must be between 0 and 1, got {m.alpha}", "model", "alpha")
+    if not 1 <= a.phase_in_years <= MAX_PHASE_IN_YEARS:
+        raise ctx.error(
+            f"must be between 1 and {MAX_PHASE_IN_YEARS} years, got {a.phase_in_years}",
+            "allocation",
+            "phase_in_years",
+        )
     if a.budget <= 0:
         raise ctx.error(f"must be positive, got {a.budget}", "allocation", "budget")
     if a.round_to <= 0:
@@ -498,8 +535,23 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     u = cfg.uncertainty
     if not 0 < u.level < 1:
         raise ctx.error(f"must be between 0 and 1, got {u.level}", "uncertainty", "level")
-    if u.replicates < 10:
-        raise ctx.error(f"must be at least 10, got {u.replicates}", "uncertainty", "replicates")
+    if not 10 <= u.replicates <= 100_000:
+        raise ctx.error(
+            f"must be between 10 and 100,000, got {u.replicates}", "uncertainty", "replicates"
+        )
+    if not 0 <= u.seed < 2**63:
+        raise ctx.error(
+            f"must be a whole number from 0 to 2^63 - 1, got {u.seed}", "uncertainty", "seed"
+        )
+    for what, col in (("an indicator", m.indicators), ("the target", (m.target,))):
+        if d.id in col:
+            raise ctx.error(
+                f"the id column '{d.id}' is listed as {what}; an id names a unit, it is not data",
+                "model",
+                "indicators" if what == "an indicator" else "target",
+            )
+    if m.exposure is not None and m.exposure == d.id:
+        raise ctx.error(f"the id column '{d.id}' is used as exposure", "model", "exposure")
     try:
         NeedSpec.from_config(m, unit_key=d.unit_key)
     except InputError as e:

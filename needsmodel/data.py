@@ -11,6 +11,8 @@ first offending unit ids.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import difflib
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,6 +115,7 @@ def validate_units(
     n_params: int | None = None,
     extra: Sequence[str] = (),
     path: Path | str | None = None,
+    case_sensitive_ids: bool = False,
 ) -> pd.DataFrame:
     """Check a units table and return a clean copy indexed by unit id.
 
@@ -142,6 +145,9 @@ def validate_units(
         Other used columns (kept, not checked for numbers), e.g. a cluster.
     path : Path or str, optional
         File the table came from, for messages.
+    case_sensitive_ids : bool
+        Accept ids that differ only in case (``d01`` and ``D01``) as different
+        units; by default they are refused as probable duplicates.
 
     Returns
     -------
@@ -176,11 +182,25 @@ def validate_units(
     if dup.any():
         first = list(dict.fromkeys(ids[dup]))
         raise DuplicateIdError(
-            f"id column '{id}' has duplicate values: {format_ids(first)}",
+            f"id column '{id}' has duplicate values: {format_ids(first)} (ids are compared after "
+            "Unicode normalisation and without invisible characters)",
             path=p,
             column=id,
             ids=first,
         )
+    if not case_sensitive_ids:
+        folded = ids.str.casefold()
+        same = folded.duplicated(keep=False)
+        if same.any():
+            first = list(dict.fromkeys(ids[same]))
+            raise DuplicateIdError(
+                f"id column '{id}' has ids that differ only in upper and lower case: "
+                f"{format_ids(first)}; correct them, or set [data] case_sensitive_ids = true if "
+                "they are different units",
+                path=p,
+                column=id,
+                ids=first,
+            )
     if len(table) == 0:
         raise TooFewUnitsError("the table has no rows", path=p)
 
@@ -237,9 +257,26 @@ def validate_units(
     return out
 
 
+#: Largest magnitude accepted in a numeric column: beyond it sums in kroner lose whole kroner.
+MAX_MAGNITUDE = 1e15
+
+
 def _to_numeric(col: pd.Series, name: str, path: Path | None) -> pd.Series:
     if pd.api.types.is_bool_dtype(col):
         return col.astype(float)
+    kind = col.dtype
+    if (
+        pd.api.types.is_datetime64_any_dtype(kind)
+        or pd.api.types.is_timedelta64_dtype(kind)
+        or isinstance(kind, pd.PeriodDtype)
+        or any(isinstance(v, dt.date | dt.time | dt.timedelta) for v in col.head(50))
+    ):
+        raise NonNumericError(
+            f"column '{name}' holds dates or times ({kind}); a model column must be a number "
+            "(e.g. an age in years or a count)",
+            path=path,
+            column=name,
+        )
     if pd.api.types.is_numeric_dtype(col):
         values = col.astype(float)
     else:
@@ -262,6 +299,17 @@ def _to_numeric(col: pd.Series, name: str, path: Path | None) -> pd.Series:
             path=path,
             column=name,
             ids=_first(inf, col.index),
+        )
+    huge = np.abs(values.to_numpy()) > MAX_MAGNITUDE
+    if huge.any():
+        raise NonNumericError(
+            f"column '{name}' has values beyond ±{MAX_MAGNITUDE:.0e} for unit(s) "
+            f"{format_ids(_first(huge, col.index))} (largest {np.abs(values).max():.3g}); such "
+            "numbers cannot be added up to the krone: check the column, or rescale it (e.g. to "
+            "thousands of kroner)",
+            path=path,
+            column=name,
+            ids=_first(huge, col.index),
         )
     return values
 

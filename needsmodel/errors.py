@@ -21,6 +21,7 @@ __all__ = [
     "DuplicateIdError",
     "EstimationError",
     "FileFormatError",
+    "HiddenRowsWarning",
     "InfeasibleRuleError",
     "InfluenceableIndicatorWarning",
     "InputError",
@@ -224,3 +225,7 @@ class NeedsModelWarning(UserWarning):
 
 class InfluenceableIndicatorWarning(NeedsModelWarning):
     """An indicator the unit can influence is used as an allocation criterion."""
+
+
+class HiddenRowsWarning(NeedsModelWarning):
+    """An Excel sheet has hidden rows; they are read as rows like any other."""

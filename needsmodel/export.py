@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_FILES",
     "coefficients_frame",
+    "escape_cell",
     "extra_frames",
     "fit_frame",
     "keys_frame",
@@ -162,8 +163,43 @@ def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.Da
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+#: Leading characters that make a spreadsheet read a text cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: object) -> object:
+    """A text cell made safe for spreadsheets: a leading ``'`` before a formula trigger.
+
+    Follows the OWASP guidance on CSV injection: text that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single
+    quote, so that Excel and LibreOffice show it as text instead of running it.
+    Numbers are left alone.
+
+    Examples
+    --------
+    >>> print(escape_cell("=1+2"), escape_cell("D01"), escape_cell(-5.0))
+    '=1+2 D01 -5.0
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.rename(columns=lambda c: escape_cell(str(c)))
+    for c in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].map(escape_cell)
+    return out
+
+
 def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
-    """Write a CSV in English (``,`` and ``.``) or Danish Excel (``;``, ``,``, BOM) format."""
+    """Write a CSV in English (``,`` and ``.``) or Danish Excel (``;``, ``,``, BOM) format.
+
+    Text cells that a spreadsheet would read as a formula are escaped
+    (:func:`escape_cell`).
+    """
+    frame = _escaped(frame)
     if csv_format == "da":
         frame.to_csv(
             path, index=False, sep=";", decimal=",", encoding="utf-8-sig", lineterminator="\r\n"
@@ -228,6 +264,14 @@ def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
     write_csv(frame, path, csv_format)
 
 
+def _as_text(ws: Any) -> None:
+    """Store every cell openpyxl took for a formula as plain text: no formula from the data."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def _write_workbook(result: RunResult, path: Path) -> None:
     from openpyxl.utils import get_column_letter
 
@@ -264,6 +308,7 @@ def _write_workbook(result: RunResult, path: Path) -> None:
         for name, frame in sheets.items():
             frame.to_excel(xw, sheet_name=name, index=False)
             ws = xw.sheets[name]
+            _as_text(ws)
             ws.freeze_panes = "A2"
             for i, col in enumerate(frame.columns, start=1):
                 values = [str(col), *(str(v) for v in frame[col].head(200))]
@@ -283,12 +328,23 @@ def _inputs_of(result: RunResult) -> set[Path]:
     return paths
 
 
-def write_outputs(result: RunResult, directory: Path) -> list[Path]:
+def write_outputs(result: RunResult, directory: Path, *, force: bool = False) -> list[Path]:
     """Write the outputs of a run into ``directory``.
 
     Files: ``allocation_keys.xlsx`` (sheets keys, coefficients, model fit,
     metadata), ``allocation_keys.csv``, ``coefficients.csv`` and
     ``model_fit.csv``. CSV files use the config's ``[output] csv_format``.
+
+    Parameters
+    ----------
+    result : RunResult
+        The run.
+    directory : Path
+        The output folder (see :func:`needsmodel.outputs.staged_outputs` for
+        what it refuses).
+    force : bool
+        Overwrite files with output names that needsmodel did not write
+        (also ``[output] overwrite = true``).
 
     Returns
     -------
@@ -296,6 +352,7 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
         The files written.
     """
     directory = Path(directory)
+    force = force or result.config.output.overwrite
     fmt = result.config.output.csv_format
     writers: dict[str, Callable[[Path], None]] = {
         "allocation_keys.csv": lambda p: write_csv(keys_frame(result), p, fmt),
@@ -316,7 +373,9 @@ def write_outputs(result: RunResult, directory: Path) -> list[Path]:
         "config": str(config.path) if config.path else "(in memory)",
         "inputs": dict(result.inputs),
     }
-    with staged_outputs(directory, tuple(writers), _inputs_of(result), manifest=record) as stage:
+    with staged_outputs(
+        directory, tuple(writers), _inputs_of(result), manifest=record, force=force
+    ) as stage:
         for name, writer in writers.items():
             writer(stage / name)
     return [directory / n for n in writers]

@@ -24,6 +24,7 @@ from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_uni
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
 from .outputs import file_sha256
+from .reading import check_text
 from .register import COLLAPSIBLE_METHODS, fit_file
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
@@ -82,13 +83,16 @@ class RunResult:
             return {}
         return {str(k): str(v) for k, v in self.units[col].items()}
 
-    def write(self, directory: Path | str | None = None) -> list[Path]:
+    def write(self, directory: Path | str | None = None, *, force: bool = False) -> list[Path]:
         """Write the keys, coefficients and workbook (see :mod:`needsmodel.export`).
 
         Parameters
         ----------
         directory : Path or str, optional
             Output folder (default: the config's ``[output] dir``).
+        force : bool
+            Overwrite files with output names that needsmodel did not write
+            (see :func:`needsmodel.outputs.staged_outputs`).
 
         Returns
         -------
@@ -98,7 +102,9 @@ class RunResult:
         from .export import write_outputs
 
         return write_outputs(
-            self, Path(directory) if directory is not None else self.config.output.dir
+            self,
+            Path(directory) if directory is not None else self.config.output.dir,
+            force=force,
         )
 
 
@@ -116,6 +122,22 @@ def _also(cfg: Config) -> tuple[str, ...]:
 
 def _keep(cfg: Config) -> tuple[str, ...]:
     return (cfg.data.label,) if cfg.data.label else ()
+
+
+def _prepare(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> pd.DataFrame:
+    """The validated units table (ids, labels and used columns checked)."""
+    d = cfg.data
+    if d.label is not None and d.label in table.columns:
+        check_text(table[d.label], d.label, d.units)
+    return prepare_units(
+        spec,
+        table,
+        id=d.id,
+        also=_also(cfg),
+        keep=_keep(cfg),
+        path=d.units,
+        case_sensitive_ids=d.case_sensitive_ids,
+    )
 
 
 def _read_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
@@ -214,13 +236,13 @@ def _estimate(
     if d.year is not None:
         warn_influenceable(spec, flagged)
         year, rows = _allocation_rows(cfg, table)
-        units = prepare_units(spec, rows, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
+        units = _prepare(cfg, spec, rows)
         _check_dictionary(cfg, spec, units, dictionary)
         yrs = fit_years(replace(spec, influenceable=()), table, year=d.year, id=d.id)
         need = yrs.need_for(year).reindex(units.index)
         expo = units[spec.exposure].astype(float) if spec.exposure else None
         return _Estimate(units, yrs.pooled, need, expo, yrs, year)
-    units = prepare_units(spec, table, id=d.id, also=_also(cfg), keep=_keep(cfg), path=d.units)
+    units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
     if d.persons is not None:
@@ -269,9 +291,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
     table = _read_units(cfg, spec)
     if cfg.data.year is not None:
         _, table = _allocation_rows(cfg, table)
-    units = prepare_units(
-        spec, table, id=cfg.data.id, also=_also(cfg), keep=_keep(cfg), path=cfg.data.units
-    )
+    units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, _dictionary(cfg))
     if cfg.data.persons is not None:
         persons = _read_persons(cfg, spec)

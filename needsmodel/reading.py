@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,13 +28,23 @@ from .errors import (
     DataError,
     DuplicateColumnError,
     FileFormatError,
+    HiddenRowsWarning,
     MissingFileError,
     TotalsRowError,
     format_ids,
 )
 from .numbers import Convention, looks_numeric, parse_column
 
-__all__ = ["SUPPORTED_SUFFIXES", "TOTALS_WORDS", "ReadOptions", "is_totals_label", "read_table"]
+__all__ = [
+    "MAX_LABEL_LENGTH",
+    "SUPPORTED_SUFFIXES",
+    "TOTALS_WORDS",
+    "ReadOptions",
+    "check_text",
+    "clean_text",
+    "is_totals_label",
+    "read_table",
+]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 
@@ -92,7 +104,30 @@ class ReadOptions:
         return Convention.of(self.decimal, self.thousands)
 
 
+def _utf16(raw: bytes) -> str | None:
+    """The codec of UTF-16 text (Excel's "Unicode text"), with or without a BOM, else None."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = raw[:4000]
+    if len(head) >= 4 and head.count(b"\x00") > len(head) // 4:
+        even, odd = head[0::2].count(b"\x00"), head[1::2].count(b"\x00")
+        if odd > 3 * even:
+            return "utf-16-le"
+        if even > 3 * odd:
+            return "utf-16-be"
+    return None
+
+
 def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
+    if encoding is None and (codec := _utf16(raw)) is not None:
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError as e:
+            raise FileFormatError(
+                f"looks like UTF-16 text but cannot be decoded as such (byte {e.start}); "
+                "save it as CSV UTF-8",
+                path=path,
+            ) from e
     if encoding is not None:
         try:
             return raw.decode(encoding)
@@ -104,6 +139,12 @@ def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
                 "does not fit; set [data] encoding to the file's encoding",
                 path=path,
             ) from e
+    if b"\x00" in raw:
+        raise FileFormatError(
+            "holds NUL bytes: not a text file (a binary file, or a text encoding other than "
+            "UTF-8, UTF-16 or Windows-1252); set [data] encoding or save it as CSV UTF-8",
+            path=path,
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -126,7 +167,7 @@ def _sniff(text: str) -> str:
 
 def _grid_csv(path: Path, opts: ReadOptions) -> pd.DataFrame:
     raw = path.read_bytes()
-    if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
+    if not raw.strip(b"\xef\xbb\xbf\xff\xfe\x00 \r\n\t"):
         raise FileFormatError("the file is empty", path=path)
     text = _decode(raw, opts.encoding, path)
     sep = opts.sep or ("\t" if path.suffix.lower() == ".tsv" else _sniff(text))
@@ -158,6 +199,37 @@ def _find_sheet(path: Path, id: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _ExcelNotes:
+    hidden: list[int]  # 0-based grid rows that are hidden
+    errors: dict[tuple[int, int], str]  # (grid row, grid column) -> "#DIV/0!"
+
+
+def _excel_notes(path: Path, sheet: str | int) -> _ExcelNotes:
+    """Hidden rows and error cells (``#DIV/0!``, ``#N/A``) of a sheet; pandas reads both silently."""
+    if path.stat().st_size > 20_000_000:
+        return _ExcelNotes([], {})
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception:  # already read by pandas; notes are a bonus
+        return _ExcelNotes([], {})
+    try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        top = ws.min_row
+        hidden = sorted(r - top for r, d in ws.row_dimensions.items() if d.hidden and r >= top)
+        errors = {
+            (c.row - top, c.column - ws.min_column): str(c.value)
+            for row in ws.iter_rows()
+            for c in row
+            if c.data_type == "e"
+        }
+    finally:
+        book.close()
+    return _ExcelNotes(hidden, errors)
+
+
 def _grid_excel(path: Path, opts: ReadOptions) -> pd.DataFrame:
     sheet = opts.sheet if opts.sheet is not None else 0
     try:
@@ -180,6 +252,46 @@ def _grid_excel(path: Path, opts: ReadOptions) -> pd.DataFrame:
     if grid.empty:
         raise FileFormatError(f"sheet {sheet!r} is empty", path=path)
     return grid
+
+
+_EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!")
+
+
+def _excel_checks(
+    path: Path,
+    opts: ReadOptions,
+    df: pd.DataFrame,
+    names: list[str],
+    header: int,
+    id: str | None,
+    columns: Sequence[str],
+) -> None:
+    """Refuse Excel error values in used columns; warn about hidden rows."""
+    notes = _excel_notes(path, opts.sheet if opts.sheet is not None else 0)
+    used = {*columns, *([id] if id else [])}
+    for (r, c), value in sorted(notes.errors.items()):
+        if r > header and c < len(names) and names[c] in used:
+            raise DataError(
+                f"column '{names[c]}' holds the Excel error {value} in row {r + 1}: a formula "
+                "failed in the workbook; correct it there (a failed formula is not a missing value)",
+                path=path,
+                column=names[c],
+                ids=[f"row {r + 1}"],
+            )
+    hidden = [r for r in notes.hidden if r > header and r - header - 1 < len(df)]
+    if hidden:
+        rows = [f"row {r + 1}" for r in hidden]
+        ids = []
+        if id is not None and id in df.columns:
+            ids = [str(df[id].iloc[r - header - 1]) for r in hidden]
+        which = f" (ids {format_ids(ids)})" if ids else ""
+        warnings.warn(
+            f"{path.name}: {len(hidden)} hidden row{'s' if len(hidden) > 1 else ''} "
+            f"{format_ids(rows)}{which} are read as units like any other; unhide them in the "
+            "workbook to see what is allocated",
+            HiddenRowsWarning,
+            stacklevel=4,
+        )
 
 
 def _header_row(grid: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path) -> int:
@@ -221,8 +333,11 @@ def _names(row: Sequence[object], path: Path) -> list[str]:
     return names
 
 
+_TOTALS_EXACT = "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in TOTALS_WORDS) + ")"
 _TOTALS_PATTERN = (
-    "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in TOTALS_WORDS) + r")[:.\s]*"
+    rf"(?:{_TOTALS_EXACT}[:.\s]*"  # "I alt", "Total:"
+    r"|(?:i\s*alt|total|totalt|sum|grand\s+total)\b[\s:,.\-–]+\S.*"  # "I alt 2027", "Total, alle"
+    r"|.*\S[\s,\-–]+(?:i\s*alt|total|totalt)[:.\s]*)"  # "Kommunen i alt", "Skoler total"
 )
 
 
@@ -233,6 +348,10 @@ def is_totals_label(text: str) -> bool:
     --------
     >>> is_totals_label(" I  alt: "), is_totals_label("Ådalen")
     (True, False)
+    >>> [is_totals_label(t) for t in ("Kommunen i alt", "I alt 2027", "Total, alle distrikter")]
+    [True, True, True]
+    >>> [is_totals_label(t) for t in ("Totalskolen", "Summerhill", "Alt for børn")]
+    [False, False, False]
     """
     return re.fullmatch(_TOTALS_PATTERN, text.strip().lower()) is not None
 
@@ -274,6 +393,46 @@ def _totals(
     raise TotalsRowError(
         f"row {row + first} looks like a totals row ({where[row]}); a total is not a unit. "
         "Remove it or set drop_totals = true in [data]",
+        path=path,
+        ids=[f"row {row + first}"],
+    )
+
+
+def _totals_by_value(
+    frame: pd.DataFrame, id: str | None, opts: ReadOptions, path: Path, first: int
+) -> pd.DataFrame:
+    """Drop or refuse rows whose values equal the sum of all other rows in two or more columns."""
+    n = len(frame)
+    if id is None or not 3 <= n <= 100_000:
+        return frame
+    numeric = [
+        c
+        for c in frame.columns
+        if c != id
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if len(numeric) < 2:
+        return frame
+    hits = np.zeros(n, dtype=int)
+    for c in numeric:
+        x = frame[c].to_numpy(dtype=float)
+        if np.isnan(x).any() or not np.any(x):
+            continue
+        other = x.sum() - x
+        tol = np.maximum(1e-6 * np.abs(other), np.minimum(0.5 * n, 1e-3 * np.abs(other)))
+        hits += (np.abs(x - other) <= tol) & (np.abs(other) > 0)
+    mask = hits >= 2
+    if not mask.any():
+        return frame
+    if opts.drop_totals:
+        return frame.loc[~mask].reset_index(drop=True)
+    row = int(np.flatnonzero(mask)[0])
+    label = frame[id].iloc[row] if id in frame.columns else ""
+    raise TotalsRowError(
+        f"row {row + first} ({label!r}) looks like a totals row: in {int(hits[row])} columns its "
+        "values equal the sum of all other rows. A total is not a unit. Remove it or set "
+        "drop_totals = true in [data]",
         path=path,
         ids=[f"row {row + first}"],
     )
@@ -325,6 +484,17 @@ def _parse_numbers(
             continue
         if c not in used:
             continue  # not needed: leave the text as it is
+        if opts.convention is not None and r.bad:
+            rows = [f"row {i + first}" for i in r.bad]
+            shown = ", ".join(repr(frame[c].iloc[i]) for i in r.bad[:3])
+            raise AmbiguousNumberError(
+                f"column '{c}' has values that are not numbers with the declared decimal = "
+                f"{opts.convention.decimal!r} ({shown} in {format_ids(rows)}); correct the file "
+                "or the [data] decimal setting",
+                path=path,
+                column=c,
+                ids=rows,
+            )
         if r.ambiguous and not r.bad:
             rows = [f"row {i + first}" for i in r.ambiguous]
             shown = ", ".join(repr(frame[c].iloc[i]) for i in r.ambiguous[:3])
@@ -350,15 +520,74 @@ def _parse_numbers(
     return out
 
 
+#: Characters that do not show: stripped from ids so that "D01" and "D01\u200b" are one unit.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+#: Longest id or label accepted (a longer one is a broken file, not a name).
+MAX_LABEL_LENGTH = 200
+
+
+def clean_text(text: str) -> str:
+    """Unicode NFC, invisible characters removed, surrounding spaces stripped.
+
+    Examples
+    --------
+    >>> clean_text(" A\u030adalen\u200b ") == "Ådalen"
+    True
+    """
+    return unicodedata.normalize("NFC", text).translate(_INVISIBLE).strip()
+
+
+def check_text(values: pd.Series, column: str, path: Path | None, first: int = 2) -> None:
+    """Refuse control characters and overlong text in an id or label column.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the rows and the character found.
+    """
+    text = values.dropna().astype(str)
+    if text.empty:
+        return
+    control = text.str.contains(r"[\x00-\x1f\x7f-\x9f]", regex=True)
+    if control.any():
+        pos = [int(i) for i in np.flatnonzero(control.to_numpy())]
+        rows = [f"row {int(text.index[i]) + first}" for i in pos]
+        sample = repr(text.iloc[pos[0]])[:60]
+        raise DataError(
+            f"column '{column}' holds control characters (e.g. {sample}) in {format_ids(rows)}; "
+            "ids and names must be plain text",
+            path=path,
+            column=column,
+            ids=rows,
+        )
+    long = text.str.len() > MAX_LABEL_LENGTH
+    if long.any():
+        pos = [int(i) for i in np.flatnonzero(long.to_numpy())]
+        rows = [f"row {int(text.index[i]) + first}" for i in pos]
+        raise DataError(
+            f"column '{column}' has values longer than {MAX_LABEL_LENGTH} characters in "
+            f"{format_ids(rows)} ({int(text.str.len().max()):,} characters); ids and names must "
+            "be short",
+            path=path,
+            column=column,
+            ids=rows,
+        )
+
+
 def _id_text(ids: pd.Series) -> pd.Series:
-    """Ids as stripped text; whole numbers from Excel lose their ``.0``; missing stays None."""
+    """Ids as clean text (:func:`clean_text`); whole numbers from Excel lose their ``.0``."""
     values = ids.to_numpy(dtype=object)
     out = np.empty(len(values), dtype=object)
+    cache: dict[str, str] = {}
     for i, v in enumerate(values):
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out[i] = None
         elif isinstance(v, str):
-            out[i] = v.strip()
+            c = cache.get(v)
+            if c is None:
+                c = cache[v] = clean_text(v)
+            out[i] = c
         elif isinstance(v, float) and v.is_integer():
             out[i] = str(int(v))
         else:
@@ -423,7 +652,8 @@ def read_table(
     if not p.exists():
         raise MissingFileError("file not found", path=p)
     if not p.is_file():
-        raise MissingFileError("is a folder, expected a file", path=p)
+        what = "is a folder" if p.is_dir() else "is not a regular file (a device or a pipe)"
+        raise MissingFileError(f"{what}, expected a data file", path=p)
     suffix = p.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise FileFormatError(
@@ -438,6 +668,16 @@ def read_table(
         _names(list(df.columns), p)
         df.columns = [str(c).strip() for c in df.columns]
         first = 2
+        text_used = [
+            c
+            for c in columns
+            if c in df.columns and c != id and not pd.api.types.is_numeric_dtype(df[c])
+        ]
+        if text_used:  # numbers stored as text ("0,1"): the same reader as CSV and Excel
+            df = _parse_numbers(df, text_used, opts, p, first, [c for c in df.columns if c not in text_used])
+        if id is not None and id in df.columns and len(df) <= 100_000:
+            df = _totals(df, id, opts, p, first)
+            df = _totals_by_value(df, id, opts, p, first)
     else:
         grid = _grid_csv(p, opts) if suffix in (".csv", ".txt", ".tsv") else _grid_excel(p, opts)
         h = _header_row(grid, id, opts, p)
@@ -459,6 +699,8 @@ def read_table(
         df = grid.iloc[h + 1 :].reset_index(drop=True)
         df.columns = names
         first = h + 2  # file row of the first data row (1-based)
+        if suffix in (".xlsx", ".xlsm"):
+            _excel_checks(p, opts, df, names, h, id, columns)
         blank = pd.DataFrame(
             {
                 c: (df[c].isna() | df[c].astype("string").str.strip().eq("").fillna(True))
@@ -476,8 +718,18 @@ def read_table(
             first,
             keep_text,
         )
+        df = _totals_by_value(df, id, opts, p, first)
+    bad_names = [c for c in df.columns if re.search(r"[\x00-\x1f\x7f-\x9f]", str(c))]
+    if bad_names:
+        raise DataError(
+            f"column name {str(bad_names[0])!r} holds control characters; column names must be "
+            "plain text",
+            path=p,
+            column=str(bad_names[0]),
+        )
     if id is not None and id in df.columns:
         df[id] = _id_text(df[id])
+        check_text(df[id], id, p, first)
     if df.empty and len(df.columns) == 0:
         raise DataError("no columns found", path=p)
     return df

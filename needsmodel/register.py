@@ -38,7 +38,7 @@ import statsmodels.api as sm
 
 from .errors import DataError, InputError, MissingFileError, format_ids
 from .estimate.cores import Core
-from .estimate.cv import cv_result, need_fit
+from .estimate.cv import cv_result, group_folds, need_fit
 from .estimate.design import Design, level_key
 from .estimate.person import predictive_ratios
 from .estimate.results import NeedResults
@@ -358,11 +358,26 @@ def _glm_fit(
     else:
         # Σ y log μ - μ - log y! over persons, from the cell sums and Σ log y!
         llf = float(np.sum(sy * eta - n * mu) - c["slgy"].sum())
-    stats = {
+    stats: dict[str, Any] = {}
+    if method == "binomial":
+        # a 0/1 target: the saturated log-likelihood is 0, so the deviances are exact on cells
+        p0 = float(sy.sum() / n.sum())
+        llnull = float(sy.sum() * np.log(p0) + (n.sum() - sy.sum()) * np.log1p(-p0))
+        deviance, null_deviance = -2 * llf, -2 * llnull
+        ee = syy - 2 * mu * sy + n * mu**2
+        stats = {
+            "deviance": deviance,
+            "null_deviance": null_deviance,
+            "deviance_r2": 1 - deviance / null_deviance if null_deviance > 0 else float("nan"),
+            "pearson_chi2": float(np.sum(ee / (mu * (1 - mu)))),
+            "scale": 1.0,
+        }
+    stats |= {
+        "df_resid": float(n_persons - k),
         "llf": llf,
+        **({"pseudo_r2": stats["deviance_r2"]} if "deviance_r2" in stats else {}),
         "aic": -2 * llf + 2 * k,
         "bic": -2 * llf + k * np.log(n_persons),
-        "df_resid": float(n_persons - k),
     }
     names = design.terms
     return pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), stats, res
@@ -497,8 +512,12 @@ def fit_collapsed(
     k_folds = {"auto": min(10, n_units), "loo": n_units}.get(
         str(spec.cv), min(int(spec.cv) if str(spec.cv).isdigit() else 10, n_units)
     )
-    fold = np.arange(n_units) % k_folds
+    # the folds of the person-level fit (GroupKFold over persons, units in the order of index)
+    sizes = count_all.reindex(index).fillna(0).to_numpy(np.int64)
+    fold_of = pd.Series(group_folds(sizes, k_folds), index=index)
+    fold = fold_of.reindex(col.units).fillna(-1).to_numpy(np.int64)
     oof = np.zeros(n_units)
+    sse_oof = 0.0
     sums = {c: uc[c].to_numpy(float) for c in ("n", "sw", "swy", "swyy", "npos")}
     for f in range(k_folds):
         train = fold[ucode] != f
@@ -512,6 +531,10 @@ def fit_collapsed(
         mu_f = eta_f if link is None else np.asarray(link.inverse(eta_f))
         test = ~train
         oof += np.bincount(ucode[test], weights=(mu_f[cell] * sw_uc)[test], minlength=n_units)
+        m = mu_f[cell][test]
+        sse_oof += float(
+            np.sum(sums["swyy"][test] - 2 * m * sums["swy"][test] + m**2 * sw_uc[test])
+        )
     cv = cv_result(
         f"grouped k-fold by unit (k={k_folds})",
         observed,
@@ -544,6 +567,10 @@ def fit_collapsed(
     npos = cells["npos"].to_numpy(float)
     if 0 < npos.sum() < cells["n"].sum():
         person_stats["auc"] = _auc_from_cells(mu, npos, cells["n"].to_numpy(float) - npos)
+    for key in ("deviance", "deviance_r2", "pseudo_r2", "llf"):
+        if key in stats:
+            person_stats[key] = stats[key]
+    person_stats["cv_rmse_person"] = float(np.sqrt(sse_oof / sw.sum()))
     ratios = predictive_ratios(
         cells, swy, mu * sw, list(spec.indicators), design, counts=cells["n"].to_numpy()
     )

@@ -12,7 +12,13 @@ from conftest import write_config
 import needsmodel as nm
 from needsmodel.cli import main
 from needsmodel.errors import OutputError
-from needsmodel.outputs import MANIFEST, file_sha256, read_manifest, staged_outputs
+from needsmodel.outputs import (
+    MANIFEST,
+    RunInterrupted,
+    file_sha256,
+    read_manifest,
+    staged_outputs,
+)
 
 
 def _files(folder):
@@ -95,28 +101,28 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(tmp_path, mon
             for n in names:
                 (stage / n).write_text(n)
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunInterrupted) as caught:
         write_all()
+    assert caught.value.committed  # the message will say the new outputs are complete
     assert sorted(p.name for p in out.glob("f*.txt")) == sorted(names)  # all or nothing: all
     assert not list(out.glob(".staging-*"))
 
 
-def test_refuses_to_overwrite_the_config_or_data(workdir):
+def test_refuses_the_config_folder_and_never_overwrites_an_input(workdir):
     cfg = write_config(workdir, output={"dir": "."})
-    (workdir / "report.html").write_text("not an input")
     result = nm.run(cfg)
-    # the folder holds the inputs; outputs go beside them but never over them
-    result.write()
+    with pytest.raises(OutputError, match="holds the run's config or input files"):
+        result.write()
+    assert not (workdir / MANIFEST).exists()
+    out = workdir / "out"
+    with (
+        pytest.raises(OutputError, match="would overwrite an input file"),
+        staged_outputs(out, ("school_districts.csv",), {(out / "school_districts.csv").resolve()}),
+    ):
+        pass
     assert (workdir / "school_districts.csv").read_bytes() == (
         nm.datasets.sample_dir() / "school_districts.csv"
     ).read_bytes()
-    with (
-        pytest.raises(OutputError, match="would overwrite an input file"),
-        staged_outputs(
-            workdir, ("school_districts.csv",), {(workdir / "school_districts.csv").resolve()}
-        ),
-    ):
-        pass
 
 
 def test_read_manifest_of_a_folder_without_one(tmp_path):

@@ -48,6 +48,8 @@ def main() -> None:
     pupils = g.simulate_pupils(seed=SEED)
     districts = g.aggregate_districts(pupils)
     pupils.to_csv(HERE / "pupils.csv", index=False, lineterminator="\n")
+    # the same pupils as Parquet, the format register extracts come in (read through DuckDB)
+    pupils.to_parquet(HERE / "pupils.parquet", index=False, compression="zstd")
     districts.to_csv(HERE / "school_districts.csv", index=False, lineterminator="\n")
     population = demo.simulate_population()
     population.to_csv(HERE / "elderly_population.csv", index=False, lineterminator="\n")

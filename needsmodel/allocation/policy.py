@@ -9,7 +9,12 @@ import numpy as np
 from ..errors import AllocationError
 from .transition import transition_path
 
-__all__ = ["AllocationPolicy"]
+__all__ = ["MAX_BUDGET", "AllocationPolicy"]
+
+#: Largest budget in kroner that every sum and rounding handles exactly (2^53).
+MAX_BUDGET = 2**53
+#: Longest phase-in in years.
+MAX_PHASE_IN = 50
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,20 @@ class AllocationPolicy:
         def bad(name: str, expected: str) -> AllocationError:
             return AllocationError(f"{name} must be {expected}; got {getattr(self, name)!r}")
 
+        for name in ("budget", "round_to", "base_per_unit", "per_capita_pct", "equalisation_pct"):
+            v = getattr(self, name)
+            if not isinstance(v, int | float | np.integer | np.floating) or not np.isfinite(v):
+                raise bad(name, "a finite number")
+        for name in ("per_capita_amount", "max_loss_pct", "max_gain_pct"):
+            v = getattr(self, name)
+            if v is not None and (
+                not isinstance(v, int | float | np.integer | np.floating) or not np.isfinite(v)
+            ):
+                raise bad(name, "a finite number")
         if int(self.budget) != self.budget or self.budget < 0:
             raise bad("budget", "a non-negative whole number of kroner")
+        if self.budget > MAX_BUDGET:
+            raise bad("budget", f"at most {MAX_BUDGET:,} kr (2^53, exact in whole kroner)")
         if int(self.round_to) != self.round_to or self.round_to <= 0:
             raise bad("round_to", "a positive whole number of kroner")
         if self.budget % self.round_to:
@@ -87,8 +104,11 @@ class AllocationPolicy:
             raise bad("max_gain_pct", "zero or more")
         if not 0 < self.equalisation_pct <= 100:
             raise bad("equalisation_pct", "above 0 and at most 100")
-        if int(self.phase_in_years) != self.phase_in_years or self.phase_in_years < 1:
-            raise bad("phase_in_years", "a whole number of years, at least 1")
+        if (
+            int(self.phase_in_years) != self.phase_in_years
+            or not 1 <= self.phase_in_years <= MAX_PHASE_IN
+        ):
+            raise bad("phase_in_years", f"a whole number of years from 1 to {MAX_PHASE_IN}")
         if self.phase_in_years > 1 and self.equalisation_pct < 100:
             raise AllocationError(
                 "give phase_in_years or equalisation_pct below 100, not both: phase-in reaches "

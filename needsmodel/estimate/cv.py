@@ -14,7 +14,7 @@ import pandas as pd
 
 from .results import CVResult
 
-__all__ = ["cv_result", "kfold_predictions", "need_fit", "resolve_scheme"]
+__all__ = ["cv_result", "group_folds", "kfold_predictions", "need_fit", "resolve_scheme"]
 
 FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -71,6 +71,22 @@ def kfold_predictions(
     for train, test in splitter:
         pred[test] = fit_predict(train, test)
     return pred
+
+
+def group_folds(sizes: np.ndarray, k: int) -> np.ndarray:
+    """The fold of each group when rows are split by ``GroupKFold`` (groups of ``sizes`` rows).
+
+    Collapsed fits use it to put each unit in the fold the person-level fit
+    puts its persons in, so that both give the same cross-validated error.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    sizes = np.asarray(sizes, dtype=np.int64)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    fold = np.full(len(sizes), -1, dtype=np.int64)
+    for f, (_, test) in enumerate(GroupKFold(n_splits=k).split(groups, groups=groups)):
+        fold[np.unique(groups[test])] = f
+    return fold
 
 
 def cv_result(

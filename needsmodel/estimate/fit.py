@@ -55,6 +55,7 @@ def prepare_units(
     also: tuple[str, ...] = (),
     keep: tuple[str, ...] = (),
     path: Path | str | None = None,
+    case_sensitive_ids: bool = False,
 ) -> pd.DataFrame:
     """Validate ``units`` for ``spec`` and return it indexed by unit id.
 
@@ -73,6 +74,8 @@ def prepare_units(
         Further columns to keep as they are (e.g. display names).
     path : Path or str, optional
         File the table came from, for messages.
+    case_sensitive_ids : bool
+        Accept ids differing only in case as different units.
     """
     table = units
     if id is None:
@@ -88,6 +91,7 @@ def prepare_units(
             exposure=spec.exposure,
             extra=keep,
             path=path,
+            case_sensitive_ids=case_sensitive_ids,
         )
     text = text_columns(table, [c for c in spec.indicators if c not in spec.categorical])
     categorical = [*spec.categorical, *text]
@@ -102,6 +106,7 @@ def prepare_units(
         n_params=spec.n_params,
         extra=[*spec.extra_columns, *text, *keep],
         path=path,
+        case_sensitive_ids=case_sensitive_ids,
     )
 
 

@@ -141,7 +141,14 @@ class NeedResults:
         return pd.Series(self.core.predict(data), index=data.index, name="predicted")
 
     def design_matrix(self) -> pd.DataFrame:
-        """The design matrix of the estimation rows."""
+        """The design matrix of the estimation rows.
+
+        For a fit on collapsed cells: one row per cell, in the order of
+        ``weights`` (the persons per cell), so that weighted statistics equal
+        the person-level ones.
+        """
+        if self.extras.get("collapsed"):
+            return self.design.frame(self.extras["cells"])
         return self.design.frame(self.data)
 
     @property
