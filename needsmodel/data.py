@@ -12,7 +12,6 @@ first offending unit ids.
 from __future__ import annotations
 
 import datetime as dt
-
 import difflib
 from collections.abc import Sequence
 from pathlib import Path

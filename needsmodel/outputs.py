@@ -87,8 +87,10 @@ _SYSTEM_FOLDERS = frozenset(
 #: Folders never written into, at any depth.
 _SYSTEM_TREES = tuple(
     Path(p)
-    for p in ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin")
-    + ("/sys", "/usr/bin", "/usr/lib", "/usr/sbin", "/usr/share", "/usr/include")
+    for p in (
+        *("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin"),
+        *("/sys", "/usr/bin", "/usr/lib", "/usr/sbin", "/usr/share", "/usr/include"),
+    )
 )
 
 
@@ -132,7 +134,7 @@ def _plain_name(name: object) -> str | None:
 
 
 def _inside(directory: Path, name: str) -> Path | None:
-    """``directory / name`` if no part of it below ``directory`` is a symlink and it stays inside."""
+    """``directory / name`` if it stays inside and no part of it below ``directory`` is a link."""
     target = directory / name
     part = directory
     for piece in PurePosixPath(name).parts:
@@ -360,9 +362,13 @@ def _apply(directory: Path, journal: Mapping[str, Any]) -> None:
         if _plain_name(name) is None:
             continue
         old = _inside(directory, name)
-        if old is not None and old.is_file() and not old.is_symlink():
-            if file_sha256(old) == digest:
-                old.unlink()
+        if (
+            old is not None
+            and old.is_file()
+            and not old.is_symlink()
+            and file_sha256(old) == digest
+        ):
+            old.unlink()
     _fsync_dir(directory)
 
 

@@ -139,7 +139,7 @@ def _decode(raw: bytes, encoding: str | None, path: Path) -> str:
                 "does not fit; set [data] encoding to the file's encoding",
                 path=path,
             ) from e
-    if b"\x00" in raw:
+    if raw.count(b"\x00") > len(raw) // 100:
         raise FileFormatError(
             "holds NUL bytes: not a text file (a binary file, or a text encoding other than "
             "UTF-8, UTF-16 or Windows-1252); set [data] encoding or save it as CSV UTF-8",
@@ -206,7 +206,7 @@ class _ExcelNotes:
 
 
 def _excel_notes(path: Path, sheet: str | int) -> _ExcelNotes:
-    """Hidden rows and error cells (``#DIV/0!``, ``#N/A``) of a sheet; pandas reads both silently."""
+    """Hidden rows and error cells (``#DIV/0!``, ``#N/A``) of a sheet (pandas hides both)."""
     if path.stat().st_size > 20_000_000:
         return _ExcelNotes([], {})
     import openpyxl
@@ -273,7 +273,8 @@ def _excel_checks(
         if r > header and c < len(names) and names[c] in used:
             raise DataError(
                 f"column '{names[c]}' holds the Excel error {value} in row {r + 1}: a formula "
-                "failed in the workbook; correct it there (a failed formula is not a missing value)",
+                "failed in the workbook; correct it there (a failed formula is not a missing "
+                "value)",
                 path=path,
                 column=names[c],
                 ids=[f"row {r + 1}"],
@@ -674,7 +675,9 @@ def read_table(
             if c in df.columns and c != id and not pd.api.types.is_numeric_dtype(df[c])
         ]
         if text_used:  # numbers stored as text ("0,1"): the same reader as CSV and Excel
-            df = _parse_numbers(df, text_used, opts, p, first, [c for c in df.columns if c not in text_used])
+            df = _parse_numbers(
+                df, text_used, opts, p, first, [c for c in df.columns if c not in text_used]
+            )
         if id is not None and id in df.columns and len(df) <= 100_000:
             df = _totals(df, id, opts, p, first)
             df = _totals_by_value(df, id, opts, p, first)

@@ -43,7 +43,9 @@ def _state(out: Path) -> dict[str, str]:
     return {
         p.relative_to(out).as_posix(): p.read_text()
         for p in out.rglob("*")
-        if p.is_file() and p.name != LOCK and not p.relative_to(out).parts[0].startswith(".staging-")
+        if p.is_file()
+        and p.name != LOCK
+        and not p.relative_to(out).parts[0].startswith(".staging-")
     }
 
 
@@ -119,7 +121,7 @@ def test_a_foreign_file_added_after_a_run_is_not_overwritten(tmp_path):
     out = tmp_path / "out"
     _write(out, "v1", names=("a.csv",))
     (out / "b.csv").write_text("mine")
-    with pytest.raises(OutputError, match="not written by needsmodel: b.csv"):
+    with pytest.raises(OutputError, match=r"not written by needsmodel: b\.csv"):
         _write(out, "v2", names=("a.csv", "b.csv"))
     assert (out / "b.csv").read_text() == "mine"
 
@@ -128,7 +130,7 @@ def test_an_output_changed_by_hand_is_not_overwritten_without_force(tmp_path):
     out = tmp_path / "out"
     _write(out, "v1")
     (out / "a.csv").write_text("corrected by hand")
-    with pytest.raises(OutputError, match="changed since needsmodel wrote them: a.csv"):
+    with pytest.raises(OutputError, match=r"changed since needsmodel wrote them: a\.csv"):
         _write(out, "v2")
     assert (out / "a.csv").read_text() == "corrected by hand"
     _write(out, "v2", force=True)
@@ -260,11 +262,11 @@ def _killed_at_move(out: Path, k: int, signum: int, names: tuple[str, ...]) -> i
             calls = [0]
 
             def replace(src, dst):
-                if Path(dst).parent == out or Path(dst).parent.parent == out:
-                    if not str(dst).endswith(".tmp") and Path(dst).name != JOURNAL:
-                        calls[0] += 1
-                        if calls[0] == k:
-                            os.kill(os.getpid(), signum)
+                inside = Path(dst).parent == out or Path(dst).parent.parent == out
+                if inside and not str(dst).endswith(".tmp") and Path(dst).name != JOURNAL:
+                    calls[0] += 1
+                    if calls[0] == k:
+                        os.kill(os.getpid(), signum)
                 real(src, dst)
 
             outputs.os.replace = replace  # type: ignore[assignment]

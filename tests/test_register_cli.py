@@ -1,0 +1,82 @@
+"""The register path from the command line: person-level runs through DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+import needsmodel as nm
+from needsmodel.cli import main
+
+CONFIG = "special_education_register.toml"
+
+
+@pytest.fixture(scope="module")
+def register_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("register")
+    src = nm.datasets.sample_dir()
+    for name in (CONFIG, "school_districts.csv", "dictionary.csv", "pupils.parquet", "pupils.csv"):
+        shutil.copy(src / name, folder / name)
+    return folder
+
+
+def _with_engine(folder, engine: str, persons: str, name: str):
+    text = (folder / CONFIG).read_text(encoding="utf-8")
+    text = text.replace('engine = "duckdb"', f'engine = "{engine}"')
+    text = text.replace('persons = "pupils.parquet"', f'persons = "{persons}"')
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("engine", "persons"),
+    [("duckdb", "pupils.parquet"), ("auto", "pupils.parquet"), ("duckdb", "pupils.csv")],
+)
+def test_register_run_from_the_cli_equals_the_in_memory_run(register_dir, engine, persons):
+    cfg = _with_engine(register_dir, engine, persons, f"{engine}_{persons}.toml")
+    out = register_dir / f"out_{engine}_{persons}"
+    assert main(["run", str(cfg), "--out", str(out), "-q"]) == 0
+    mem_cfg = _with_engine(register_dir, "memory", persons, "memory.toml")
+    mem_out = register_dir / f"mem_{persons}"
+    assert main(["run", str(mem_cfg), "--out", str(mem_out), "-q"]) == 0
+    a = pd.read_csv(out / "allocation_keys.csv").set_index("unit")
+    b = pd.read_csv(mem_out / "allocation_keys.csv").set_index("unit")
+    assert ((a["need"] - b["need"]).abs() / b["need"]).max() < 1e-9
+    assert (a["allocation"] == b["allocation"]).all()
+    fa = pd.read_csv(out / "model_fit.csv").set_index("statistic")["value"]
+    fb = pd.read_csv(mem_out / "model_fit.csv").set_index("statistic")["value"]
+    for stat in (
+        "llf",
+        "aic",
+        "deviance",
+        "pseudo_r2",
+        "cv_rmse",
+        "r2_need",
+        "person_auc",
+        "person_cv_rmse_person",
+        "person_r2_person",
+    ):
+        assert float(fa[stat]) == pytest.approx(float(fb[stat]), rel=1e-9), stat
+    ca = pd.read_csv(out / "coefficients.csv").set_index("term")
+    cb = pd.read_csv(mem_out / "coefficients.csv").set_index("term")
+    pd.testing.assert_frame_equal(ca, cb, rtol=1e-9)
+    assert (out / "report.html").stat().st_size > 10_000
+
+
+def test_the_engine_really_collapses(register_dir):
+    result = nm.run(_with_engine(register_dir, "duckdb", "pupils.parquet", "d.toml"))
+    assert result.results.extras.get("collapsed")
+    assert result.results.fit_stats["cells"] < 200
+
+
+def test_register_validate_and_report_from_the_cli(register_dir, capsys):
+    cfg = register_dir / CONFIG
+    assert main(["validate", str(cfg)]) == 0
+    assert "24 units" in capsys.readouterr().out
+    out = register_dir / "report_only"
+    assert main(["report", str(cfg), "--out", str(out), "-q"]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "D01" in html
