@@ -71,6 +71,17 @@ def _print_summary(result: RunResult, files: list[Path] | None) -> None:
             if amount
         )
         print(f"Pools      {pools}")
+    if alloc.composition is not None:
+        parts = ", ".join(
+            f"{p.replace('_', ' ')} {_fmt_kr(float(v))} ({s:.1f} %)"
+            for p, v, s in zip(
+                alloc.composition["part"],
+                alloc.composition["amount"],
+                alloc.composition["share_pct"],
+                strict=True,
+            )
+        )
+        print(f"Allocated  {parts}")
     t = alloc.table
     if pol.has_transition:
         rules = []

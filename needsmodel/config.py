@@ -54,7 +54,7 @@ MAX_PHASE_IN_YEARS = 50
 CsvFormat = Literal["en", "da"]
 
 # Option kinds understood by the validator (metadata["kind"]).
-_STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP = (
+_STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP, _YEARS = (
     "str",
     "path",
     "int",
@@ -64,6 +64,7 @@ _STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP = (
     "list of str (may be empty)",
     "choice",
     "table",
+    "table of year = number",
 )
 
 
@@ -105,6 +106,9 @@ class DataConfig:
     encoding: str | None = _opt(_STR, None, doc="text encoding (default: UTF-8, else Windows-1252)")
     header_row: int | None = _opt(_INT, None, doc="1-based row with the column names")
     drop_totals: bool = _opt(_BOOL, False, doc="drop rows labelled 'I alt'/'Total'")
+    exposure_forecast: Path | None = _opt(
+        _PATH, None, doc="exposure per unit and year (columns: id, year, exposure)"
+    )
     case_sensitive_ids: bool = _opt(
         _BOOL, False, doc="ids differing only in case ('d01', 'D01') are different units"
     )
@@ -162,9 +166,50 @@ class AllocationConfig:
     max_gain_pct: float | None = _opt(_NUMBER, None, doc="cap: largest gain in % a year")
     equalisation_pct: float = _opt(_NUMBER, 100.0, doc="% of the way to the target")
     phase_in_years: int = _opt(_INT, 1, doc="years to reach the target")
+    transition_rule: str = _opt(
+        _CHOICE,
+        "pace",
+        choices=("pace", "proportional"),
+        doc="'pace': every unit moves toward its target, never past it; 'proportional': "
+        "the former common factor",
+    )
+    intercept: str = _opt(
+        _CHOICE,
+        "per_capita",
+        choices=("per_capita", "criterion"),
+        doc="an additive model's intercept is paid per exposure (default) or is a criterion",
+    )
+
+    first_year: int | None = _opt(_INT, None, doc="calendar year of the budget (labels the path)")
+    years: dict[str, float] | None = _opt(
+        _YEARS, None, doc="frame per budget year in fixed prices, the first = budget"
+    )
+    growth_pct: float | None = _opt(_NUMBER, None, doc="the frame grows this % a year")
+    budget_years: int = _opt(_INT, 1, doc="with growth_pct: the budget year and overslagsår")
+    prices: dict[str, float] | None = _opt(
+        _YEARS, None, doc="price and wage index (PL) per year; 1 in the budget year"
+    )
+
+    def frames(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """Frames and labels of the budget years (empty: one year, no calendar labels)."""
+        if self.years:
+            labels = tuple(self.years)
+            return tuple(int(v) for v in self.years.values()), labels
+        n = max(self.budget_years, self.phase_in_years)
+        labels = tuple(str(self.first_year + t) for t in range(n)) if self.first_year else ()
+        if self.growth_pct is not None and n > 1:
+            g = 1.0 + self.growth_pct / 100.0
+            frames = tuple(
+                int(self.budget * g**t // self.round_to * self.round_to) for t in range(n)
+            )
+            return (int(self.budget), *frames[1:]), labels
+        if n > 1:
+            return (int(self.budget),) * n, labels
+        return (), labels
 
     def policy(self) -> AllocationPolicy:
         """The allocation policy these settings describe."""
+        frames, labels = self.frames()
         return AllocationPolicy(
             budget=self.budget,
             round_to=self.round_to,
@@ -175,6 +220,9 @@ class AllocationConfig:
             max_gain_pct=self.max_gain_pct,
             equalisation_pct=self.equalisation_pct,
             phase_in_years=self.phase_in_years,
+            transition_rule=self.transition_rule,
+            frames=frames,
+            labels=labels,
         )
 
 
@@ -353,6 +401,27 @@ def _convert(
         ):
             raise ctx.error(f"expected a table of column = level, {got}", section, key)
         return dict(value)
+    if kind == _YEARS:
+        if not isinstance(value, dict) or not value:
+            raise ctx.error(f"expected a table of year = number, {got}", section, key)
+        out: dict[str, float] = {}
+        for year, v in value.items():
+            if not str(year).isdigit() or not 1900 <= int(year) <= 2200:
+                raise ctx.error(
+                    f"keys must be calendar years (e.g. 2027 = ...), got {year!r}", section, key
+                )
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ctx.error(
+                    f"the value for {year} must be a finite number, got {v!r}", section, key
+                )
+            if v <= 0 or abs(v) > MAX_EXACT:
+                raise ctx.error(
+                    f"the value for {year} must be positive and at most 2^53, got {v!r}",
+                    section,
+                    key,
+                )
+            out[str(int(year))] = float(v)
+        return dict(sorted(out.items()))
     if kind == _CHOICE:
         if key == "cv" and isinstance(value, int) and not isinstance(value, bool):
             if value < 2:
@@ -496,6 +565,56 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         )
     if not 0.0 < m.alpha < 1.0:
         raise ctx.error(f"must be between 0 and 1, got {m.alpha}", "model", "alpha")
+    if a.years is not None:
+        first = next(iter(a.years))
+        if int(a.years[first]) != a.budget:
+            raise ctx.error(
+                f"the first year's frame ({first} = {a.years[first]:,.0f}) must equal budget "
+                f"({a.budget:,})",
+                "allocation",
+                "years",
+            )
+        if a.growth_pct is not None or a.budget_years != 1:
+            raise ctx.error(
+                "give frames per year or growth_pct with budget_years, not both",
+                "allocation",
+                "years",
+            )
+        if a.first_year is not None and str(a.first_year) != first:
+            raise ctx.error(
+                f"first_year {a.first_year} is not the first of years ({first})",
+                "allocation",
+                "first_year",
+            )
+        if len(a.years) < a.phase_in_years:
+            raise ctx.error(
+                f"phase_in_years = {a.phase_in_years} needs a frame for each year; years gives "
+                f"{len(a.years)}",
+                "allocation",
+                "years",
+            )
+    if a.growth_pct is not None and (a.budget_years < 2 or a.first_year is None):
+        raise ctx.error(
+            "growth_pct needs budget_years (2 or more) and first_year", "allocation", "growth_pct"
+        )
+    if not 1 <= a.budget_years <= MAX_PHASE_IN_YEARS:
+        raise ctx.error(
+            f"must be between 1 and {MAX_PHASE_IN_YEARS}, got {a.budget_years}",
+            "allocation",
+            "budget_years",
+        )
+    if a.prices is not None:
+        labels = a.frames()[1]
+        missing = [y for y in labels if y not in a.prices]
+        if not labels or missing:
+            raise ctx.error(
+                "a price index needs calendar years (years or first_year) and a value for each"
+                + (f"; missing {', '.join(missing)}" if missing else ""),
+                "allocation",
+                "prices",
+            )
+    if d.exposure_forecast is not None and m.exposure is None:
+        raise ctx.error("an exposure forecast needs [model] exposure", "data", "exposure_forecast")
     if not 1 <= a.phase_in_years <= MAX_PHASE_IN_YEARS:
         raise ctx.error(
             f"must be between 1 and {MAX_PHASE_IN_YEARS} years, got {a.phase_in_years}",

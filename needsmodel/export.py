@@ -56,6 +56,8 @@ _KEY_DECIMALS = {
     "per_capita_amount": 2,
     "needs_amount": 2,
     "transition": 2,
+    "current_adjusted": 2,
+    "change_adjusted": 2,
 }
 
 
@@ -105,15 +107,21 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
     """Tables a run writes besides keys, coefficients and fit, by file stem.
 
-    ``pools``; ``winners_losers`` (with a current budget); ``criteria_weights``
+    ``pools``; ``composition`` (what the budget is allocated by: base,
+    per exposure, socioeconomic criteria); ``winners_losers`` (with a current
+    budget); ``criteria_weights``
     and ``criteria_by_unit`` (additive models); ``transition_path``
-    (phase-in); ``key_uncertainty`` (``[uncertainty]``); ``predictive_ratios``
+    (phase-in, several budget years); ``budget_years`` (one row per unit and year:
+    frame, exposure, target, amount in fixed prices and, with a price index, in
+    current prices); ``key_uncertainty`` (``[uncertainty]``); ``predictive_ratios``
     (person-level models); ``cells`` (cell models); ``coefficient_stability``
     (several years).
     """
     res = result.results
     alloc = result.allocation
     out: dict[str, pd.DataFrame] = {"pools": _rounded(alloc.pools)}
+    if alloc.composition is not None:
+        out["composition"] = _rounded(alloc.composition)
     if alloc.table["current"].notna().any():
         out["winners_losers"] = _rounded(alloc.winners_and_losers())
     if result.criteria is not None:
@@ -121,6 +129,8 @@ def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
         out["criteria_by_unit"] = _rounded(result.criteria.long())
     if alloc.path is not None:
         out["transition_path"] = alloc.path.reset_index()
+    if alloc.years is not None:
+        out["budget_years"] = _rounded(alloc.years)
     if result.uncertainty is not None:
         out["key_uncertainty"] = _rounded(result.uncertainty.table)
     if res.predictive_ratios is not None:

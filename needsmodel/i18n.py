@@ -47,6 +47,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "per_capita_amount": ("Per-capita amount (kr)", "Beløb pr. person (kr.)"),
     "needs_amount": ("Needs amount (kr)", "Behovsbestemt beløb (kr.)"),
     "transition": ("Transition adjustment (kr)", "Overgangsregulering (kr.)"),
+    "current_adjusted": (
+        "Current budget, frame-adjusted (kr)",
+        "Nuværende budget, rammekorrigeret (kr.)",
+    ),
+    "change_adjusted": ("Change, frame-adjusted (kr)", "Ændring, rammekorrigeret (kr.)"),
+    "reason": ("Held by", "Holdt af"),
+    "reason_floor": ("floor", "maksimalt tab"),
+    "reason_cap": ("cap", "maksimal gevinst"),
+    "reason_pace of change": ("pace of change", "tempo mod målet"),
+    "reason_phase-in": ("phase-in", "indfasning"),
+    "reason_equalisation": ("equalisation", "udligningsgrad"),
+    "reason_budget shortfall": ("budget shortfall", "rammemangel"),
+    "part": ("Allocated by", "Fordelt efter"),
+    "part_base": ("Base amounts per unit", "Grundbeløb pr. enhed"),
+    "part_per_exposure": ("Per exposure (pupils, citizens)", "Pr. elev/borger"),
+    "part_socioeconomic": ("Socioeconomic criteria", "Socioøkonomiske kriterier"),
+    "part_need": ("Estimated need", "Beregnet udgiftsbehov"),
+    "part_redistributed": (
+        "of which moved by need vs. a per-exposure split",
+        "heraf flyttet af behovet ift. en fordeling pr. elev/borger",
+    ),
     "term": ("Term", "Led"),
     "estimate": ("Estimate", "Estimat"),
     "std_error": ("Std. error", "Std.-fejl"),
@@ -114,6 +135,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sheet_coefficients": ("coefficients", "koefficienter"),
     "sheet_model_fit": ("model fit", "modeltilpasning"),
     "sheet_pools": ("pools", "puljer"),
+    "sheet_composition": ("budget composition", "rammens fordeling"),
+    "sheet_budget_years": ("budget years", "budgetår"),
     "sheet_winners_losers": ("winners losers", "vindere og tabere"),
     "sheet_criteria_weights": ("criteria weights", "kriterievægte"),
     "sheet_criteria_by_unit": ("criteria by unit", "kriterier pr. enhed"),
@@ -226,6 +249,56 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "{n} enheder holdes væk fra deres mål; {kr} flyttes af overgangsordningen.",
     ),
     "year_n": ("Year {n}", "År {n}"),
+    "composition_additive": (
+        "Of the budget of {budget}, {socio} ({socio_pct}) is allocated by socioeconomic "
+        "criteria, {per} ({per_pct}) per {exposure} (including the model's intercept, "
+        "{rate} per {exposure}) and {base} ({base_pct}) as base amounts.",
+        "Af rammen på {budget} fordeles {socio} ({socio_pct}) efter socioøkonomiske kriterier, "
+        "{per} ({per_pct}) pr. {exposure} (inklusive modellens konstantled, {rate} pr. "
+        "{exposure}) og {base} ({base_pct}) som grundbeløb.",
+    ),
+    "composition_other": (
+        "The needs pool of {needs} is split by estimated need ({method} is not additive, so "
+        "its need does not split into criteria). Compared with a plain split per {exposure}, "
+        "need moves {moved} ({moved_pct} of the budget): that is the part allocated by "
+        "socioeconomic need rather than by numbers.",
+        "Behovspuljen på {needs} fordeles efter beregnet udgiftsbehov ({method} er ikke "
+        "additiv, så behovet deler sig ikke i kriterier). Sammenlignet med en fordeling pr. "
+        "{exposure} flytter behovet {moved} ({moved_pct} af rammen): det er den del, der "
+        "fordeles efter socioøkonomisk behov frem for efter antal.",
+    ),
+    "floors_held": (
+        "{n} units are held at their floor; that costs {kr}, paid by slowing the gainers.",
+        "{n} enheder holdes på deres maksimale tab; det koster {kr}, som betales ved at "
+        "bremse dem, der vinder.",
+    ),
+    "caps_held": (
+        "{n} units are held at their cap; the {kr} this frees slows the losers.",
+        "{n} enheder holdes på deres maksimale gevinst; de {kr}, det frigør, bremser dem, "
+        "der taber.",
+    ),
+    "pace_gain": (
+        "Every gaining unit held by no bound closes {pct} of its distance to the target.",
+        "Alle enheder, der vinder uden at ramme en grænse, tilbagelægger {pct} af afstanden "
+        "til deres mål.",
+    ),
+    "pace_loss": (
+        "Every losing unit held by no bound closes {pct} of its distance to the target.",
+        "Alle enheder, der taber uden at ramme en grænse, tilbagelægger {pct} af afstanden "
+        "til deres mål.",
+    ),
+    "pace_rule": (
+        "Every unit moves toward its target and never past it: its amount lies between its "
+        "current budget scaled to the new frame and its target, or on its floor or cap.",
+        "Hver enhed bevæger sig mod sit mål og aldrig forbi det: beløbet ligger mellem det "
+        "nuværende budget korrigeret til den nye ramme og målet, eller på grænsen.",
+    ),
+    "shortfall": (
+        "The frame does not allow every unit to stay between its frame-adjusted budget and "
+        "its target; {n} units were moved away from their target by one common factor: {units}.",
+        "Rammen tillader ikke, at alle enheder holder sig mellem deres rammekorrigerede budget "
+        "og deres mål; {n} enheder er flyttet væk fra målet med én fælles faktor: {units}.",
+    ),
     "no_uncertainty": (
         'Uncertainty was not computed; add [uncertainty] method = "bootstrap" to the config.',
         'Usikkerheden er ikke beregnet; tilføj [uncertainty] method = "bootstrap" '

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .allocation import (
@@ -15,11 +16,11 @@ from .allocation import (
     criteria_weights,
     key_uncertainty,
 )
-from .allocation.criteria import ADDITIVE_METHODS
+from .allocation.criteria import ADDITIVE_METHODS, intercept_need
 from .config import Config, load_config
 from .data import read_table, validate_persons
 from .dictionary import DataDictionary, read_dictionary
-from .errors import DataError
+from .errors import DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
@@ -257,7 +258,7 @@ def _estimate(
 
 
 def _criteria(
-    cfg: Config, est: _Estimate, allocation: Allocation
+    cfg: Config, est: _Estimate, allocation: Allocation, scale: pd.Series | None = None
 ) -> tuple[CriteriaWeights | None, str]:
     if est.results.method not in ADDITIVE_METHODS:
         return None, (
@@ -265,12 +266,76 @@ def _criteria(
             f"'{est.results.method}' is multiplicative"
         )
     pools = allocation.pools.set_index("pool")["amount"]
-    fold = (str(cfg.data.year),) if cfg.data.year else ()
-    return criteria_weights(est.results, float(pools["needs"]), year=est.year, fold=fold), ""
+    return criteria_weights(
+        est.results,
+        float(pools["needs"]),
+        year=est.year,
+        fold=_fold(cfg),
+        intercept=cfg.allocation.intercept,
+        unit_scale=scale,
+    ), ""
+
+
+def _fold(cfg: Config) -> tuple[str, ...]:
+    """Terms folded into the intercept: the year effects of a pooled several-year model."""
+    return (str(cfg.data.year),) if cfg.data.year else ()
 
 
 def _input_files(cfg: Config) -> list[Path]:
-    return [p for p in (cfg.data.units, cfg.data.persons, cfg.data.dictionary) if p is not None]
+    d = cfg.data
+    return [p for p in (d.units, d.persons, d.dictionary, d.exposure_forecast) if p is not None]
+
+
+def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
+    """Exposure per unit (rows) and budget year (columns) from ``[data] exposure_forecast``."""
+    d, m = cfg.data, cfg.model
+    path = d.exposure_forecast
+    if path is None or m.exposure is None:
+        return None
+    table = read_table(path, id=d.id, columns=["year", m.exposure], options=d.read_options())
+    for col in (d.id, "year", m.exposure):
+        if col not in table.columns:
+            raise DataError(
+                f"the exposure forecast needs columns '{d.id}', 'year' and '{m.exposure}'; "
+                f"'{col}' is missing",
+                path=path,
+                column=col,
+            )
+    years = year_labels(table["year"])
+    values = pd.to_numeric(table[m.exposure], errors="coerce")
+    bad = values.isna() | (values < 0)
+    if bad.any():
+        rows = [f"row {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
+        raise DataError(
+            f"column '{m.exposure}' must hold non-negative numbers; not in {format_ids(rows)}",
+            path=path,
+            column=m.exposure,
+            ids=rows,
+        )
+    frame = pd.DataFrame({"unit": table[d.id].astype(str), "year": years, "value": values})
+    dup = frame.duplicated(["unit", "year"], keep=False)
+    if dup.any():
+        pairs = [
+            f"{u} {y}" for u, y in frame.loc[dup, ["unit", "year"]].drop_duplicates().to_numpy()
+        ]
+        raise DataError(
+            f"the exposure forecast has more than one row for {format_ids(pairs)}",
+            path=path,
+            column="year",
+            ids=pairs,
+        )
+    wide = frame.pivot(index="unit", columns="year", values="value")
+    stray = sorted(set(wide.index) - set(units.index.astype(str)))
+    if stray:
+        raise DataError(
+            f"the exposure forecast has unit(s) {format_ids(stray)} that are not in the units "
+            "table",
+            path=path,
+            column=d.id,
+            ids=stray,
+        )
+    wide.index = wide.index.astype(str)
+    return wide.reindex(units.index.astype(str)).set_axis(units.index)
 
 
 def validate(config: Config | Path | str) -> pd.DataFrame:
@@ -334,13 +399,36 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     table = _read_units(cfg, spec)
     est = _estimate(cfg, spec, table, dictionary)
     a = cfg.allocation
+    policy = a.policy()
+    need, exposure = est.need, est.exposure
+    forecast = _exposure_forecast(cfg, est.units)
+    first = policy.year_labels[0]
+    scale = None
+    if forecast is not None and exposure is not None and first in forecast.columns:
+        # the budget year's own pupils: need per pupil times the forecast
+        ahead = forecast[first].astype(float)
+        if ahead.isna().any():
+            raise DataError(
+                f"the exposure forecast has no {first} value for unit(s) "
+                f"{format_ids(list(ahead.index[ahead.isna()]))}",
+                path=cfg.data.exposure_forecast,
+            )
+        scale = ahead / exposure
+        need = pd.Series(need * scale, name=str(need.name))
+        exposure = pd.Series(ahead, name=str(exposure.name))
+    per_exposure = None
+    if a.intercept == "per_capita" and est.results.method in ADDITIVE_METHODS:
+        per_exposure = intercept_need(est.results, year=est.year, fold=_fold(cfg), unit_scale=scale)
     allocation = allocate(
-        est.need,
-        a.policy(),
-        exposure=est.exposure,
+        need,
+        policy,
+        exposure=exposure,
         current=est.units[a.current] if a.current else None,
+        per_exposure_need=per_exposure,
+        exposure_path=forecast,
+        prices=a.prices,
     )
-    criteria, note = _criteria(cfg, est, allocation)
+    criteria, note = _criteria(cfg, est, allocation, scale)
     u = cfg.uncertainty
     uncertainty = None
     if u.method != "none":

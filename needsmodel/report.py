@@ -169,7 +169,7 @@ def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, st
         {"label": say("kpi_method", lang), "value": res.method.upper()},
         {"label": say("kpi_r2", lang), "value": fmt_num(res.fit_stats["r2_need"], lang, 3)},
     ]
-    lines: list[str] = []
+    lines: list[str] = list(_composition_lines(result, lang))
     if table["current"].notna().any():
         up = table.iloc[int(np.argmax(table["change"].to_numpy()))]
         down = table.iloc[int(np.argmin(table["change"].to_numpy()))]
@@ -235,7 +235,73 @@ def _transition_lines(alloc: Any, lang: str) -> list[str]:
     held = table.loc[table["transition"].abs() >= alloc.round_to]
     moved = float(held["transition"].abs().sum()) / 2
     lines.append(say("held", lang, n=len(held), kr=fmt_kr(moved, lang)))
+    tr = alloc.transition
+    if tr is None or tr.rule != "pace" or not tr.steps:
+        return lines
+    lines.append(say("pace_rule", lang))
+    step = tr.steps[0]
+    if step.fallback:
+        away = table.loc[table["reason"] == "budget shortfall", "unit"].tolist()
+        lines.append(say("shortfall", lang, n=len(away), units=", ".join(away)))
+        return lines
+    floors = table.loc[table["reason"] == "floor"]
+    if len(floors):
+        cost = float((floors["allocation"] - floors["target"]).sum())
+        lines.append(say("floors_held", lang, n=len(floors), kr=fmt_kr(cost, lang)))
+    caps = table.loc[table["reason"] == "cap"]
+    if len(caps):
+        freed = float((caps["target"] - caps["allocation"]).sum())
+        lines.append(say("caps_held", lang, n=len(caps), kr=fmt_kr(freed, lang)))
+    d = table["target"] - table["current_adjusted"]
+    if (d > 0).any():
+        lines.append(say("pace_gain", lang, pct=fmt_pct(100 * step.gain_fraction, lang)))
+    if (d < 0).any():
+        lines.append(say("pace_loss", lang, pct=fmt_pct(100 * step.loss_fraction, lang)))
     return lines
+
+
+def _composition_lines(result: RunResult, lang: str) -> list[str]:
+    """What the budget is allocated by, in one sentence."""
+    alloc, res = result.allocation, result.results
+    comp = alloc.composition
+    if comp is None:
+        return []
+    part = comp.set_index("part").astype({"amount": float, "share_pct": float})
+    amount: dict[str, float] = {str(k): float(v) for k, v in part["amount"].items()}
+    pct: dict[str, float] = {str(k): float(v) for k, v in part["share_pct"].items()}
+    spec = res.spec
+    exposure = result.display(spec.exposure, lang).lower() if spec.exposure else say("none", lang)
+    if "socioeconomic" in part.index:
+        crit = result.criteria
+        rate = crit.per_exposure_rate if crit is not None else float("nan")
+        return [
+            say(
+                "composition_additive",
+                lang,
+                budget=fmt_kr(alloc.budget, lang),
+                socio=fmt_kr(amount["socioeconomic"], lang),
+                socio_pct=fmt_pct(pct["socioeconomic"], lang),
+                per=fmt_kr(amount["per_exposure"], lang),
+                per_pct=fmt_pct(pct["per_exposure"], lang),
+                rate=fmt_kr(rate, lang) if np.isfinite(rate) else "–",
+                base=fmt_kr(amount["base"], lang),
+                base_pct=fmt_pct(pct["base"], lang),
+                exposure=exposure,
+            )
+        ]
+    if "redistributed" in part.index:
+        return [
+            say(
+                "composition_other",
+                lang,
+                needs=fmt_kr(amount["need"], lang),
+                method=res.method.upper(),
+                exposure=exposure,
+                moved=fmt_kr(amount["redistributed"], lang),
+                moved_pct=fmt_pct(pct["redistributed"], lang),
+            )
+        ]
+    return []
 
 
 def render_report(
@@ -330,6 +396,16 @@ def render_report(
          ("rule", f.text, False)],
         lang,
     )  # fmt: skip
+    composition_table = None
+    if alloc.composition is not None:
+        comp = alloc.composition.assign(
+            part=[label(f"part_{p}", lang) for p in alloc.composition["part"]]
+        )
+        composition_table = _table(
+            comp,
+            [("part", f.text, False), ("amount", f.kr, True), ("share_pct", f.pct, True)],
+            lang,
+        )
     shown = table.assign(unit=[_named(u, labels) for u in table["unit"]])
     alloc_cols: list[tuple[str, Fmt, bool]] = [("unit", f.text, False)]
     if shown["exposure"].notna().any():
@@ -343,12 +419,17 @@ def render_report(
     winners_table = None
     if has_current:
         wl = alloc.winners_and_losers()
-        wl = wl.assign(unit=[_named(u, labels) for u in wl["unit"]])
+        wl = wl.assign(
+            unit=[_named(u, labels) for u in wl["unit"]],
+            reason=[label(f"reason_{r}", lang) if r else "" for r in wl["reason"]],
+        )
         winners_table = _table(
             wl,
-            [("unit", f.text, False), ("current", f.kr, True), ("target", f.kr, True),
+            [("unit", f.text, False), ("current", f.kr, True),
+             ("current_adjusted", f.kr, True), ("target", f.kr, True),
              ("allocation", f.kr, True), ("change", f.kr, True), ("change_pct", f.pct, True),
-             ("transition", f.kr, True)],
+             ("change_adjusted", f.kr, True), ("transition", f.kr, True),
+             ("reason", f.text, False)],
             lang,
         )  # fmt: skip
 
@@ -360,7 +441,9 @@ def render_report(
         path_table = _table(
             path, [("unit", f.text, False), *[(c, f.kr, True) for c in year_cols]], lang
         )
-        path_table["headers"][1:] = [say("year_n", lang, n=i + 1) for i in range(len(year_cols))]
+        path_table["headers"][1:] = [
+            c if str(c).isdigit() else say("year_n", lang, n=i + 1) for i, c in enumerate(year_cols)
+        ]
 
     criteria_table = None
     if result.criteria is not None:
@@ -428,6 +511,8 @@ def render_report(
         findings=[{"severity": x.severity, "text": x.text(lang)} for x in diag.findings],
         diag_images=diag_images,
         pools_table=pools_table,
+        composition_table=composition_table,
+        composition_lines=_composition_lines(result, lang),
         alloc_table=alloc_table,
         winners_table=winners_table,
         transition_lines=_transition_lines(alloc, lang),

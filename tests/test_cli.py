@@ -21,7 +21,7 @@ def test_run_writes_outputs_and_prints_summary(workdir, capsys):
     out = capsys.readouterr().out
     assert "WLS of special_ed_cost" in out
     assert "sum 130,000,000 kr" in out
-    assert "Wrote 18 files" in out and "Report: " in out  # no uncertainty in this config
+    assert "Wrote 19 files" in out and "Report: " in out  # no uncertainty in this config
     assert "Criteria   parents_low_education" in out
     assert (workdir / "out" / "allocation_keys.xlsx").is_file()
 

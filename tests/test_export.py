@@ -25,6 +25,7 @@ def test_files_and_csv_columns(result, workdir):
         "coefficients.csv",
         "model_fit.csv",
         "pools.csv",
+        "composition.csv",
         "winners_losers.csv",
         "criteria_weights.csv",
         "criteria_by_unit.csv",
@@ -63,6 +64,9 @@ def test_files_and_csv_columns(result, workdir):
         "per_capita_amount",
         "needs_amount",
         "transition",
+        "current_adjusted",
+        "change_adjusted",
+        "reason",
     ]
     assert keys["allocation"].sum() == 130_000_000
     coefs = pd.read_csv(workdir / "out" / "coefficients.csv")
@@ -87,6 +91,7 @@ def test_workbook_sheets_and_metadata(result, workdir):
         "coefficients",
         "model fit",
         "pools",
+        "budget composition",
         "winners losers",
         "criteria weights",
         "criteria by unit",
@@ -111,7 +116,7 @@ def test_danish_csv_format(workdir):
     raw = (workdir / "out" / "allocation_keys.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     first = raw.decode("utf-8-sig").splitlines()[1]
-    assert first.count(";") == 13 and "," in first  # decimal comma
+    assert first.count(";") == 16 and "," in first  # decimal comma
     back = pd.read_csv(
         workdir / "out" / "allocation_keys.csv", sep=";", decimal=",", encoding="utf-8-sig"
     )

@@ -97,7 +97,8 @@ def test_allocation_plot_with_intervals(run):
 def test_criteria_plot_annotates_weights(run):
     fig = plots.criteria_plot(run.criteria, lang="da")
     texts = _texts(fig)
-    assert len(texts) == 4 and all(t.endswith(" %") for t in texts)
+    # three criteria: the intercept is paid per pupil, not a criterion
+    assert len(texts) == 3 and all(t.endswith(" %") for t in texts)
 
 
 def test_predictive_ratio_plot_and_its_errors(run):

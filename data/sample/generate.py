@@ -4,8 +4,10 @@ Run from the repository root::
 
     python data/sample/generate.py
 
-Writes ``pupils.csv`` (one row per pupil), ``school_districts.csv`` (one row per
-school district), ``school_districts_panel.csv`` (the same districts over four
+Writes ``pupils.csv`` and ``pupils.parquet`` (one row per pupil),
+``school_districts.csv`` (one row per school district), ``pupil_forecast.csv``
+(pupils per district in the budget years 2027-2029),
+``school_districts_panel.csv`` (the same districts over four
 years, with new pupils each year and 3% cost growth a year),
 ``elderly_population.csv`` and ``elderly_care_accounts.csv`` (citizens 65+ per
 care district, age group and year, 2025 counted and 2026-2032 projected, and the
@@ -26,6 +28,7 @@ from needsmodel.datasets import _generator as g
 HERE = Path(__file__).resolve().parent
 SEED = 20260101
 PANEL_SEED = 20260103
+FORECAST_SEED = 20260105
 
 #: Indicator sets whose district-level pseudo-true coefficients are recorded.
 UNIT_SPECS = {
@@ -44,6 +47,24 @@ UNIT_SPECS = {
 }
 
 
+def pupil_forecast(districts, first_year: int = 2027, years: int = 3):
+    """Pupils per district in the budget year and two overslagsår: a trend per district."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(FORECAST_SEED)
+    trend = rng.normal(0.0, 0.03, len(districts))  # yearly growth of each district's pupils
+    rows = []
+    for t in range(years):
+        pupils = np.rint(districts["pupils"].to_numpy() * (1.0 + trend) ** (t + 1)).astype(int)
+        rows.append(
+            pd.DataFrame(
+                {"district": districts["district"], "year": first_year + t, "pupils": pupils}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
 def main() -> None:
     pupils = g.simulate_pupils(seed=SEED)
     districts = g.aggregate_districts(pupils)
@@ -55,6 +76,7 @@ def main() -> None:
     population.to_csv(HERE / "elderly_population.csv", index=False, lineterminator="\n")
     accounts = demo.accounts(population)
     accounts.to_csv(HERE / "elderly_care_accounts.csv", index=False, lineterminator="\n")
+    pupil_forecast(districts).to_csv(HERE / "pupil_forecast.csv", index=False, lineterminator="\n")
     panel = g.simulate_panel(seed=PANEL_SEED)
     panel.to_csv(HERE / "school_districts_panel.csv", index=False, lineterminator="\n")
     params = {

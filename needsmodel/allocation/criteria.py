@@ -8,7 +8,15 @@ model. Scaled so that the parts of all units add up to the needs pool:
 - the **criterion weight** of a term is its share of the needs pool (%);
 - its **unit amount** is the kroner per counted person: the coefficient times
   the scale factor ``needs pool / total need``. Unit amount × count, summed
-  over the terms, rebuilds the needs pool.
+  over the terms, rebuilds the pool.
+
+The intercept of an additive model is money per unit of exposure (kroner per
+pupil), not a socioeconomic criterion. By default (``intercept =
+"per_capita"``) it is taken out: its kroner are reported as paid per exposure
+(:func:`intercept_need` gives them per unit), and the weights of the criteria
+sum to 100 % of the **socioeconomic pool**, the needs pool less the intercept's
+kroner. ``intercept = "criterion"`` keeps the former table with the intercept
+as one of the criteria.
 
 Multiplicative models (log link, two-part, cells) have no such additive parts
 and are refused with a clear message.
@@ -25,7 +33,16 @@ from ..errors import InputError
 from ..estimate.results import NeedResults
 from .needmap import NeedMap
 
-__all__ = ["ADDITIVE_METHODS", "CriteriaWeights", "criteria_weights"]
+__all__ = [
+    "ADDITIVE_METHODS",
+    "INTERCEPT_RULES",
+    "CriteriaWeights",
+    "criteria_weights",
+    "intercept_need",
+]
+
+#: What the intercept of an additive model is: money per exposure, or a criterion.
+INTERCEPT_RULES = ("per_capita", "criterion")
 
 ADDITIVE_METHODS = ("ols", "wls")
 
@@ -48,13 +65,23 @@ class CriteriaWeights:
     counts : DataFrame
         Units × criteria: counted persons per unit.
     needs_pool : float
-        The pool the weights divide (kr).
+        The needs pool (kr): the socioeconomic pool plus the intercept's kroner.
+    socioeconomic_pool : float
+        The pool the weights divide (kr): the needs pool less the intercept's
+        kroner (equal to ``needs_pool`` with ``intercept = "criterion"``).
+    per_exposure : Series or None
+        Each unit's kroner from the intercept (paid per exposure), or None.
+    per_exposure_rate : float
+        The intercept's kroner per unit of exposure (kr per pupil), or NaN.
     """
 
     table: pd.DataFrame
     by_unit: pd.DataFrame
     counts: pd.DataFrame
     needs_pool: float
+    socioeconomic_pool: float = float("nan")
+    per_exposure: pd.Series | None = None
+    per_exposure_rate: float = float("nan")
 
     def long(self) -> pd.DataFrame:
         """Per unit and criterion in long form: ``unit, criterion, count, unit_amount, amount``."""
@@ -67,12 +94,67 @@ class CriteriaWeights:
         return out
 
 
+def _parts(
+    results: NeedResults,
+    year: str | None,
+    fold: tuple[str, ...],
+    unit_scale: pd.Series | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, dict[str, str]]:
+    """Counts and kroner of need per unit and term, with ``fold`` terms in the intercept."""
+    if results.method not in ADDITIVE_METHODS:
+        raise InputError(
+            f"criteria weights need an additive model (ols or wls); method '{results.method}' is "
+            "multiplicative, so a unit's need does not split into parts per criterion"
+        )
+    nmap = NeedMap.from_results(results, year=year)
+    design = results.design
+    terms = design.terms
+    params = pd.Series(results.params.reindex(terms).to_numpy(dtype=float), index=terms)
+    counts = pd.DataFrame(
+        nmap.need(design.matrix(nmap.rows)), index=nmap.units.astype(str), columns=terms
+    )
+    if unit_scale is not None:  # e.g. the budget year's forecast pupils / the model's pupils
+        counts = counts.mul(unit_scale.set_axis(unit_scale.index.astype(str)), axis=0)
+    parts = counts * params  # kr of need per unit and term
+    indicator = design.term_indicator()
+    folded = [t for t in terms if indicator.get(t) in fold]
+    if folded:
+        parts["Intercept"] += parts[folded].sum(axis=1)
+        parts = parts.drop(columns=folded)
+        counts = counts.drop(columns=folded)
+        params = params.drop(folded)
+        params["Intercept"] = parts["Intercept"].sum() / counts["Intercept"].sum()
+    return counts, parts, params, indicator
+
+
+def intercept_need(
+    results: NeedResults,
+    *,
+    year: str | None = None,
+    fold: tuple[str, ...] = (),
+    unit_scale: pd.Series | None = None,
+) -> pd.Series | None:
+    """Each unit's need from the intercept of an additive model (kr), or None without one.
+
+    This is money per unit of exposure: ``allocate(..., per_exposure_need=...)``
+    reports it as such instead of as a socioeconomic criterion.
+    """
+    if results.method not in ADDITIVE_METHODS:
+        return None
+    _, parts, _, _ = _parts(results, year, fold, unit_scale)
+    if "Intercept" not in parts.columns:
+        return None
+    return parts["Intercept"].rename("per_exposure_need")
+
+
 def criteria_weights(
     results: NeedResults,
     needs_pool: float,
     *,
     year: str | None = None,
     fold: tuple[str, ...] = (),
+    intercept: str = "per_capita",
+    unit_scale: pd.Series | None = None,
 ) -> CriteriaWeights:
     """Decompose need into criteria and scale it to the needs pool.
 
@@ -87,6 +169,12 @@ def criteria_weights(
     fold : tuple of str
         Indicators whose terms are folded into the intercept (the year column
         of a pooled model: a year effect is a constant per unit of exposure).
+    intercept : {"per_capita", "criterion"}
+        Take the intercept out as money per exposure (default), or keep it
+        as a criterion.
+    unit_scale : Series, optional
+        Factor per unit on its counts (a per-capita model applied to the
+        budget year's forecast exposure: forecast / exposure).
 
     Raises
     ------
@@ -101,33 +189,27 @@ def criteria_weights(
     >>> cw = criteria_weights(res, 1_000_000)
     >>> round(float(cw.table["weight_pct"].sum()), 9)
     100.0
+    >>> "Intercept" in set(cw.table["criterion"])
+    False
     """
-    if results.method not in ADDITIVE_METHODS:
+    if intercept not in INTERCEPT_RULES:
         raise InputError(
-            f"criteria weights need an additive model (ols or wls); method '{results.method}' is "
-            "multiplicative, so a unit's need does not split into parts per criterion"
+            f"intercept must be one of {', '.join(map(repr, INTERCEPT_RULES))}; got {intercept!r}"
         )
-    nmap = NeedMap.from_results(results, year=year)
-    design = results.design
-    terms = design.terms
-    params = pd.Series(results.params.reindex(terms).to_numpy(dtype=float), index=terms)
-    counts = pd.DataFrame(
-        nmap.need(design.matrix(nmap.rows)), index=nmap.units.astype(str), columns=terms
-    )
-    parts = counts * params  # kr of need per unit and term
-    indicator = design.term_indicator()
-    folded = [t for t in terms if indicator.get(t) in fold]
-    if folded:
-        parts["Intercept"] += parts[folded].sum(axis=1)
-        parts = parts.drop(columns=folded)
-        counts = counts.drop(columns=folded)
-        params = params.drop(folded)
-        params["Intercept"] = parts["Intercept"].sum() / counts["Intercept"].sum()
+    counts, parts, params, indicator = _parts(results, year, fold, unit_scale)
     total = float(parts.to_numpy().sum())
     if total <= 0:
         raise InputError("total need is not positive; criteria weights are undefined")
     s = needs_pool / total
     by_unit = parts * s
+    per_exposure = None
+    rate = float("nan")
+    if intercept == "per_capita" and "Intercept" in by_unit.columns:
+        per_exposure = by_unit.pop("Intercept").rename("per_exposure")
+        per_exposure.index.name = "unit"
+        rate = float(params["Intercept"] * s)
+        counts = counts.drop(columns="Intercept")
+    pool = float(by_unit.to_numpy().sum())
     table = pd.DataFrame(
         {
             "criterion": list(by_unit.columns),
@@ -138,9 +220,15 @@ def criteria_weights(
             "amount": by_unit.sum().to_numpy(),
         }
     )
-    table["weight_pct"] = 100.0 * table["amount"] / needs_pool if needs_pool else np.nan
+    table["weight_pct"] = 100.0 * table["amount"] / pool if pool else np.nan
     by_unit.index.name = "unit"
     counts.index.name = "unit"
     return CriteriaWeights(
-        table=table, by_unit=by_unit, counts=counts, needs_pool=float(needs_pool)
+        table=table,
+        by_unit=by_unit,
+        counts=counts,
+        needs_pool=float(needs_pool),
+        socioeconomic_pool=pool,
+        per_exposure=per_exposure,
+        per_exposure_rate=rate,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -11,9 +13,9 @@ import pandas as pd
 from ..errors import AllocationError, InfeasibleRuleError, format_ids
 from .policy import AllocationPolicy
 from .rounding import largest_remainder
-from .transition import bounds, path_frame
+from .transition import TransitionPath
 
-__all__ = ["KEY_COLUMNS", "Allocation", "allocate", "need_index", "target_amounts"]
+__all__ = ["KEY_COLUMNS", "REASONS", "Allocation", "allocate", "need_index", "target_amounts"]
 
 #: Columns of :attr:`Allocation.table` and of ``allocation_keys.csv``. The first
 #: nine are the keys proper; the rest break the target down and show the
@@ -33,7 +35,13 @@ KEY_COLUMNS = [
     "per_capita_amount",
     "needs_amount",
     "transition",
+    "current_adjusted",
+    "change_adjusted",
+    "reason",
 ]
+
+#: Why a unit's allocation differs from its target (the ``reason`` column).
+REASONS = ("", "floor", "cap", "pace of change", "phase-in", "equalisation", "budget shortfall")
 
 
 def need_index(need: pd.Series, exposure: pd.Series | None = None) -> pd.Series:
@@ -78,6 +86,33 @@ class Allocation:
         the phase-in (rounded), one column per year.
     details : dict
         Further tables by name (criteria weights, uncertainty, ...).
+    transition : TransitionPath or None
+        The whole transition (frames, targets, frame-adjusted budgets, floors
+        and caps per year) when a transition rule applies.
+    years : DataFrame or None
+        With several budget years (frames, phase-in): one row per unit and
+        year: ``unit, year, frame, exposure, target, amount`` (fixed prices of
+        the budget year) and, with a price index, ``price_index`` and
+        ``amount_current_prices`` (``amount × price_index`` in exact decimal
+        arithmetic, :class:`decimal.Decimal`).
+    prices : Series or None
+        The price and wage index (PL) by year label, relative to the budget
+        year (= 1).
+    composition : DataFrame
+        What the budget is allocated by: ``part, amount, share_pct``, with the
+        parts ``base`` (amounts per unit), ``per_exposure`` (kroner per pupil
+        or citizen: the per-capita pool and, for an additive model, its
+        intercept) and ``socioeconomic`` (the criteria); without a split of
+        the need (:func:`allocate`'s ``per_exposure_need``), ``need`` and
+        ``redistributed``, the part of the needs pool that need moves away
+        from a plain per-exposure split.
+
+    The table's ``current_adjusted`` is the current budget scaled to the new
+    frame, ``change_adjusted`` the change against it (growth of the frame is
+    no gain), and ``reason`` says why a unit is not at its target: ``floor``,
+    ``cap``, ``pace of change`` (slowed to pay for others' floors or caps),
+    ``phase-in``, ``equalisation`` or ``budget shortfall`` (the pace rule could
+    not hold; one common factor was used).
     """
 
     table: pd.DataFrame
@@ -87,6 +122,10 @@ class Allocation:
     pools: pd.DataFrame
     path: pd.DataFrame | None = None
     details: dict[str, Any] | None = None
+    transition: TransitionPath | None = None
+    composition: pd.DataFrame | None = None
+    years: pd.DataFrame | None = None
+    prices: pd.Series | None = None
 
     @property
     def amounts(self) -> pd.Series:
@@ -101,16 +140,57 @@ class Allocation:
     def winners_and_losers(self) -> pd.DataFrame:
         """Units sorted by change against the current budget, largest gain first.
 
-        Columns: ``unit, current, target, allocation, change, change_pct,
-        transition`` (what the transition rules added or withheld against the
-        target).
+        Columns: ``unit, current, current_adjusted, target, allocation,
+        change, change_pct, change_adjusted, transition, reason``: the change
+        against the current budget and against the current budget scaled to
+        the new frame (growth of the frame is no gain), what the transition
+        rules added or withheld against the target, and why.
         """
         if self.table["current"].isna().all():
             raise AllocationError("no current budget was given, so there are no winners or losers")
-        cols = ["unit", "current", "target", "allocation", "change", "change_pct", "transition"]
+        before = self._previous_price()
+        if before is not None:
+            t = self.table.assign(current_fixed=self.table["current"] * before)
+            t["change_fixed"] = t["allocation"] - t["current_fixed"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t["change_fixed_pct"] = np.where(
+                    t["current_fixed"] > 0, 100.0 * t["change_fixed"] / t["current_fixed"], np.nan
+                )
+            cols = [
+                "unit", "current", "current_fixed", "current_adjusted", "target", "allocation",
+                "change", "change_pct", "change_fixed", "change_fixed_pct", "change_adjusted",
+                "transition", "reason",
+            ]  # fmt: skip
+            return t.sort_values(["change", "unit"], ascending=[False, True]).reset_index(
+                drop=True
+            )[cols]
+        cols = [
+            "unit",
+            "current",
+            "current_adjusted",
+            "target",
+            "allocation",
+            "change",
+            "change_pct",
+            "change_adjusted",
+            "transition",
+            "reason",
+        ]
         return self.table.sort_values(["change", "unit"], ascending=[False, True]).reset_index(
             drop=True
         )[cols]
+
+    def _previous_price(self) -> float | None:
+        """Factor taking the current (last year's) budget to the budget year's prices."""
+        if self.prices is None or (self.transition is None and self.years is None):
+            return None
+        first = self.policy.year_labels[0]
+        if not first.isdigit():
+            return None
+        last_year = str(int(first) - 1)
+        if last_year not in self.prices.index:
+            return None
+        return float(self.prices[first] / self.prices[last_year])
 
     def with_details(self, **tables: Any) -> Allocation:
         """A copy with further named tables in :attr:`details`."""
@@ -201,6 +281,9 @@ def allocate(
     exposure: pd.Series | None = None,
     current: pd.Series | None = None,
     round_to: int = 1,
+    per_exposure_need: pd.Series | None = None,
+    exposure_path: pd.DataFrame | None = None,
+    prices: Mapping[str, float] | pd.Series | None = None,
     **rules: Any,
 ) -> Allocation:
     """Distribute a fixed budget by need, with optional pools and transition rules.
@@ -222,6 +305,21 @@ def allocate(
         Current budget per unit, for the change and the transition rules.
     round_to : int
         Rounding unit (kr) when ``budget`` is a number.
+    per_exposure_need : Series, optional
+        The part of each unit's need that is money per unit of exposure and
+        no socioeconomic criterion: the intercept of an additive per-capita
+        model (see :func:`~needsmodel.allocation.criteria.intercept_need`).
+        Its share of the needs pool is reported, and shown per unit, as paid
+        per exposure; the rest is the socioeconomic pool. The amounts do not
+        change.
+    exposure_path : DataFrame, optional
+        Several budget years: exposure per unit (rows) and year label
+        (columns), e.g. a pupil forecast. Need per unit of exposure is kept
+        and multiplied by the year's exposure; per-capita pools follow it.
+    prices : mapping or Series, optional
+        Price and wage index (PL) by year label; amounts are in fixed prices
+        of the first budget year and shown in current prices as
+        ``amount × index / index[first year]``.
     **rules
         Further :class:`AllocationPolicy` fields when ``budget`` is a number:
         ``base_per_unit``, ``per_capita_pct``, ``per_capita_amount``,
@@ -247,7 +345,10 @@ def allocate(
     [167, 333, 500]
     >>> current = pd.Series([400.0, 300.0, 300.0], index=["a", "b", "c"])
     >>> allocate(need, 1000, current=current, max_loss_pct=10).amounts.tolist()
-    [360, 270, 370]
+    [360, 306, 334]
+
+    ``a`` is held at its floor (360); the 193 kr that costs are taken by
+    slowing the two gainers by the same fraction of their distance to target.
     """
     policy = (
         budget
@@ -277,29 +378,28 @@ def allocate(
         need.to_numpy(), expo.to_numpy() if expo is not None else None, policy
     )
     target = base + per_capita + needs
+    targets, expo_years = _year_targets(need, expo, exposure_path, policy, target)
     path = None
+    transition = None
+    units = pd.Index(index.astype(str), name="unit")
     if policy.has_transition:
         assert cur is not None
-        steps = policy.path(target, cur.to_numpy())
-        unrounded = steps[0]
-        if policy.phase_in_years > 1:
-            rounded = np.vstack(
-                [
-                    largest_remainder(s, policy.budget, policy.round_to, need.to_numpy())
-                    for s in steps
-                ]
-            )
-            path = path_frame(rounded.astype(float), pd.Index(index.astype(str), name="unit"))
+        transition = policy.path(targets, cur.to_numpy(), need.to_numpy())
+        amounts = transition.amounts[0]
+        published = transition.amounts
     else:
-        unrounded = target
-    lo = hi = None
-    if policy.has_caps:
-        assert cur is not None
-        lo, hi = bounds(cur.to_numpy(), policy.max_loss_pct, policy.max_gain_pct, policy.round_to)
-        unrounded = np.clip(unrounded, lo, hi)
-    amounts = largest_remainder(
-        unrounded, policy.budget, policy.round_to, need.to_numpy(), lower=lo, upper=hi
-    )
+        published = np.vstack(
+            [
+                largest_remainder(t, f, policy.round_to, need.to_numpy())
+                for t, f in zip(targets, policy.year_frames, strict=True)
+            ]
+        )
+        amounts = published[0]
+    if policy.n_years > 1:
+        path = pd.DataFrame(
+            published.T.astype(float), index=units, columns=list(policy.year_labels)
+        )
+    index_by_year = _price_index(prices, policy)
     share = need / need.sum()
     table = pd.DataFrame(
         {
@@ -326,6 +426,16 @@ def allocate(
     table["per_capita_amount"] = per_capita
     table["needs_amount"] = needs
     table["transition"] = table["allocation"] - target
+    composition = _composition(pools, need, expo, per_exposure_need, table, float(policy.budget))
+    if cur is None:
+        table["current_adjusted"] = np.nan
+    elif transition is not None:
+        table["current_adjusted"] = transition.start[0]
+    else:
+        c = cur.to_numpy()
+        table["current_adjusted"] = c * (policy.budget / c.sum()) if c.sum() > 0 else np.nan
+    table["change_adjusted"] = table["allocation"] - table["current_adjusted"]
+    table["reason"] = _reasons(table, policy, transition)
     return Allocation(
         table=table[KEY_COLUMNS],
         budget=int(policy.budget),
@@ -334,4 +444,180 @@ def allocate(
         pools=pools,
         path=path,
         details={},
+        transition=transition,
+        composition=composition,
+        years=_years_table(units, policy, targets, published, expo_years, index_by_year)
+        if policy.n_years > 1 or index_by_year is not None
+        else None,
+        prices=index_by_year,
     )
+
+
+def _year_targets(
+    need: pd.Series,
+    expo: pd.Series | None,
+    exposure_path: pd.DataFrame | None,
+    policy: AllocationPolicy,
+    first: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Targets of every budget year (years × units), and the exposure used each year."""
+    labels, frames = policy.year_labels, policy.year_frames
+    if exposure_path is not None and expo is None:
+        raise AllocationError("an exposure forecast needs the exposure of the budget year")
+    expo_years = None
+    if expo is not None:
+        expo_years = np.tile(expo.to_numpy(dtype=float), (policy.n_years, 1))
+    if exposure_path is not None and expo is not None:
+        missing_years = [y for y in labels[1:] if y not in exposure_path.columns]
+        if missing_years:
+            raise AllocationError(
+                f"the exposure forecast has no column for year(s) {format_ids(missing_years)}; "
+                f"it has {format_ids(list(exposure_path.columns))}"
+            )
+        ahead = exposure_path.reindex(need.index)
+        gaps = ahead[list(labels[1:])].isna().any(axis=1)
+        if gaps.any():
+            raise AllocationError(
+                f"the exposure forecast is missing for unit(s) {format_ids(need.index[gaps])}"
+            )
+        for t, y in enumerate(labels[1:], start=1):
+            assert expo_years is not None
+            expo_years[t] = ahead[y].to_numpy(dtype=float)
+    rows = [first]
+    for t in range(1, policy.n_years):
+        need_t = need.to_numpy(dtype=float)
+        expo_t = expo_years[t] if expo_years is not None else None
+        if exposure_path is not None and expo is not None and expo_t is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per = np.where(expo.to_numpy() > 0, need_t / expo.to_numpy(), 0.0)
+            need_t = per * expo_t
+        year_policy = replace(
+            policy, budget=frames[t], frames=(), labels=(), phase_in_years=1, equalisation_pct=100
+        )
+        b, pc, nd, _ = target_amounts(need_t, expo_t, year_policy)
+        rows.append(b + pc + nd)
+    return np.vstack(rows), expo_years
+
+
+def _price_index(
+    prices: Mapping[str, float] | pd.Series | None, policy: AllocationPolicy
+) -> pd.Series | None:
+    """The PL index by year label relative to the first budget year, as Decimals."""
+    if prices is None:
+        return None
+    raw = {str(k): v for k, v in dict(prices).items()}
+    labels = policy.year_labels
+    missing_years = [y for y in labels if y not in raw]
+    if missing_years:
+        raise AllocationError(
+            f"the price index has no value for year(s) {format_ids(missing_years)}"
+        )
+    bad = [k for k, v in raw.items() if not np.isfinite(float(v)) or float(v) <= 0]
+    if bad:
+        raise AllocationError(f"the price index must be positive; not for {format_ids(bad)}")
+    base = Decimal(str(raw[labels[0]]))
+    return pd.Series(
+        {k: Decimal(str(v)) / base for k, v in sorted(raw.items())}, dtype=object, name="index"
+    )
+
+
+def _years_table(
+    units: pd.Index,
+    policy: AllocationPolicy,
+    targets: np.ndarray,
+    published: np.ndarray,
+    expo_years: np.ndarray | None,
+    prices: pd.Series | None,
+) -> pd.DataFrame:
+    frames = policy.year_frames
+    rows = []
+    for t, year in enumerate(policy.year_labels):
+        part = pd.DataFrame(
+            {
+                "unit": units.to_numpy(),
+                "year": year,
+                "frame": frames[t],
+                "exposure": expo_years[t] if expo_years is not None else np.nan,
+                "target": targets[t],
+                "amount": published[t].astype(np.int64),
+            }
+        )
+        if prices is not None:
+            idx = prices[year]
+            part["price_index"] = float(idx)
+            part["amount_current_prices"] = [Decimal(int(a)) * idx for a in part["amount"]]
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _composition(
+    pools: pd.DataFrame,
+    need: pd.Series,
+    expo: pd.Series | None,
+    per_exposure_need: pd.Series | None,
+    table: pd.DataFrame,
+    budget: float,
+) -> pd.DataFrame:
+    """What the budget is allocated by (see :attr:`Allocation.composition`)."""
+    amount = pools.set_index("pool")["amount"]
+    base, per_capita, needs = (float(amount[p]) for p in ("base", "per_capita", "needs"))
+    total = float(need.sum())
+    if per_exposure_need is not None:
+        pe = per_exposure_need.reindex(need.index).astype(float)
+        if pe.isna().any():
+            raise AllocationError(
+                f"per_exposure_need is missing for unit(s) {format_ids(need.index[pe.isna()])}"
+            )
+        moved = needs * pe.to_numpy() / total
+        table["per_capita_amount"] = table["per_capita_amount"] + moved
+        table["needs_amount"] = table["needs_amount"] - moved
+        pe_pool = float(moved.sum())
+        rows = [
+            ("base", base),
+            ("per_exposure", per_capita + pe_pool),
+            ("socioeconomic", needs - pe_pool),
+        ]
+    else:
+        rows = [("base", base), ("per_exposure", per_capita), ("need", needs)]
+        if expo is not None and expo.sum() > 0:
+            e = expo.to_numpy() / float(expo.sum())
+            gap = needs * (need.to_numpy() / total - e)
+            rows.append(("redistributed", float(gap[gap > 0].sum())))
+    return pd.DataFrame(
+        {
+            "part": [r[0] for r in rows],
+            "amount": [r[1] for r in rows],
+            "share_pct": [100.0 * r[1] / budget if budget else np.nan for r in rows],
+        }
+    )
+
+
+def _reasons(
+    table: pd.DataFrame, policy: AllocationPolicy, transition: TransitionPath | None
+) -> list[str]:
+    """Why each unit's allocation (this year) is not its target."""
+    if transition is None:
+        return [""] * len(table)
+    a = table["allocation"].to_numpy(dtype=float)
+    gap = a - table["target"].to_numpy(dtype=float)
+    lo, hi = transition.lower[0], transition.upper[0]
+    step = transition.steps[0] if transition.steps else None
+    if step is not None and step.fallback:
+        slowed = "budget shortfall"
+    elif policy.phase_in_years > 1:
+        slowed = "phase-in"
+    elif policy.equalisation_pct < 100:
+        slowed = "equalisation"
+    else:
+        slowed = "pace of change"
+    out = []
+    for i, g in enumerate(gap):
+        if abs(g) < policy.round_to:
+            out.append("")
+        elif policy.has_caps and a[i] <= lo[i] and g > 0:
+            out.append("floor")
+        elif policy.has_caps and a[i] >= hi[i] and g < 0:
+            out.append("cap")
+        else:
+            out.append(slowed)
+    return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AllocationError
-from .transition import transition_path
+from .transition import TRANSITION_RULES, TransitionPath, transition_path
 
 __all__ = ["MAX_BUDGET", "AllocationPolicy"]
 
@@ -43,6 +43,18 @@ class AllocationPolicy:
     phase_in_years : int
         Reach the target in equal steps over this many years; this year's
         allocation is the first step.
+    frames : tuple of int
+        Several budget years: the frame of each (fixed prices), the first equal
+        to ``budget``; the transition runs year by year against each frame.
+    labels : tuple of str
+        Year labels of ``frames`` (calendar years), e.g. ``("2027", "2028")``.
+    transition_rule : {"pace", "proportional"}
+        ``"pace"`` (default): every unit moves toward its target and never
+        past it; floors are paid by slowing the gainers, money freed by caps
+        slows the losers (see :mod:`needsmodel.allocation.pace`).
+        ``"proportional"``: the former rule, one common factor on every
+        unit's desired amount, which can move a unit near its target away
+        from it to pay for others' floors and caps.
 
     The needs pool is what is left: ``budget - base pool - per-capita pool``.
 
@@ -63,6 +75,9 @@ class AllocationPolicy:
     max_gain_pct: float | None = None
     equalisation_pct: float = 100.0
     phase_in_years: int = 1
+    transition_rule: str = "pace"
+    frames: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> AllocationError:
@@ -109,6 +124,25 @@ class AllocationPolicy:
             or not 1 <= self.phase_in_years <= MAX_PHASE_IN
         ):
             raise bad("phase_in_years", f"a whole number of years from 1 to {MAX_PHASE_IN}")
+        if self.frames:
+            if any(int(f) != f or f <= 0 or f > MAX_BUDGET for f in self.frames):
+                raise bad("frames", f"positive whole numbers of kroner up to {MAX_BUDGET:,}")
+            if int(self.frames[0]) != int(self.budget):
+                raise AllocationError(
+                    f"the first year's frame ({int(self.frames[0]):,} kr) must be the budget "
+                    f"({int(self.budget):,} kr)"
+                )
+            odd = [int(f) for f in self.frames if int(f) % self.round_to]
+            if odd:
+                raise AllocationError(
+                    f"frames must be multiples of round_to {self.round_to}; got {odd[0]:,}"
+                )
+        if self.labels and len(self.labels) != self.n_years:
+            raise AllocationError(
+                f"labels name {len(self.labels)} years, but the policy has {self.n_years}"
+            )
+        if self.transition_rule not in TRANSITION_RULES:
+            raise bad("transition_rule", f"one of {', '.join(map(repr, TRANSITION_RULES))}")
         if self.phase_in_years > 1 and self.equalisation_pct < 100:
             raise AllocationError(
                 "give phase_in_years or equalisation_pct below 100, not both: phase-in reaches "
@@ -121,24 +155,48 @@ class AllocationPolicy:
         return self.max_loss_pct is not None or self.max_gain_pct is not None
 
     @property
+    def n_years(self) -> int:
+        """Number of budget years: the frames given, or the phase-in years."""
+        return max(len(self.frames), self.phase_in_years, 1)
+
+    @property
+    def year_frames(self) -> tuple[int, ...]:
+        """The frame of every budget year (the last frame repeated after the frames given)."""
+        given = tuple(int(f) for f in self.frames) or (int(self.budget),)
+        return given + (given[-1],) * (self.n_years - len(given))
+
+    @property
+    def year_labels(self) -> tuple[str, ...]:
+        """Labels of the budget years (``year_1`` ... without calendar years)."""
+        if self.labels:
+            return tuple(self.labels)
+        return tuple(f"year_{t + 1}" for t in range(self.n_years))
+
+    @property
     def has_transition(self) -> bool:
         """Whether any rule moves units only part of the way, or bounds their change."""
         return self.has_caps or self.equalisation_pct < 100 or self.phase_in_years > 1
 
-    def path(self, target: np.ndarray, current: np.ndarray) -> np.ndarray:
-        """This policy's transition path from ``current`` to ``target`` (years × units).
+    def path(
+        self, target: np.ndarray, current: np.ndarray, priority: np.ndarray | None = None
+    ) -> TransitionPath:
+        """This policy's transition path from ``current`` toward ``target``.
 
-        See :func:`needsmodel.allocation.transition.transition_path`.
+        ``target`` is one row (scaled to each year's frame) or one row per
+        year. See :func:`needsmodel.allocation.transition.transition_path`.
         """
         return transition_path(
             target,
             current,
-            float(self.budget),
+            np.asarray(self.year_frames, dtype=float),
             years=self.phase_in_years,
             equalisation_pct=self.equalisation_pct,
             max_loss_pct=self.max_loss_pct,
             max_gain_pct=self.max_gain_pct,
             round_to=self.round_to,
+            rule=self.transition_rule,
+            priority=priority,
+            labels=self.year_labels,
         )
 
     @property

@@ -51,7 +51,7 @@ def compare_scenarios(scenarios: Mapping[str, Any]) -> pd.DataFrame:
     ...     "floor": allocate(need, 1000, current=current, max_loss_pct=10),
     ... })
     >>> t["floor_vs_full"].tolist()
-    [103.0, -41.0, -62.0]
+    [103.0, -26.0, -77.0]
     """
     if len(scenarios) < 2:
         raise AllocationError("compare_scenarios needs at least two scenarios")

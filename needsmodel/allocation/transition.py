@@ -1,231 +1,226 @@
-"""Transition rules: floors, caps, partial equalisation and phase-in.
+"""Transition rules: floors, caps, partial equalisation, phase-in and several budget years.
 
-All rules are budget-neutral. Floors and caps are met by scaling the amounts of
-the units that are not at a bound by one common factor θ, found exactly: the
-total ``Σ clip(θ·d_i, lo_i, hi_i)`` is piecewise linear and non-decreasing in
-θ, so the breakpoints are sorted, the segment holding the budget is found and
-the linear equation on it is solved. Money freed by capped gains and money
-needed by floors both pass through θ, so gains above the cap pay for the
-floors and no unit's relative position among the unconstrained units changes.
+A transition moves every unit from its current budget toward its target, year
+by year, and never past it (:mod:`needsmodel.allocation.pace`). Each year:
+
+1. the previous year's *published* amounts (this year: the current budget) are
+   scaled to the year's frame: the frame-adjusted budget, so that growth or
+   shrinkage of the frame counts as nobody's gain or loss;
+2. every unit aims at a fraction of its distance to the year's target: the
+   equalisation rate, or ``1 / (years left)`` of a phase-in, so equal steps
+   when nothing binds and the last phase-in year reaches the target;
+3. floors and caps apply against the previous published amount; floors are
+   paid by slowing the gainers, money freed by caps slows the losers;
+4. the amounts are rounded to ``round_to`` by largest remainder within the
+   floors and caps, so the published numbers keep the rules and sum exactly to
+   the year's frame.
+
+``rule = "proportional"`` keeps the former rule (one common factor θ on every
+unit's desired amount, :func:`~needsmodel.allocation.bounded.solve_bounded`);
+it can push a unit that is close to its target away from it, in either
+direction, to pay for others' floors and caps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
-from ..errors import InfeasibleRuleError
+from .bounded import bounds, solve_bounded
+from .pace import PaceStep, pace_step
+from .rounding import largest_remainder
 
-__all__ = ["bounds", "path_frame", "solve_bounded", "transition_path"]
+__all__ = [
+    "TRANSITION_RULES",
+    "TransitionPath",
+    "TransitionRule",
+    "bounds",
+    "path_frame",
+    "solve_bounded",
+    "transition_path",
+]
 
-
-def bounds(
-    current: np.ndarray,
-    max_loss_pct: float | None,
-    max_gain_pct: float | None,
-    round_to: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds per unit, rounded inwards to multiples of ``round_to``.
-
-    Rounding inwards (floors up, caps down) keeps the bounds satisfied after
-    the final largest-remainder rounding.
-    """
-    n = current.size
-    lo = np.zeros(n)
-    hi = np.full(n, np.inf)
-    if max_loss_pct is not None:
-        lo = np.ceil(current * (1.0 - max_loss_pct / 100.0) / round_to - 1e-9) * round_to
-        lo = np.maximum(lo, 0.0)
-    if max_gain_pct is not None:
-        hi = np.floor(current * (1.0 + max_gain_pct / 100.0) / round_to + 1e-9) * round_to
-    return lo, hi
+TransitionRule = Literal["pace", "proportional"]
+TRANSITION_RULES: tuple[str, ...] = ("pace", "proportional")
 
 
-def solve_bounded(
-    desired: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    total: float,
-    *,
-    loss_rule: str = "max_loss_pct",
-    gain_rule: str = "max_gain_pct",
-) -> np.ndarray:
-    """Amounts ``clip(θ·desired, lo, hi)`` summing to ``total``, θ solved exactly.
+@dataclass(frozen=True)
+class TransitionPath:
+    """Amounts per year on the way from the current budget to the target.
 
-    Parameters
+    All arrays have shape ``(years, units)``.
+
+    Attributes
     ----------
-    desired : ndarray
-        Desired amounts (non-negative).
-    lo, hi : ndarray
-        Bounds per unit (``hi`` may be ``inf``).
-    total : float
-        The budget.
-
-    Raises
-    ------
-    InfeasibleRuleError
-        If the floors alone cost more than the budget (``rule=loss_rule``) or
-        the caps leave part of the budget unspent (``rule=gain_rule``).
-
-    Examples
-    --------
-    >>> solve_bounded(np.array([50., 30., 20.]), np.array([0., 35., 0.]),
-    ...               np.full(3, np.inf), 100.).round(4).tolist()
-    [46.4286, 35.0, 18.5714]
+    labels : tuple of str
+        Year labels (calendar years, or ``year_1`` ...).
+    frames : ndarray
+        The frame of each year (kr).
+    targets : ndarray
+        Each year's target amounts.
+    start : ndarray
+        Each year's frame-adjusted starting point (the previous published
+        year scaled to the year's frame).
+    unrounded : ndarray
+        Amounts before rounding.
+    amounts : ndarray of int64
+        Published amounts: multiples of ``round_to`` summing to each frame,
+        within each year's floors and caps.
+    lower, upper : ndarray
+        Each year's floors and caps (``0`` and ``inf`` without rules).
+    steps : tuple of PaceStep
+        What the pace-of-change solution did each year (``rule = "pace"``).
+    rule : str
+        ``"pace"`` or ``"proportional"``.
     """
-    d = np.asarray(desired, dtype=float)
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    if np.any(lo > hi):
-        i = int(np.argmax(lo > hi))
-        raise InfeasibleRuleError(
-            f"unit {i + 1} has no amount between its floor and its cap in multiples of round_to "
-            f"(floor {lo[i]:,.0f} kr > cap {hi[i]:,.0f} kr); allow more loss or gain or a "
-            "smaller round_to",
-            rule="round_to",
-        )
-    floor_cost = lo.sum()
-    tol = 1e-9 + 1e-12 * abs(total)  # bounds are whole multiples: only float noise is tolerated
-    if floor_cost > total + tol:
-        raise InfeasibleRuleError(
-            f"the floors of {loss_rule} cost {floor_cost:,.0f} kr, more than the budget of "
-            f"{total:,.0f} kr; allow a larger loss",
-            rule=loss_rule,
-        )
-    cap_room = hi.sum()
-    if cap_room < total - tol:
-        raise InfeasibleRuleError(
-            f"the caps of {gain_rule} allow at most {cap_room:,.0f} kr in total, less than the "
-            f"budget of {total:,.0f} kr; allow a larger gain",
-            rule=gain_rule,
-        )
-    # θ is scale-free: work with desired amounts relative to the largest, and
-    # treat amounts below double precision of it as zero.
-    top = float(d.max()) if d.size else 0.0
-    d = d / top if top > 0 else d
-    pos = d > 1e-15
-    # Units with no desired amount sit at their floor whatever θ is.
-    base = float(np.sum(lo[~pos]))
-    dp, lop, hip = d[pos], lo[pos], hi[pos]
-    if dp.size == 0:
-        if abs(base - total) > 1e-6 * max(1.0, total):
-            raise InfeasibleRuleError(
-                "no unit has a positive desired amount, so the budget cannot be distributed",
-                rule=gain_rule,
-            )
-        return lo.copy()
-    t_lo = lop / dp  # below this θ the unit is at its floor
-    t_hi = hip / dp  # above this θ the unit is at its cap
-    breaks = np.unique(np.concatenate([[0.0], t_lo, t_hi[np.isfinite(t_hi)]]))
 
-    values = _totals_at_breaks(breaks, dp, lop, hip, base)
-    k = int(np.searchsorted(values, total, side="left"))
-    free = ~np.isfinite(hip)
-    if k >= breaks.size and not free.any():
-        # every unit with a desired amount is at its cap and money is left: it
-        # goes to the units with no desired amount, up to their caps
-        out = lo.copy()
-        out[pos] = hip
-        return _fill_zero_units(out, ~pos, hi, total)
-    if k >= breaks.size:
-        # beyond the last breakpoint the units without a cap grow linearly
-        theta = breaks[-1] + (total - values[-1]) / float(dp[free].sum())
-    elif k == 0:
-        theta = breaks[0]
-    else:
-        t0, t1 = breaks[k - 1], breaks[k]
-        v0, v1 = values[k - 1], values[k]
-        theta = t0 + (total - v0) * (t1 - t0) / (v1 - v0) if v1 > v0 else t1
-    out = lo.copy()
-    out[pos] = np.clip(theta * dp, lop, hip)
-    return out
+    labels: tuple[str, ...]
+    frames: np.ndarray
+    targets: np.ndarray
+    start: np.ndarray
+    unrounded: np.ndarray
+    amounts: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    steps: tuple[PaceStep, ...]
+    rule: str
+
+    @property
+    def years(self) -> int:
+        """Number of budget years."""
+        return int(self.amounts.shape[0])
+
+    def frame(self, units: pd.Index) -> pd.DataFrame:
+        """The published path as a table: one row per unit, one column per year."""
+        return pd.DataFrame(self.amounts.T.astype(float), index=units, columns=list(self.labels))
 
 
-def _fill_zero_units(out: np.ndarray, zero: np.ndarray, hi: np.ndarray, total: float) -> np.ndarray:
-    """Give the money left after all capped units to the zero-desire units, up to their caps."""
-    rest = total - float(out.sum())
-    room = np.where(zero, hi - out, 0.0)
-    if rest <= 1e-9 * max(1.0, total) or room.sum() <= 0:
-        return out
-    unbounded = zero & ~np.isfinite(hi)
-    if unbounded.any():
-        out[unbounded] += rest / unbounded.sum()
-    else:
-        out += rest * room / room.sum()
-    return out
-
-
-def _totals_at_breaks(
-    breaks: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray, base: float
-) -> np.ndarray:
-    """Σ clip(θ d, lo, hi) at every θ in ``breaks`` (sorted), without an n × m array."""
-    t_lo = lo / d
-    t_hi = hi / d
-    order_lo = np.sort(t_lo)
-    order_hi = np.sort(t_hi)
-    # cumulative sums of the parts that are at floor / free / at cap
-    lo_by_tlo = lo[np.argsort(t_lo)]
-    d_by_tlo = d[np.argsort(t_lo)]
-    hi_by_thi = hi[np.argsort(t_hi)]
-    d_by_thi = d[np.argsort(t_hi)]
-    cum_lo_rest = np.concatenate([[0.0], np.cumsum(lo_by_tlo[::-1])])[
-        ::-1
-    ]  # floors of units with t_lo > θ
-    cum_d_passed_lo = np.concatenate([[0.0], np.cumsum(d_by_tlo)])
-    cum_d_passed_hi = np.concatenate([[0.0], np.cumsum(d_by_thi)])
-    finite_hi = np.where(np.isfinite(hi_by_thi), hi_by_thi, 0.0)
-    cum_hi_passed = np.concatenate([[0.0], np.cumsum(finite_hi)])
-    a = np.searchsorted(order_lo, breaks, side="right")  # units with t_lo <= θ (not at floor)
-    b = np.searchsorted(order_hi, breaks, side="right")  # units with t_hi <= θ (at cap)
-    at_floor = cum_lo_rest[a]
-    free_d = cum_d_passed_lo[a] - cum_d_passed_hi[b]
-    at_cap = cum_hi_passed[b]
-    return base + at_floor + breaks * free_d + at_cap
+def _fraction(t: int, phase_in_years: int, equalisation: float) -> float:
+    """The share of the remaining distance aimed at in year ``t`` (1-based)."""
+    if phase_in_years > 1:
+        return 1.0 / (phase_in_years - t + 1) if t <= phase_in_years else 1.0
+    return equalisation
 
 
 def transition_path(
     target: np.ndarray,
     current: np.ndarray,
-    budget: float,
+    budget: float | Sequence[float] | np.ndarray,
     *,
     years: int = 1,
     equalisation_pct: float = 100.0,
     max_loss_pct: float | None = None,
     max_gain_pct: float | None = None,
     round_to: int = 1,
-) -> np.ndarray:
-    """Amounts per year on the way from the current budget to the target.
+    rule: str = "pace",
+    priority: np.ndarray | None = None,
+    labels: Sequence[str] | None = None,
+) -> TransitionPath:
+    """The published amounts of every budget year, from the current budget toward the target.
 
-    The current budget is first scaled to the new budget (so a changed total
-    does not count as anyone's gain or loss). Year ``t`` of ``years`` aims at
-    ``current' + (t / years) · f · (target - current')`` with ``f`` the
-    equalisation rate, and floors and caps apply against the previous year's
-    amount (this year: the current budget).
+    Parameters
+    ----------
+    target : ndarray
+        Target amounts: one row (the same target, scaled to each frame) or
+        one row per year.
+    current : ndarray
+        The current budget per unit.
+    budget : float or sequence
+        The frame: one number for every year, or one per year.
+    years : int
+        Phase-in years (reach the target in the last of them).
+    equalisation_pct : float
+        Without phase-in: the share of the distance closed each year.
+    max_loss_pct, max_gain_pct : float, optional
+        Floors and caps against the previous published year.
+    round_to : int
+        Published amounts are multiples of this.
+    rule : {"pace", "proportional"}
+        Pace of change toward the target (default), or the former common
+        scaling factor.
+    priority : ndarray, optional
+        Tie-breaker of the rounding (e.g. the need).
+    labels : sequence of str, optional
+        Year labels.
 
     Returns
     -------
-    ndarray
-        Shape ``(years, n)``; row 0 is this year's allocation (unrounded).
+    TransitionPath
+
+    Examples
+    --------
+    >>> p = transition_path(np.array([200.0, 800.0]), np.array([500.0, 500.0]), 1000,
+    ...                     years=3, max_loss_pct=20)
+    >>> p.amounts.tolist()
+    [[400, 600], [320, 680], [256, 744]]
     """
+    tgt = np.atleast_2d(np.asarray(target, dtype=float))
     cur = np.asarray(current, dtype=float)
-    tgt = np.asarray(target, dtype=float)
-    scaled = cur * (budget / cur.sum()) if cur.sum() > 0 else tgt.copy()
+    frames = np.atleast_1d(np.asarray(budget, dtype=float))
+    n_years = max(int(years), frames.size, tgt.shape[0])
+    if frames.size < n_years:
+        frames = np.concatenate([frames, np.full(n_years - frames.size, frames[-1])])
+    if tgt.shape[0] < n_years:
+        # the same target each year, scaled to the year's frame
+        base = tgt[-1]
+        extra = [
+            base * (f / base.sum()) if base.sum() > 0 else base for f in frames[tgt.shape[0] :]
+        ]
+        tgt = np.vstack([tgt, *extra])
     f = equalisation_pct / 100.0
-    path = np.empty((years, tgt.size))
+    has_caps = max_loss_pct is not None or max_gain_pct is not None
+    n = cur.size
+    shape = (n_years, n)
+    start, unrounded = np.empty(shape), np.empty(shape)
+    amounts = np.empty(shape, dtype=np.int64)
+    lower, upper = np.zeros(shape), np.full(shape, np.inf)
+    steps: list[PaceStep] = []
     previous = cur
-    for t in range(1, years + 1):
-        if t == years and f == 1.0:
-            desired = tgt.copy()  # the last step is the target itself, not a sum near it
+    for t in range(1, n_years + 1):
+        frame, goal = float(frames[t - 1]), tgt[t - 1]
+        total = previous.sum()
+        s = previous * (frame / total) if total > 0 else goal.copy()
+        frac = _fraction(t, years, f)
+        lo, hi = (
+            bounds(previous, max_loss_pct, max_gain_pct, round_to)
+            if has_caps
+            else (np.zeros(n), np.full(n, np.inf))
+        )
+        if rule == "pace":
+            step = pace_step(goal, s, lo, hi, frame, frac)
+            steps.append(step)
+            values = step.amounts
         else:
-            desired = np.maximum(scaled + (t / years) * f * (tgt - scaled), 0.0)
-        if max_loss_pct is not None or max_gain_pct is not None:
-            lo, hi = bounds(previous, max_loss_pct, max_gain_pct, round_to)
-            amounts = solve_bounded(desired, lo, hi, budget)
-        else:
-            amounts = desired
-        path[t - 1] = amounts
-        previous = amounts
-    return path
+            desired = goal.copy() if frac == 1.0 else np.maximum(s + frac * (goal - s), 0.0)
+            values = solve_bounded(desired, lo, hi, frame) if has_caps else desired
+        rounded = largest_remainder(
+            values,
+            round(frame),
+            round_to,
+            priority,
+            lower=lo if has_caps else None,
+            upper=hi if has_caps else None,
+        )
+        start[t - 1], unrounded[t - 1], amounts[t - 1] = s, values, rounded
+        lower[t - 1], upper[t - 1] = lo, hi
+        previous = rounded.astype(float)
+    names = tuple(labels) if labels is not None else tuple(f"year_{t + 1}" for t in range(n_years))
+    return TransitionPath(
+        labels=names,
+        frames=frames,
+        targets=tgt,
+        start=start,
+        unrounded=unrounded,
+        amounts=amounts,
+        lower=lower,
+        upper=upper,
+        steps=tuple(steps),
+        rule=rule,
+    )
 
 
 def path_frame(path: np.ndarray, units: pd.Index, first_year: int | None = None) -> pd.DataFrame:

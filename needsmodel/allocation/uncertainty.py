@@ -236,7 +236,7 @@ def amount_draws(
     amounts = np.empty_like(targets)
     rows = progress_iter(enumerate(targets), total=len(targets), desc="transition", unit=" draws")
     for i, target in rows:
-        amounts[i] = policy.path(np.maximum(target, 0.0), current)[0]
+        amounts[i] = policy.path(np.maximum(target, 0.0), current).unrounded[0]
     return shares, targets, amounts
 
 
@@ -302,8 +302,9 @@ def key_uncertainty(
     # a target is base + per-capita + needs pool × share: increasing in the share,
     # so its quantiles are those of the share mapped through the same line
     t = allocation.table
-    fixed = t["base_amount"].to_numpy(dtype=float) + t["per_capita_amount"].to_numpy(dtype=float)
-    pool = float(t["needs_amount"].sum())
+    pools = dict(zip(allocation.pools["pool"], allocation.pools["amount"], strict=True))
+    pool = float(pools["needs"])
+    fixed = t["target"].to_numpy(dtype=float) - pool * t["share"].to_numpy(dtype=float)
     t_lo = fixed + pool * s_lo
     t_hi = fixed + pool * s_hi
     a_lo, a_hi = (t_lo, t_hi) if amounts is targets else np.quantile(amounts, q, axis=0)

@@ -218,11 +218,14 @@ def test_winners_and_losers_table():
     assert list(wl.columns) == [
         "unit",
         "current",
+        "current_adjusted",
         "target",
         "allocation",
         "change",
         "change_pct",
+        "change_adjusted",
         "transition",
+        "reason",
     ]
     assert wl["unit"].tolist() == ["c", "b", "a"]
 
@@ -230,7 +233,7 @@ def test_winners_and_losers_table():
 def test_transition_path_with_caps_moves_gradually():
     target = np.array([200.0, 800.0])
     current = np.array([500.0, 500.0])
-    path = transition_path(target, current, 1000.0, years=3, max_loss_pct=20)
+    path = transition_path(target, current, 1000.0, years=3, max_loss_pct=20).unrounded
     assert path[0].tolist() == pytest.approx([400.0, 600.0])
     assert path[2].tolist() == pytest.approx(
         [256.0, 744.0]
