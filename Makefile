@@ -1,10 +1,11 @@
 # needsmodel: `make demo` runs the sample municipality, `make test` runs the tests.
-# Both create .venv and install the package (with the dev tools) on first use.
+# Both create .venv and install the package on first use (`make test` adds the dev tools).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-dev
+RUNTIME := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint typecheck bench sample notebook clean help
 
@@ -18,13 +19,17 @@ help:
 	@echo "make sample     regenerate data/sample from its seed"
 	@echo "make notebook   open JupyterLab on notebooks/"
 
-$(STAMP): pyproject.toml
+# `make demo` installs the runtime dependencies only; the dev tools come with `make test`.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/needsmodel demo
 
 test: $(STAMP)

@@ -34,94 +34,10 @@ def _fmt_kr(v: float) -> str:
 
 
 def _print_summary(result: RunResult, files: list[Path] | None) -> None:
-    res, alloc = result.results, result.allocation
-    spec = res.spec
-    per = (
-        f" per {spec.exposure}"
-        if spec.exposure and spec.per_capita and not spec.is_person_level
-        else ""
-    )
-    level = " (person level, summed to units)" if spec.is_person_level else ""
-    print(
-        f"Model      {res.method.upper()} of {spec.target}{per} on "
-        f"{', '.join(spec.indicators)}{level}; {spec.resolved_cov} standard errors"
-    )
-    stats = "    ".join(
-        f"{label} {v:,.3f}" if abs(v) < 10 else f"{label} {v:,.0f}"
-        for _, label, v in res.headline_stats()
-    )
-    print(f"Units      {res.nobs}    {stats}")
-    if res.person_stats is not None:
-        ps = res.person_stats
-        print(
-            f"Persons    {int(ps['persons']):,}    R² per person {ps['r2_person']:.3f}"
-            + (f"    AUC {ps['auc']:.3f}" if "auc" in ps else "")
-        )
-    if result.years is not None:
-        print(f"Years      {', '.join(result.years.years)} (pooled with year effects)")
-    print(
-        f"Budget     {_fmt_kr(alloc.budget)} in {len(alloc.table)} units"
-        f" (rounded to {alloc.round_to} kr; sum {_fmt_kr(alloc.table['allocation'].sum())})"
-    )
-    pol = alloc.policy
-    if pol.has_pools:
-        pools = ", ".join(
-            f"{pool} {_fmt_kr(float(amount))}"
-            for pool, amount in zip(alloc.pools["pool"], alloc.pools["amount"], strict=True)
-            if amount
-        )
-        print(f"Pools      {pools}")
-    if alloc.composition is not None:
-        parts = ", ".join(
-            f"{p.replace('_', ' ')} {_fmt_kr(float(v))} ({s:.1f} %)"
-            for p, v, s in zip(
-                alloc.composition["part"],
-                alloc.composition["amount"],
-                alloc.composition["share_pct"],
-                strict=True,
-            )
-        )
-        print(f"Allocated  {parts}")
-    t = alloc.table
-    if pol.has_transition:
-        rules = []
-        if pol.max_loss_pct is not None:
-            rules.append(f"max loss {pol.max_loss_pct:g} %")
-        if pol.max_gain_pct is not None:
-            rules.append(f"max gain {pol.max_gain_pct:g} %")
-        if pol.equalisation_pct < 100:
-            rules.append(f"equalisation {pol.equalisation_pct:g} %")
-        if pol.phase_in_years > 1:
-            rules.append(f"phase-in over {pol.phase_in_years} years")
-        moved = int((t["transition"].abs() >= alloc.round_to).sum())
-        print(f"Transition {', '.join(rules)}: {moved} units held away from their target")
-    if result.criteria is not None:
-        top = result.criteria.table.sort_values("weight_pct", ascending=False)
-        weights = ", ".join(f"{r.criterion} {r.weight_pct:.1f} %" for r in top.itertuples())
-        print(f"Criteria   {weights}")
-    if result.uncertainty is not None:
-        ku = result.uncertainty
-        flagged = ku.flagged
-        print(
-            f"Uncertainty {ku.method}, {ku.replicates} draws, {ku.level:.0%} intervals; "
-            f"{len(flagged)} units wider than {ku.flag_width_pct:g} %"
-            + (f": {', '.join(flagged)}" if flagged else "")
-        )
-    if t["change"].notna().any():
-        up = t.nlargest(1, "change").iloc[0]
-        down = t.nsmallest(1, "change").iloc[0]
-        print(f"Largest gain  {up['unit']}: {up['change']:+,.0f} kr ({up['change_pct']:+.1f} %)")
-        print(
-            f"Largest loss  {down['unit']}: {down['change']:+,.0f} kr ({down['change_pct']:+.1f} %)"
-        )
-    if files:
-        folder = Path(result.config.output.dir)
-        print(f"Wrote {len(files)} files to {folder}:")
-        for f in files:
-            print(f"  {f.relative_to(folder) if f.is_relative_to(folder) else f}")
-        report = folder / "report.html"
-        if report in files:
-            print(f"Report: {report}")
+    from .console import summary_lines
+
+    for line in summary_lines(result, files):
+        print(line)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ __all__ = [
     "fmt_num",
     "fmt_pct",
     "label",
+    "plural",
     "say",
 ]
 
@@ -322,6 +323,33 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "by_need": ("by estimated need", "efter beregnet udgiftsbehov"),
     "yes": ("yes", "ja"),
 }
+
+
+#: key → ((English singular, English plural), (Danish singular, Danish plural))
+PLURALS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "unit": (("unit", "units"), ("enhed", "enheder")),
+    "warning": (("warning", "warnings"), ("advarsel", "advarsler")),
+    "file": (("file", "files"), ("fil", "filer")),
+    "draw": (("draw", "draws"), ("træk", "træk")),
+    "year": (("year", "years"), ("år", "år")),
+    "person": (("person", "persons"), ("person", "personer")),
+}
+
+
+def plural(n: float, key: str, lang: str = "en") -> str:
+    """``n`` and the word for ``key`` in the right number (Babel's plural rules for da/en).
+
+    Examples
+    --------
+    >>> plural(1, "warning", "da"), plural(3, "warning", "da"), plural(0, "unit", "en")
+    ('1 advarsel', '3 advarsler', '0 units')
+    """
+    from babel import Locale
+
+    forms = PLURALS[key][0 if lang == "en" else 1]
+    rule = Locale.parse(_LOCALE[lang]).plural_form
+    word = forms[0] if rule(abs(n)) == "one" else forms[1]
+    return f"{fmt_num(n, lang)} {word}"
 
 
 def say(key: str, lang: str = "en", **values: object) -> str:

@@ -12,7 +12,25 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from tqdm.auto import tqdm
+import importlib.util
+
+import tqdm as _tqdm
+
+
+def _bar_class() -> Any:
+    """tqdm's notebook bar in a notebook with ipywidgets, else its text bar.
+
+    ``tqdm.auto`` without ipywidgets warns ("IProgress not found") on import;
+    a notebook without widgets gets the text bar instead, with no warning.
+    """
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+        import tqdm.notebook  # deferred: imports IPython and ipywidgets
+
+        return tqdm.notebook.tqdm
+    return _tqdm.tqdm
+
+
+tqdm: Any = _bar_class()
 
 __all__ = ["DELAY", "configure_duckdb", "progress", "progress_iter"]
 
