@@ -10,7 +10,7 @@ from .i18n import fmt_kr, fmt_num, fmt_pct, label, plural
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["summary_lines"]
+__all__ = ["summary_lines", "summary_rows"]
 
 #: key → (English, Danish)
 _TEXT: dict[str, tuple[str, str]] = {
@@ -58,13 +58,22 @@ def summary_lines(
     result: RunResult, files: list[Path] | None, lang: str | None = None
 ) -> list[str]:
     """The console summary of a run, one string per line, in ``lang`` (default: the config's)."""
+    rows = summary_rows(result, files, lang)
+    width = max((len(k) for k, _ in rows if k), default=0) + 2
+    return [f"{k:<{width}}{v}" if k else v for k, v in rows]
+
+
+def summary_rows(
+    result: RunResult, files: list[Path] | None, lang: str | None = None
+) -> list[tuple[str, str]]:
+    """The console summary as (label, text) rows; rows without a label are whole lines."""
     lang = lang or result.config.output.lang
     res, alloc = result.results, result.allocation
     spec = res.spec
     name = result.display
 
-    def row(key: str, text: str) -> str:
-        return f"{_t(key, lang):<12}{text}"
+    def row(key: str, text: str) -> tuple[str, str]:
+        return (_t(key, lang), text)
 
     per = (
         f" {_t('per', lang)} {name(spec.exposure).lower()}"
@@ -72,7 +81,7 @@ def summary_lines(
         else ""
     )
     level = f" ({_t('person_level', lang)})" if spec.is_person_level else ""
-    lines = [
+    lines: list[tuple[str, str]] = [
         row(
             "model",
             f"{res.method.upper()} {_t('of', lang)} {name(spec.target)}{per} {_t('on', lang)} "
@@ -100,7 +109,8 @@ def summary_lines(
     lines.append(
         row(
             "budget",
-            f"{fmt_kr(alloc.budget, lang)} {_t('in', lang)} {plural(len(alloc.table), 'unit', lang)}"
+            f"{fmt_kr(alloc.budget, lang)} {_t('in', lang)} "
+            f"{plural(len(alloc.table), 'unit', lang)}"
             f" ({_t('rounded', lang)} {fmt_kr(alloc.round_to, lang)}; {_t('sum', lang)} "
             f"{fmt_kr(float(alloc.table['allocation'].sum()), lang)})",
         )
@@ -145,8 +155,8 @@ def summary_lines(
     if result.criteria is not None:
         top = result.criteria.table.sort_values("weight_pct", ascending=False)
         weights = ", ".join(
-            f"{name(str(r.criterion))} {fmt_pct(float(r.weight_pct), lang)}"
-            for r in top.itertuples()
+            f"{name(str(c))} {fmt_pct(float(w), lang)}"
+            for c, w in zip(top["criterion"], top["weight_pct"], strict=True)
         )
         lines.append(row("criteria", weights))
     if result.uncertainty is not None:
@@ -167,17 +177,19 @@ def summary_lines(
             r = pick.iloc[0]
             sign = "+" if r["change"] > 0 else ""
             lines.append(
-                f"{_t(key, lang):<18}{r['unit']}: {sign}{fmt_kr(float(r['change']), lang)} "
-                f"({sign}{fmt_pct(float(r['change_pct']), lang)})"
+                row(
+                    key,
+                    f"{r['unit']}: {sign}{fmt_kr(float(r['change']), lang)} "
+                    f"({sign}{fmt_pct(float(r['change_pct']), lang)})",
+                )
             )
     if files:
         folder = Path(result.config.output.dir)
-        lines.append(
-            f"{_t('wrote', lang)} {plural(len(files), 'file', lang)} {_t('to', lang)} {folder}:"
-        )
+        wrote = f"{_t('wrote', lang)} {plural(len(files), 'file', lang)} {_t('to', lang)} {folder}:"
+        lines.append(("", wrote))
         for f in files:
-            lines.append(f"  {f.relative_to(folder) if f.is_relative_to(folder) else f}")
+            lines.append(("", f"  {f.relative_to(folder) if f.is_relative_to(folder) else f}"))
         report = folder / "report.html"
         if report in files:
-            lines.append(f"{_t('report', lang)}: {report}")
+            lines.append(("", f"{_t('report', lang)}: {report}"))
     return lines

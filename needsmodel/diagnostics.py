@@ -28,6 +28,7 @@ import statsmodels.api as sm
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
+from .display import DisplayMixin, Summary
 from .estimate.results import NeedResults
 from .i18n import fmt_num, fmt_pct
 
@@ -65,8 +66,8 @@ class Finding:
         return self.da if lang == "da" else self.en
 
 
-@dataclass(frozen=True, eq=False)
-class Diagnostics:
+@dataclass(frozen=True, eq=False, repr=False)
+class Diagnostics(DisplayMixin):
     """Computed diagnostics and their readings.
 
     Attributes
@@ -91,9 +92,16 @@ class Diagnostics:
         """All readings in ``lang``."""
         return [f.text(lang) for f in self.findings]
 
-    def _repr_html_(self) -> str:
-        items = "".join(f"<li>{f.en}</li>" for f in self.findings)
-        return f"<div><strong>Diagnostics</strong><ul>{items}</ul></div>"
+    def summary(self, lang: str = "en") -> Summary:
+        """Every reading, worst first, and the variance inflation factors."""
+        order = {"warning": 0, "note": 1, "ok": 2}
+        found = sorted(self.findings, key=lambda f: order.get(f.severity, 3))
+        header = [(f.severity, f.text(lang)) for f in found]
+        return Summary("Diagnostics", header, [("VIF", self.vif.set_index("term"))])
+
+    def _describe(self) -> str:
+        warnings = sum(f.severity == "warning" for f in self.findings)
+        return f"{len(self.findings)} readings, {warnings} warnings"
 
 
 def _names(units: list[str], labels: dict[str, str] | None, limit: int = 8) -> str:

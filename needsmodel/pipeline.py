@@ -20,7 +20,8 @@ from .allocation.criteria import ADDITIVE_METHODS, intercept_need
 from .config import Config, load_config
 from .data import read_table, validate_persons
 from .dictionary import DataDictionary, read_dictionary
-from .errors import DataError, format_ids
+from .display import DisplayMixin, Summary
+from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
@@ -31,8 +32,8 @@ from .register import COLLAPSIBLE_METHODS, fit_file
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
 
-@dataclass(frozen=True, eq=False)
-class RunResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class RunResult(DisplayMixin):
     """Everything a run produced.
 
     Attributes
@@ -69,6 +70,21 @@ class RunResult:
     criteria_note: str = ""
     uncertainty: KeyUncertainty | None = None
     dictionary: DataDictionary | None = None
+
+    def summary(self, lang: str | None = None) -> Summary:
+        """What was run and allocated, in the config's language, with the keys per unit."""
+        from .console import summary_rows
+
+        header = summary_rows(self, None, lang)
+        name = self.config.path.name if self.config.path else "(config in memory)"
+        return Summary(f"needsmodel run: {name}", header, self.allocation.summary().tables)
+
+    def _describe(self) -> str:
+        name = self.config.path.name if self.config.path else "config in memory"
+        return (
+            f"{name}: {self.results.method.upper()}, {self.allocation.budget:,} kr over "
+            f"{len(self.allocation.table):,} units"
+        )
 
     def display(self, column: str, lang: str | None = None) -> str:
         """A column's (or term's) label in the data dictionary, else its name."""
@@ -110,7 +126,29 @@ class RunResult:
 
 
 def _as_config(config: Config | Path | str) -> Config:
-    return config if isinstance(config, Config) else load_config(config)
+    cfg = config if isinstance(config, Config) else load_config(config)
+    _check_files(cfg)
+    return cfg
+
+
+def _check_files(cfg: Config) -> None:
+    """Every file the config names exists and is a regular file; else the key is named."""
+    d = cfg.data
+    for key, path in (
+        ("units", d.units),
+        ("persons", d.persons),
+        ("dictionary", d.dictionary),
+        ("exposure_forecast", d.exposure_forecast),
+    ):
+        if path is None:
+            continue
+        if not path.exists():
+            raise ConfigError(f"file not found: {path}", path=cfg.path, key=f"data.{key}")
+        if not path.is_file():
+            what = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
+            raise ConfigError(
+                f"{path} is {what}, expected a data file", path=cfg.path, key=f"data.{key}"
+            )
 
 
 def _spec(cfg: Config) -> NeedSpec:

@@ -7,12 +7,11 @@ error is a terminal, so short runs, tests and piped output stay quiet.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
-
-import importlib.util
 
 import tqdm as _tqdm
 

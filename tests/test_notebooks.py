@@ -28,3 +28,12 @@ def test_notebook_runs(path):
     last = nb.cells[-1]
     text = "".join(o.get("text", "") for o in last.get("outputs", []))
     assert "all checks passed" in text
+    # nothing on stderr: no warning on import (tqdm without widgets) or later
+    errors = [
+        (i, o.get("text", ""))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("name") == "stderr"
+    ]
+    assert errors == []

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..display import DisplayMixin, Summary
 from ..errors import InputError
 from ..estimate.results import NeedResults
 from .needmap import NeedMap
@@ -47,8 +48,8 @@ INTERCEPT_RULES = ("per_capita", "criterion")
 ADDITIVE_METHODS = ("ols", "wls")
 
 
-@dataclass(frozen=True)
-class CriteriaWeights:
+@dataclass(frozen=True, repr=False)
+class CriteriaWeights(DisplayMixin):
     """Criteria weights for the municipality and per unit.
 
     Attributes
@@ -82,6 +83,19 @@ class CriteriaWeights:
     socioeconomic_pool: float = float("nan")
     per_exposure: pd.Series | None = None
     per_exposure_rate: float = float("nan")
+
+    def summary(self) -> Summary:
+        """The pools and the weight and unit amount of every criterion."""
+        header = [
+            ("Needs pool", f"{self.needs_pool:,.0f} kr"),
+            ("Socioeconomic pool", f"{self.socioeconomic_pool:,.0f} kr"),
+        ]
+        if np.isfinite(self.per_exposure_rate):
+            header.append(("Paid per exposure (intercept)", f"{self.per_exposure_rate:,.0f} kr"))
+        return Summary("Criteria weights", header, [("", self.table.set_index("criterion"))])
+
+    def _describe(self) -> str:
+        return f"{len(self.table)} criteria, socioeconomic pool {self.socioeconomic_pool:,.0f} kr"
 
     def long(self) -> pd.DataFrame:
         """Per unit and criterion in long form: ``unit, criterion, count, unit_amount, amount``."""

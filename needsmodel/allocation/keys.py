@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..display import DisplayMixin, Summary
 from ..errors import AllocationError, InfeasibleRuleError, format_ids
 from .policy import AllocationPolicy
 from .rounding import largest_remainder
@@ -62,8 +63,8 @@ def need_index(need: pd.Series, exposure: pd.Series | None = None) -> pd.Series:
     return ((need / exposure) / (need.sum() / exposure.sum())).rename("index")
 
 
-@dataclass(frozen=True, eq=False)
-class Allocation:
+@dataclass(frozen=True, eq=False, repr=False)
+class Allocation(DisplayMixin):
     """A budget distributed over units.
 
     Attributes
@@ -196,8 +197,28 @@ class Allocation:
         """A copy with further named tables in :attr:`details`."""
         return replace(self, details={**(self.details or {}), **tables})
 
-    def _repr_html_(self) -> str:
-        return str(self.table.to_html(index=False, float_format=lambda v: f"{v:,.4g}", border=0))
+    def summary(self) -> Summary:
+        """Budget, rules, composition and the keys per unit."""
+        header = [
+            ("Budget", f"{self.budget:,} kr"),
+            ("Units", f"{len(self.table):,}"),
+            ("Rounded to", f"{self.round_to:,} kr"),
+            ("Sum", f"{int(self.table['allocation'].sum()):,} kr"),
+        ]
+        tables = []
+        if self.composition is not None:
+            tables.append(("Allocated by", self.composition.set_index("part")))
+        cols = ["unit", "exposure", "need", "index", "share", "allocation", "current", "change"]
+        shown = self.table[cols].dropna(axis=1, how="all").set_index("unit")
+        tables.append(("Keys", shown))
+        if self.path is not None:
+            tables.append(("Path", self.path))
+        return Summary("Allocation", header, tables)
+
+    def _describe(self) -> str:
+        return (
+            f"{self.budget:,} kr over {len(self.table):,} units in multiples of {self.round_to:,}"
+        )
 
 
 def _check_need(need: pd.Series) -> pd.Series:

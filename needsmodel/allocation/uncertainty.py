@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from ..display import DisplayMixin, Summary
 from ..errors import EstimationError, InputError
 from ..estimate.cv import FoldNotes
 from ..estimate.fit import model_arrays, refit_core
@@ -44,8 +45,8 @@ __all__ = ["UNCERTAINTY_METHODS", "KeyUncertainty", "amount_draws", "key_uncerta
 UNCERTAINTY_METHODS = ("bootstrap", "parametric")
 
 
-@dataclass(frozen=True, eq=False)
-class KeyUncertainty:
+@dataclass(frozen=True, eq=False, repr=False)
+class KeyUncertainty(DisplayMixin):
     """Intervals for every unit's share and allocation.
 
     Attributes
@@ -78,6 +79,21 @@ class KeyUncertainty:
     table: pd.DataFrame
     share_draws: np.ndarray
     allocation_draws: np.ndarray
+
+    def summary(self) -> Summary:
+        """The method, the level and every unit's interval."""
+        header = [
+            ("Method", self.method),
+            ("Draws", f"{self.replicates:,}"
+             + (f" ({self.failed:,} failed)" if self.failed else "")),
+            ("Level", f"{self.level:.0%}"),
+            ("Flagged", f"{int(self.table['flagged'].sum()):,} units wider than "
+             f"{self.flag_width_pct:g} % of their share"),
+        ]  # fmt: skip
+        return Summary("Key uncertainty", header, [("", self.table.set_index("unit"))])
+
+    def _describe(self) -> str:
+        return f"{self.method}, {self.replicates:,} draws, {self.level:.0%} intervals"
 
     @property
     def flagged(self) -> list[str]:

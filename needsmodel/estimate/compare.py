@@ -9,6 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from ..display import DisplayMixin, Summary
+
 __all__ = ["COMPARE_STATS", "Comparison", "compare"]
 
 #: Fit statistics shown under the coefficients, when a model defines them.
@@ -34,8 +36,8 @@ class _Fitted(Protocol):
     def tidy(self) -> pd.DataFrame: ...
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, repr=False)
+class Comparison(DisplayMixin):
     """Several models side by side.
 
     Attributes
@@ -89,11 +91,17 @@ class Comparison:
         """The :meth:`table` as an HTML table."""
         return str(self.table(digits).to_html(escape=True, border=0))
 
-    def _repr_html_(self) -> str:
-        return "<div><strong>Model comparison</strong>" + self.to_html() + "</div>"
+    def summary(self) -> Summary:
+        """Coefficients, standard errors and fit statistics side by side."""
+        return Summary(
+            "Model comparison",
+            [("Models", ", ".join(map(str, self.estimates.columns)))],
+            [("Estimates", self.estimates), ("Standard errors", self.std_errors),
+             ("Fit", self.stats)],
+        )  # fmt: skip
 
-    def __str__(self) -> str:
-        return str(self.table().to_string())
+    def _describe(self) -> str:
+        return f"{self.estimates.shape[1]} models, {self.estimates.shape[0]} terms"
 
 
 def compare(

@@ -7,7 +7,6 @@ is the single table of estimates that every other accessor selects from.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..display import DisplayMixin, FitStats, Summary, format_number
 from .spec import NeedSpec
 
 __all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults"]
@@ -51,8 +51,8 @@ class CVResult:
     note: str = ""
 
 
-@dataclass(frozen=True, eq=False)
-class NeedResults:
+@dataclass(frozen=True, eq=False, repr=False)
+class NeedResults(DisplayMixin):
     """Estimates, fit statistics and predicted need of a fitted model.
 
     Attributes
@@ -121,6 +121,12 @@ class NeedResults:
     person_stats: Mapping[str, Any] | None = None
     predictive_ratios: pd.DataFrame | None = field(default=None, repr=False)
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # fit statistics show themselves as a labelled table, and stay a mapping
+        object.__setattr__(self, "fit_stats", FitStats(self.fit_stats))
+        if self.person_stats is not None:
+            object.__setattr__(self, "person_stats", FitStats(self.person_stats))
 
     @property
     def model_result(self) -> Any:
@@ -305,46 +311,39 @@ class NeedResults:
             ("Target", target),
             ("Exposure", s.exposure or ("persons" if s.is_person_level else "-")),
             ("Covariance", s.resolved_cov + (f" by {s.cluster}" if s.cluster else "")),
-            ("Units", f"{self.nobs}"),
+            ("Units", f"{self.nobs:,}"),
         ]
         if self.person_stats is not None:
             rows.append(("Persons", f"{int(self.person_stats['persons']):,}"))
             for k, label in (("r2_person", "R² per person"), ("auc", "AUC of cost > 0")):
                 if k in self.person_stats:
-                    rows.append((label, f"{self.person_stats[k]:.4f}"))
+                    rows.append((label, format_number(self.person_stats[k], 4)))
         for _, label, v in self.headline_stats():
-            rows.append((label, f"{v:,.4f}" if abs(v) < 10 else f"{v:,.0f}"))
+            rows.append((label, format_number(v, 4 if abs(v) < 10 else 0)))
         if self.cv is not None:
             rows.append(("CV scheme", self.cv.scheme))
             if self.cv.note:
                 rows.append(("CV note", self.cv.note))
         return rows
 
-    def summary(self) -> str:
-        """A plain-text summary: specification, fit and the coefficient table."""
-        head = self._header()
-        width = max(len(k) for k, _ in head)
-        lines = ["Need model results", "=" * 60]
-        lines += [f"{k:<{width}}  {v}" for k, v in head]
-        lines.append("-" * 60)
-        tab = self.tidy().to_string(
-            float_format=lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-        )
-        lines.append(tab)
+    def summary(self) -> Summary:
+        """Specification, fit and the coefficient table.
+
+        Returns
+        -------
+        Summary
+            Shown as text by ``print`` and as tables in JupyterLab.
+        """
         dist = "normal" if self.df_inference is None else f"t({self.df_inference:g})"
-        lines.append("-" * 60)
-        lines.append(
-            f"{100 * (1 - self.spec.alpha):g}% intervals; p-values from the {dist} distribution"
+        return Summary(
+            "Need model results",
+            self._header(),
+            [("", self.tidy())],
+            [f"{100 * (1 - self.spec.alpha):g}% intervals; p-values from the {dist} distribution"],
         )
-        return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        head = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-            for k, v in self._header()
+    def _describe(self) -> str:
+        return (
+            f"{self.method.upper()} of {self.spec.target} on {len(self.spec.indicators)} "
+            f"indicators, {self.nobs:,} units"
         )
-        tab = self.tidy().to_html(float_format=lambda v: f"{v:,.4g}", border=0)
-        return f"<div><strong>Need model results</strong><table>{head}</table>{tab}</div>"

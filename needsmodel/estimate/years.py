@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
 from .fit import fit_units, prepare_units, warn_influenceable
 from .results import NeedResults
@@ -31,8 +32,8 @@ def year_labels(values: pd.Series) -> pd.Series:
     )
 
 
-@dataclass(frozen=True, eq=False)
-class YearsResults:
+@dataclass(frozen=True, eq=False, repr=False)
+class YearsResults(DisplayMixin):
     """A pooled fit with year effects and one fit per year.
 
     Attributes
@@ -52,6 +53,14 @@ class YearsResults:
     by_year: dict[str, NeedResults]
     year: str
     years: list[str]
+
+    def summary(self) -> Summary:
+        """The years and how stable each coefficient is across them."""
+        header = [("Years", ", ".join(self.years)), ("Year column", self.year)]
+        return Summary("Several years", header, [("Coefficient stability", self.stability())])
+
+    def _describe(self) -> str:
+        return f"pooled and per-year fits, {len(self.years)} years"
 
     def need_for(self, year: object) -> pd.Series:
         """Pooled-model need per unit in ``year`` (indexed by unit id)."""
