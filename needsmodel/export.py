@@ -8,6 +8,7 @@ staging folder first, moved into place only when all are complete, with a
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
 from collections.abc import Callable
 from functools import partial
@@ -18,9 +19,9 @@ import pandas as pd
 
 from .allocation import KEY_COLUMNS
 from .estimate.results import TIDY_COLUMNS
-from .i18n import label
 from .outputs import staged_outputs
 from .report import write_report
+from .workbook import budget_frame, write_workbook
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -33,6 +34,7 @@ __all__ = [
     "fit_frame",
     "keys_frame",
     "metadata_frame",
+    "relative_path",
     "staged_outputs",
     "write_csv",
     "write_outputs",
@@ -152,14 +154,15 @@ def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.Da
     from . import __version__
 
     when = when or _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    base = Path(result.config.path).parent if result.config.path else None
     rows: list[tuple[str, str]] = [
         ("needsmodel version", __version__),
         ("run at (UTC)", when.isoformat()),
-        ("config file", str(result.config.path) if result.config.path else "(in memory)"),
+        ("config file", Path(result.config.path).name if result.config.path else "(in memory)"),
     ]
     for path, digest in result.inputs.items():
         rows.append((f"sha256 {Path(path).name}", digest))
-        rows.append((f"path {Path(path).name}", str(path)))
+        rows.append((f"path {Path(path).name}", relative_path(path, base)))
     rows += [
         ("python", platform.python_version()),
         ("numpy", numpy.__version__),
@@ -201,6 +204,22 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
         if not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].map(escape_cell)
     return out
+
+
+def relative_path(path: Path | str, base: Path | None) -> str:
+    """``path`` relative to ``base`` (the config's folder), so no machine's layout is printed.
+
+    Examples
+    --------
+    >>> relative_path("/srv/budget/data/units.csv", Path("/srv/budget"))
+    'data/units.csv'
+    """
+    if base is None:
+        return Path(path).name
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return Path(path).name
 
 
 def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
@@ -283,52 +302,25 @@ def _as_text(ws: Any) -> None:
 
 
 def _write_workbook(result: RunResult, path: Path) -> None:
-    from openpyxl.utils import get_column_letter
-
-    lang = result.config.output.lang
     frames = {
-        "keys": keys_frame(result),
+        "budget": budget_frame(result),
+        "keys": _with_names(result, keys_frame(result)),
         "coefficients": coefficients_frame(result),
         "model_fit": fit_frame(result),
         **extra_frames(result),
         "metadata": metadata_frame(result),
     }
-    # sheet names and headers in the report language; the CSV files stay English
-    sheets = {
-        label(f"sheet_{stem}", lang): frame.rename(columns=lambda c: label(str(c), lang))
-        for stem, frame in frames.items()
-    }
-    keys_sheet = label("sheet_keys", lang)
-    key_formats = {
-        "need": "#,##0",
-        "allocation": "#,##0",
-        "current": "#,##0",
-        "change": "#,##0",
-        "target": "#,##0",
-        "base_amount": "#,##0",
-        "per_capita_amount": "#,##0",
-        "needs_amount": "#,##0",
-        "transition": "#,##0",
-        "index": "0.000",
-        "share": "0.0000%",
-        "change_pct": "0.0",
-    }
-    formats = {label(k, lang): v for k, v in key_formats.items()}
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, frame in sheets.items():
-            frame.to_excel(xw, sheet_name=name, index=False)
-            ws = xw.sheets[name]
-            _as_text(ws)
-            ws.freeze_panes = "A2"
-            for i, col in enumerate(frame.columns, start=1):
-                values = [str(col), *(str(v) for v in frame[col].head(200))]
-                width = min(60, max(len(v) for v in values) + 2)
-                ws.column_dimensions[get_column_letter(i)].width = width
-        ws = xw.sheets[keys_sheet]
-        for i, col in enumerate(sheets[keys_sheet].columns, start=1):
-            if col in formats:
-                for cell in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                    cell[0].number_format = formats[col]
+    write_workbook(result, frames, path, result.config.output.lang)
+
+
+def _with_names(result: RunResult, frame: pd.DataFrame) -> pd.DataFrame:
+    """The keys with the units' names beside their ids."""
+    labels = result.labels
+    if not labels:
+        return frame
+    out = frame.copy()
+    out.insert(1, "name", [labels.get(str(u), "") for u in out["unit"]])
+    return out
 
 
 def _inputs_of(result: RunResult) -> set[Path]:

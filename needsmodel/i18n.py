@@ -9,7 +9,7 @@ the language's conventions: Danish ``1.234.567 kr.`` and ``12,3 %``, English
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from babel.numbers import format_decimal
 
@@ -24,6 +24,7 @@ __all__ = [
     "fmt_pct",
     "label",
     "plural",
+    "pool_rules",
     "say",
 ]
 
@@ -35,6 +36,18 @@ _LOCALE = {"da": "da_DK", "en": "en_GB"}
 LABELS: dict[str, tuple[str, str]] = {
     # columns of the keys table and the Excel headers
     "unit": ("Unit", "Enhed"),
+    "unit_name": ("Name", "Navn"),
+    "Intercept": ("Intercept", "Konstantled"),
+    "kr_per_exposure": ("kr per pupil/citizen", "kr. pr. elev/borger"),
+    "socioeconomic_amount": ("Socioeconomic amount (kr)", "Socioøkonomisk beløb (kr.)"),
+    "current_fixed": ("Current budget, fixed prices (kr)", "Nuværende budget, faste priser (kr.)"),
+    "change_fixed": ("Change, fixed prices (kr)", "Ændring, faste priser (kr.)"),
+    "change_fixed_pct": ("Change, fixed prices (%)", "Ændring, faste priser (%)"),
+    "year": ("Year", "År"),
+    "frame": ("Frame (kr)", "Ramme (kr.)"),
+    "price_index": ("Price index", "Pris- og lønindeks"),
+    "amount_current_prices": ("Amount, current prices (kr)", "Beløb, løbende priser (kr.)"),
+    "sheet_budget": ("budget per unit", "budget pr. enhed"),
     "exposure": ("Exposure", "Antal"),
     "need": ("Need (kr)", "Udgiftsbehov (kr.)"),
     "index": ("Need index", "Behovsindeks"),
@@ -434,3 +447,20 @@ def fmt_pct(value: float, lang: str = "en", decimals: int = 1, *, fraction: bool
     pct = value * 100.0 if fraction else value
     text = fmt_num(pct, lang, decimals)
     return text + (" %" if lang == "da" else "%")
+
+
+def pool_rules(policy: Any, lang: str = "en") -> list[str]:
+    """How each pool (base, per capita, needs) is split, in words."""
+    none = say("none", lang)
+    base = (
+        say("per_unit", lang, kr=fmt_kr(policy.base_per_unit, lang))
+        if policy.base_per_unit
+        else none
+    )
+    if policy.per_capita_amount is not None:
+        pc = say("per_person", lang, kr=fmt_kr(policy.per_capita_amount, lang, 2))
+    elif policy.per_capita_pct:
+        pc = say("pc_pct", lang, pct=fmt_pct(policy.per_capita_pct, lang))
+    else:
+        pc = none
+    return [base, pc, say("by_need", lang)]

@@ -25,6 +25,7 @@ from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
+from .i18n import label
 from .outputs import file_sha256
 from .reading import check_text
 from .register import COLLAPSIBLE_METHODS, fit_file
@@ -87,10 +88,16 @@ class RunResult(DisplayMixin):
         )
 
     def display(self, column: str, lang: str | None = None) -> str:
-        """A column's (or term's) label in the data dictionary, else its name."""
+        """A column's (or term's) label in the data dictionary, else its name.
+
+        The model's intercept is named in the report language ("Konstantled").
+        """
+        lang = lang or self.config.output.lang
+        if column == "Intercept":
+            return label("Intercept", lang)
         if self.dictionary is None:
             return column
-        return self.dictionary.label(column, lang or self.config.output.lang)
+        return self.dictionary.label(column, lang)
 
     @property
     def labels(self) -> dict[str, str]:

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .diagnostics import diagnose
-from .i18n import fmt_kr, fmt_num, fmt_pct, label, say
+from .i18n import fmt_kr, fmt_num, fmt_pct, label, pool_rules, say
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -101,22 +101,6 @@ class _Formats:
 
     def yes(self, v: Any) -> str:
         return say("yes", self.lang) if bool(v) else ""
-
-
-def _pool_rules(policy: Any, lang: str) -> list[str]:
-    none = say("none", lang)
-    base = (
-        say("per_unit", lang, kr=fmt_kr(policy.base_per_unit, lang))
-        if policy.base_per_unit
-        else none
-    )
-    if policy.per_capita_amount is not None:
-        pc = say("per_person", lang, kr=fmt_kr(policy.per_capita_amount, lang, 2))
-    elif policy.per_capita_pct:
-        pc = say("pc_pct", lang, pct=fmt_pct(policy.per_capita_pct, lang))
-    else:
-        pc = none
-    return [base, pc, say("by_need", lang)]
 
 
 def _named(unit: str, labels: dict[str, str]) -> str:
@@ -388,7 +372,7 @@ def render_report(
 
     pools = alloc.pools.assign(
         pool=[label(f"pool_{p}", lang) for p in alloc.pools["pool"]],
-        rule=_pool_rules(alloc.policy, lang),
+        rule=pool_rules(alloc.policy, lang),
     )
     pools_table = _table(
         pools,

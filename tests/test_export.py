@@ -87,6 +87,7 @@ def test_workbook_sheets_and_metadata(result, workdir):
     result.write()
     wb = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
     assert wb.sheetnames == [
+        "budget per unit",
         "keys",
         "coefficients",
         "model fit",
@@ -100,11 +101,14 @@ def test_workbook_sheets_and_metadata(result, workdir):
     keys = wb["keys"]
     header = [c.value for c in keys[1]]
     assert header[:6] == ["Unit", "Exposure", "Need (kr)", "Need index", "Share", "Allocation (kr)"]
-    total = sum(row[5].value for row in keys.iter_rows(min_row=2))
+    rows = list(keys.iter_rows(min_row=2))
+    assert rows[-1][0].value == "Total" and rows[-1][5].value == "=SUM(F2:F25)"
+    total = sum(row[5].value for row in rows[:-1])
     assert total == 130_000_000
     meta = {row[0].value: row[1].value for row in wb["metadata"].iter_rows(min_row=2)}
     digest = hashlib.sha256((workdir / "school_districts.csv").read_bytes()).hexdigest()
-    assert meta["sha256 school_districts.csv"] == digest
+    assert meta["SHA-256 of school_districts.csv"] == digest
+    assert meta["path of school_districts.csv"] == "school_districts.csv"  # relative to the config
     assert meta["needsmodel version"] == nm.__version__
     assert "run at (UTC)" in meta
     assert meta["config line 1"] == "[data]"
