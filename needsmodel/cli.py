@@ -74,6 +74,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .allocation import compare_scenarios
     from .export import write_csv
+    from .workbook import write_scenarios
     from .outputs import staged_outputs
     from .pipeline import run
 
@@ -87,10 +88,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     inputs = {Path(p).resolve() for r in results.values() for p in r.inputs}
     inputs |= {Path(c).resolve() for c in args.configs}
     record = _record({Path(p): h for r in results.values() for p, h in r.inputs.items()}, "")
+    lang = next(iter(results.values())).config.output.lang
     with staged_outputs(
-        args.out, ("scenarios.csv",), inputs, manifest=record, force=args.force
+        args.out, ("scenarios.csv", "scenarios.xlsx"), inputs, manifest=record, force=args.force
     ) as stage:
-        write_csv(table, stage / "scenarios.csv")
+        digits = {c: 10 if str(c).endswith("_share") else 2 for c in table.columns[1:]}
+        write_csv(table.round(digits), stage / "scenarios.csv")
+        write_scenarios(table, list(names), stage / "scenarios.xlsx", lang)
     if not args.quiet:
         first, *others = names
         for other in others:
@@ -102,7 +106,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 f"{other} vs {first}: {_fmt_kr(moved)} moves between units; largest gain "
                 f"{up['unit']} {up[col]:+,.0f} kr, largest loss {down['unit']} {down[col]:+,.0f} kr"
             )
-        print(f"Wrote {Path(args.out) / 'scenarios.csv'}")
+        out = Path(args.out)
+        print(f"Wrote {out / 'scenarios.csv'} and {out / 'scenarios.xlsx'}")
     return EXIT_OK
 
 

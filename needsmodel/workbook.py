@@ -25,7 +25,14 @@ from .i18n import LABELS, label, pool_rules
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["KR_COLUMNS", "PCT_COLUMNS", "budget_frame", "write_workbook"]
+__all__ = [
+    "KR_COLUMNS",
+    "PCT_COLUMNS",
+    "budget_frame",
+    "write_scenarios",
+    "write_sheet",
+    "write_workbook",
+]
 
 #: Columns in kroner: ``#,##0``.
 KR_COLUMNS = frozenset(
@@ -47,8 +54,10 @@ COUNT_COLUMNS = frozenset({"exposure", "count", "persons", "nobs", "n_params", "
 #: Indices: ``0.000``.
 INDEX_COLUMNS = frozenset({"index", "ratio", "price_index"})
 
-#: Words of the other language that must not appear (checked by the tests).
+#: The label of the total row.
 _TOTAL = {"da": "I alt", "en": "Total"}
+#: Columns the total row sums.
+_SUMMED = (KR_COLUMNS | {"exposure"}) - {"unit_amount", "kr_per_exposure"}
 
 _META = {
     "needsmodel version": ("needsmodel version", "needsmodel-version"),
@@ -212,82 +221,157 @@ def write_workbook(
 ) -> None:
     """Write ``frames`` (English column keys, by file stem) as a formatted workbook."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     book.remove(book.active)
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="DDE4EE")
     for stem, frame in frames.items():
         keep = {"allocation", "unit", "current", "change", "change_pct", "estimate", "value"}
         data = _drop_zero_columns(frame, keep) if stem in ("budget", "keys") else frame
         data = _translate_values(stem, data, result, lang)
-        ws = book.create_sheet(label(f"sheet_{stem}", lang)[:31])
         keys = [str(c) for c in data.columns]
-        ws.append([_header(k, result, lang) for k in keys])
-        formats = [_number_format(k, data[k]) for k in keys]
-        mixed = [data[k].dtype == object for k in keys]
-        pct = [k in PCT_COLUMNS for k in keys]
-        for row in data.itertuples(index=False):
-            cells: list[Any] = []
-            for value, is_pct in zip(row, pct, strict=True):
-                if isinstance(value, float) and np.isnan(value):
-                    cells.append(None)
-                elif is_pct and isinstance(value, int | float):
-                    cells.append(float(value) / 100.0)
-                elif isinstance(value, np.generic):
-                    cells.append(value.item())
-                else:
-                    cells.append(value)
-            ws.append(cells)
-        n = len(data)
-        if stem in ("budget", "keys") and n:
-            _total_row(ws, keys, n, lang, bold)
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = head_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for j, fmt in enumerate(formats, start=1):
-            letter = get_column_letter(j)
-            if fmt is not None:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                    if isinstance(cell.value, bool):
-                        continue
-                    if isinstance(cell.value, int | float) and mixed[j - 1]:
-                        cell.number_format = _cell_format(cell.value)  # a column of mixed values
-                    elif isinstance(cell.value, int | float) or cell.data_type == "f":
-                        cell.number_format = fmt
-            shown = [str(ws.cell(1, j).value)] + [
-                _shown(ws.cell(i, j).value, fmt) for i in range(2, min(n, 200) + 2)
-            ]
-            ws.column_dimensions[letter].width = min(48, max(8, max(map(len, shown)) + 2))
-        for row in ws.iter_rows():  # no formula from the data (see export.escape_cell)
-            for cell in row:
-                if cell.data_type == "f" and not str(cell.value).startswith("=SUM("):
-                    cell.data_type = "s"
-        ws.freeze_panes = "B2" if stem in ("budget", "keys", "winners_losers") else "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{n + 1}"
-        ws.print_title_rows = "1:1"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        write_sheet(
+            book,
+            label(f"sheet_{stem}", lang),
+            data,
+            headers=[_header(k, result, lang) for k in keys],
+            formats=[_number_format(k, data[k]) for k in keys],
+            percent=[k in PCT_COLUMNS for k in keys],
+            totals=[k in _SUMMED for k in keys] if stem in ("budget", "keys") else None,
+            lang=lang,
+            freeze="B2" if stem in ("budget", "keys", "winners_losers") else "A2",
+        )
     book.save(path)
 
 
-def _total_row(ws: Any, keys: list[str], n: int, lang: str, bold: Any) -> None:
-    """An "I alt" row: ``SUM`` of every kroner and count column of the units above."""
+def write_scenarios(table: pd.DataFrame, names: list[str], path: Path, lang: str) -> None:
+    """The table of :func:`~needsmodel.allocation.compare_scenarios` as a formatted workbook."""
+    from openpyxl import Workbook
+
+    first = names[0]
+    headers, formats, percent, totals = [], [], [], []
+    for col in table.columns:
+        c = str(col)
+        kind, text = "kr", label(c, lang)
+        for name in names:
+            if c == f"{name}_share":
+                kind, text = "share", f"{name}: {label('share', lang)}"
+            elif c == f"{name}_allocation":
+                kind, text = "kr", f"{name}: {label('allocation', lang)}"
+            elif c == f"{name}_vs_{first}":
+                kind, text = "kr", f"{name} − {first} " + ("(kr.)" if lang == "da" else "(kr)")
+            elif c == f"{name}_vs_{first}_pct":
+                kind, text = "pct", f"{name} − {first} (%)"
+        if c == "unit":
+            kind = "text"
+        headers.append(text)
+        formats.append({"kr": "#,##0", "share": "0.00%", "pct": "0.0%", "text": None}[kind])
+        percent.append(kind == "pct")
+        totals.append(kind == "kr" and not c.endswith("_pct"))
+    book = Workbook()
+    book.remove(book.active)
+    write_sheet(
+        book,
+        "scenarier" if lang == "da" else "scenarios",
+        table,
+        headers=headers,
+        formats=formats,
+        percent=percent,
+        totals=totals,
+        lang=lang,
+        freeze="B2",
+    )
+    book.save(path)
+
+
+def write_sheet(
+    book: Any,
+    title: str,
+    data: pd.DataFrame,
+    *,
+    headers: list[str],
+    formats: list[str | None],
+    percent: list[bool],
+    totals: list[bool] | None,
+    lang: str,
+    freeze: str = "A2",
+) -> Any:
+    """One formatted sheet: bold headers, number formats, an optional "I alt" row, print set-up.
+
+    Parameters
+    ----------
+    book : openpyxl Workbook
+        The workbook the sheet is added to.
+    title : str
+        Sheet name (cut to Excel's 31 characters).
+    data : DataFrame
+        The rows; text stays text (never a formula).
+    headers, formats, percent : list
+        Per column: header text, number format (or None) and whether the
+        values are percentage points to be written as real percentages.
+    totals : list of bool, optional
+        Columns summed by a ``SUM`` formula in a last "I alt" row.
+    lang : str
+        Language of the "I alt" label.
+    freeze : str
+        The top-left cell below and right of the frozen panes.
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    row = n + 2
-    ws.cell(row, 1, _TOTAL[lang]).font = bold
-    summed = (KR_COLUMNS | {"exposure"}) - {"unit_amount", "kr_per_exposure"}
-    for j, key in enumerate(keys, start=1):
-        if key in summed:
-            letter = get_column_letter(j)
-            cell = ws.cell(row, j, f"=SUM({letter}2:{letter}{n + 1})")
-            cell.font = bold
+    bold = Font(bold=True)
+    ws = book.create_sheet(title[:31])
+    ws.append(headers)
+    mixed = [data[c].dtype == object for c in data.columns]
+    for row in data.itertuples(index=False):
+        cells: list[Any] = []
+        for value, is_pct in zip(row, percent, strict=True):
+            if isinstance(value, float) and np.isnan(value):
+                cells.append(None)
+            elif is_pct and isinstance(value, int | float):
+                cells.append(float(value) / 100.0)
+            elif isinstance(value, np.generic):
+                cells.append(value.item())
+            else:
+                cells.append(value)
+        ws.append(cells)
+    n = len(data)
+    if totals is not None and n:
+        last = n + 2
+        ws.cell(last, 1, _TOTAL.get(lang, "Total")).font = bold
+        for j, summed in enumerate(totals, start=1):
+            if summed and j > 1:
+                letter = get_column_letter(j)
+                ws.cell(last, j, f"=SUM({letter}2:{letter}{n + 1})").font = bold
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for j, fmt in enumerate(formats, start=1):
+        letter = get_column_letter(j)
+        if fmt is not None:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, bool):
+                    continue
+                if isinstance(cell.value, int | float) and mixed[j - 1]:
+                    cell.number_format = _cell_format(cell.value)  # a column of mixed values
+                elif isinstance(cell.value, int | float) or cell.data_type == "f":
+                    cell.number_format = fmt
+        shown = [str(ws.cell(1, j).value)] + [
+            _shown(ws.cell(i, j).value, fmt) for i in range(2, min(n, 200) + 2)
+        ]
+        ws.column_dimensions[letter].width = min(48, max(8, max(map(len, shown)) + 2))
+    for row in ws.iter_rows():  # no formula from the data (see export.escape_cell)
+        for cell in row:
+            if cell.data_type == "f" and not str(cell.value).startswith("=SUM("):
+                cell.data_type = "s"
+    ws.freeze_panes = freeze
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{n + 1}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
 
 
 def _cell_format(value: float) -> str:

@@ -96,3 +96,23 @@ def test_no_word_of_the_other_language(workbook):
         pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])")
         hits = [t for t in text if pattern.search(t)]
         assert hits == [], (word, hits[:3])
+
+
+def test_compare_writes_a_scenario_workbook_in_the_config_language(tmp_path):
+    src = nm.datasets.sample_dir()
+    for name in ("school_districts.toml", "school_districts.csv", "dictionary.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    base = (tmp_path / "school_districts.toml").read_text()
+    (tmp_path / "a.toml").write_text(base)
+    (tmp_path / "b.toml").write_text(base.replace("max_loss_pct = 5", "max_loss_pct = 2"))
+    out = tmp_path / "cmp"
+    args = ["compare", str(tmp_path / "a.toml"), str(tmp_path / "b.toml"), "--names", "A", "B"]
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    wb = openpyxl.load_workbook(out / "scenarios.xlsx")
+    ws = wb["scenarier"]
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Enhed", "Nuværende budget (kr.)", "A: Andel"]
+    assert "B − A (kr.)" in header
+    assert ws.cell(ws.max_row, 1).value == "I alt"
+    text = (out / "scenarios.csv").read_text()
+    assert not re.search(r"\.\d{11,}", text)  # no 17-digit floats
