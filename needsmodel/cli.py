@@ -74,9 +74,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .allocation import compare_scenarios
     from .export import write_csv
-    from .workbook import write_scenarios
     from .outputs import staged_outputs
     from .pipeline import run
+    from .workbook import write_scenarios
 
     names = args.names or [Path(c).stem for c in args.configs]
     if len(names) != len(args.configs):

@@ -19,6 +19,7 @@ which is what WLS solves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,7 +189,11 @@ def _het(results: NeedResults) -> dict[str, Any] | None:
     return {"test": "Breusch-Pagan", "statistic": float(lm), "p_value": float(lm_p)}
 
 
-def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diagnostics:
+def diagnose(
+    results: NeedResults,
+    labels: dict[str, str] | None = None,
+    terms: Callable[[str, str], str] | None = None,
+) -> Diagnostics:
     """Compute the diagnostics of a fitted need model and read them out.
 
     Parameters
@@ -197,6 +202,9 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
         The fitted model.
     labels : dict, optional
         Display name per unit id (e.g. district names), used in the texts.
+    terms : callable, optional
+        ``terms(term, lang)``: the display name of a model term (the data
+        dictionary's label), used in the texts.
 
     Returns
     -------
@@ -211,6 +219,10 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
     ['influence', 'heteroskedasticity', 'vif']
     """
     findings: list[Finding] = []
+
+    def name(term: str, lang: str) -> str:
+        return terms(term, lang) if terms is not None else term
+
     infl = _influence(results)
     n = results.nobs
     if infl is not None:
@@ -286,10 +298,12 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
     high = vif.loc[vif["vif"] > 10].sort_values("vif", ascending=False)
     if len(high):
         parts_en = ", ".join(
-            f"{t} ({fmt_num(v, 'en', 1)})" for t, v in zip(high["term"], high["vif"], strict=True)
+            f"{name(t, 'en')} ({fmt_num(v, 'en', 1)})"
+            for t, v in zip(high["term"], high["vif"], strict=True)
         )
         parts_da = ", ".join(
-            f"{t} ({fmt_num(v, 'da', 1)})" for t, v in zip(high["term"], high["vif"], strict=True)
+            f"{name(t, 'da')} ({fmt_num(v, 'da', 1)})"
+            for t, v in zip(high["term"], high["vif"], strict=True)
         )
         findings.append(
             Finding(
@@ -310,9 +324,9 @@ def diagnose(results: NeedResults, labels: dict[str, str] | None = None) -> Diag
             Finding(
                 "vif",
                 "ok",
-                f"No variance inflation factor above 10 (largest: {top['term']}, "
+                f"No variance inflation factor above 10 (largest: {name(top['term'], 'en')}, "
                 f"{fmt_num(top['vif'], 'en', 1)}).",
-                f"Ingen variansinflationsfaktor over 10 (største: {top['term']}, "
+                f"Ingen variansinflationsfaktor over 10 (største: {name(top['term'], 'da')}, "
                 f"{fmt_num(top['vif'], 'da', 1)}).",
             )
         )

@@ -23,6 +23,7 @@ __all__ = [
     "fmt_num",
     "fmt_pct",
     "label",
+    "meta_label",
     "plural",
     "pool_rules",
     "say",
@@ -222,8 +223,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "Beløbene summerer præcist til rammen, {total}, og er multipla af {unit}.",
     ),
     "warnings": (
-        "The diagnostics raise {n} warning(s); see Diagnostics.",
-        "Diagnostikken giver {n} advarsel(er); se afsnittet Diagnostik.",
+        "The diagnostics raise {n}; see Diagnostics.",
+        "Diagnostikken giver {n}; se afsnittet Diagnostik.",
     ),
     "model": (
         "Need is estimated by {method} of {target} on {indicators}.",
@@ -265,20 +266,21 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "year_n": ("Year {n}", "År {n}"),
     "composition_additive": (
         "Of the budget of {budget}, {socio} ({socio_pct}) is allocated by socioeconomic "
-        "criteria, {per} ({per_pct}) per {exposure} (including the model's intercept, "
-        "{rate} per {exposure}) and {base} ({base_pct}) as base amounts.",
+        "criteria, {per} ({per_pct}) by the number of {exposure} (including the model's "
+        "intercept, {rate} each) and {base} ({base_pct}) as base amounts.",
         "Af rammen på {budget} fordeles {socio} ({socio_pct}) efter socioøkonomiske kriterier, "
-        "{per} ({per_pct}) pr. {exposure} (inklusive modellens konstantled, {rate} pr. "
-        "{exposure}) og {base} ({base_pct}) som grundbeløb.",
+        "{per} ({per_pct}) efter antal {exposure} (inklusive modellens konstantled, {rate} "
+        "pr. styk) og {base} ({base_pct}) som grundbeløb.",
     ),
     "composition_other": (
         "The needs pool of {needs} is split by estimated need ({method} is not additive, so "
-        "its need does not split into criteria). Compared with a plain split per {exposure}, "
+        "its need does not split into criteria). Compared with a plain split by the number of "
+        "{exposure}, "
         "need moves {moved} ({moved_pct} of the budget): that is the part allocated by "
         "socioeconomic need rather than by numbers.",
         "Behovspuljen på {needs} fordeles efter beregnet udgiftsbehov ({method} er ikke "
-        "additiv, så behovet deler sig ikke i kriterier). Sammenlignet med en fordeling pr. "
-        "{exposure} flytter behovet {moved} ({moved_pct} af rammen): det er den del, der "
+        "additiv, så behovet deler sig ikke i kriterier). Sammenlignet med en fordeling efter "
+        "antal {exposure} flytter behovet {moved} ({moved_pct} af rammen): det er den del, der "
         "fordeles efter socioøkonomisk behov frem for efter antal.",
     ),
     "floors_held": (
@@ -332,6 +334,8 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "none": ("none", "ingen"),
     "per_unit": ("{kr} per unit", "{kr} pr. enhed"),
     "per_person": ("{kr} per person", "{kr} pr. person"),
+    "toc": ("Contents", "Indhold"),
+    "total": ("Total", "I alt"),
     "pc_pct": ("{pct} of the budget by exposure", "{pct} af rammen efter antal"),
     "by_need": ("by estimated need", "efter beregnet udgiftsbehov"),
     "yes": ("yes", "ja"),
@@ -374,7 +378,8 @@ def say(key: str, lang: str = "en", **values: object) -> str:
     'Maksimalt tab: 5,0 % om året.'
     """
     en, da = SENTENCES[key]
-    return (da if lang == "da" else en).format(**values)
+    text = (da if lang == "da" else en).format(**values)
+    return text.replace("kr..", "kr.")  # a sentence ending in "kr." takes no second stop
 
 
 def label(key: str, lang: str = "en") -> str:
@@ -464,3 +469,32 @@ def pool_rules(policy: Any, lang: str = "en") -> list[str]:
     else:
         pc = none
     return [base, pc, say("by_need", lang)]
+
+
+_META_ITEMS = {
+    "needsmodel version": ("needsmodel version", "needsmodel-version"),
+    "run at (UTC)": ("run at (UTC)", "kørt (UTC)"),
+    "config file": ("config file", "konfigurationsfil"),
+    "python": ("Python", "Python"),
+}
+
+
+def meta_label(item: str, lang: str = "en") -> str:
+    """An item of the reproducibility metadata in ``lang`` (``"sha256 units.csv"`` → ...).
+
+    Examples
+    --------
+    >>> meta_label("sha256 units.csv", "da"), meta_label("run at (UTC)", "da")
+    ('SHA-256 af units.csv', 'kørt (UTC)')
+    """
+    pair = _META_ITEMS.get(item)
+    if pair is not None:
+        return pair[1] if lang == "da" else pair[0]
+    for prefix, (en, da) in (
+        ("sha256 ", ("SHA-256 of ", "SHA-256 af ")),
+        ("path ", ("path of ", "sti til ")),
+        ("config line ", ("config line ", "konfigurationslinje ")),
+    ):
+        if item.startswith(prefix):
+            return (da if lang == "da" else en) + item[len(prefix) :]
+    return item

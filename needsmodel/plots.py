@@ -10,7 +10,7 @@ refit.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +44,19 @@ __all__ = [
     "winners_losers_plot",
 ]
 
-_COLOR = "#1f5f8b"
-_ACCENT = "#c0392b"
-_GREY = "#7f8c8d"
+# One colour scheme, one meaning each, in every plot and the report:
+_COLOR = "#1f5f8b"  # values (estimates, amounts, units)
+_DARK = "#0b3c5d"  # values above the average (need index > 1)
+_LOSS = "#c0392b"  # losses against the current budget, and only those
+_FLAG = "#d68910"  # flagged: influential units, groups outside ±10 %, intervals
+_GREY = "#7f8c8d"  # reference lines
+_ACCENT = _FLAG
+
+Names = Callable[[str], str] | None
+
+
+def _term(names: Names, term: str) -> str:
+    return names(term) if names is not None else term
 
 
 class NeedsFigure(Figure):
@@ -185,8 +195,10 @@ def influence_plot(
     return fig
 
 
-def coefficient_plot(results: NeedResults, *, lang: str = "en", intercept: bool = False) -> Figure:
-    """Estimates with confidence intervals, one row per term."""
+def coefficient_plot(
+    results: NeedResults, *, lang: str = "en", intercept: bool = False, names: Names = None
+) -> Figure:
+    """Estimates with confidence intervals, one row per term (``names`` labels the terms)."""
     tidy = results.tidy()
     if not intercept:
         tidy = tidy.loc[[t for t in tidy.index if not t.endswith("Intercept")]]
@@ -197,7 +209,7 @@ def coefficient_plot(results: NeedResults, *, lang: str = "en", intercept: bool 
         est, y, xerr=[est - tidy["ci_low"], tidy["ci_high"] - est], fmt="o", color=_COLOR, capsize=3
     )
     ax.axvline(0.0, color=_GREY, lw=1)
-    ax.set_yticks(y, list(tidy.index))
+    ax.set_yticks(y, [_term(names, t) for t in tidy.index])
     ax.set_xlabel(label("estimate", lang))
     level = fmt_num(100 * (1 - results.spec.alpha), lang)
     ax.set_title(f"{label('plot_coefficients', lang)} ({level} %)")
@@ -232,7 +244,7 @@ def need_index_plot(
     t = allocation.table.sort_values("index")
     fig, ax = _figure(7.5, 0.6 + 0.24 * max(len(t), 4))
     names = [_name(u, labels) for u in t["unit"]]
-    colors = np.where(t["index"] >= 1, _ACCENT, _COLOR)
+    colors = np.where(t["index"] >= 1, _DARK, _COLOR)
     ax.barh(names, t["index"], color=colors)
     ax.axvline(1.0, color=_GREY, lw=1, ls="--", label=label("average", lang))
     ax.set_xlabel(label("index", lang))
@@ -250,7 +262,7 @@ def winners_losers_plot(
     fig = new_figure(9.0, 0.8 + 0.24 * max(len(wl), 4))
     ax1, ax2 = fig.subplots(1, 2, sharey=True)
     names = [_name(u, labels) for u in wl["unit"]]
-    colors = np.where(wl["change"] >= 0, _COLOR, _ACCENT)
+    colors = np.where(wl["change"] >= 0, _COLOR, _LOSS)
     ax1.barh(names, wl["change"], color=colors)
     ax2.barh(names, wl["change_pct"], color=colors)
     for ax in (ax1, ax2):
@@ -288,17 +300,20 @@ def allocation_plot(
             zorder=3,
         )
     if uncertainty is not None:
+        # the interval of the allocation itself, centred on the bar's end
         u = uncertainty.table.set_index("unit").loc[t["unit"]]
-        centre = u["target"].to_numpy()
+        centre = t["allocation"].to_numpy(dtype=float)
+        low = np.minimum(u["allocation_low"].to_numpy(dtype=float), centre)
+        high = np.maximum(u["allocation_high"].to_numpy(dtype=float), centre)
         ax.errorbar(
             centre,
             y,
-            xerr=[centre - u["target_low"], u["target_high"] - centre],
+            xerr=[centre - low, high - centre],
             fmt="none",
-            ecolor=_ACCENT,
+            ecolor=_FLAG,
             capsize=2,
             label=(
-                f"{label('target', lang)}, {fmt_num(100 * uncertainty.level, lang)} % "
+                f"{label('allocation', lang)}, {fmt_num(100 * uncertainty.level, lang)} % "
                 f"{label('interval', lang)}"
             ),
         )
@@ -311,11 +326,11 @@ def allocation_plot(
     return fig
 
 
-def criteria_plot(criteria: CriteriaWeights, *, lang: str = "en") -> Figure:
-    """Criteria weights in % of the needs pool."""
+def criteria_plot(criteria: CriteriaWeights, *, lang: str = "en", names: Names = None) -> Figure:
+    """Criteria weights in % of the socioeconomic pool."""
     t = criteria.table.sort_values("weight_pct")
     fig, ax = _figure(7.0, 0.8 + 0.4 * max(len(t), 3))
-    ax.barh(t["criterion"], t["weight_pct"], color=_COLOR)
+    ax.barh([_term(names, str(c)) for c in t["criterion"]], t["weight_pct"], color=_COLOR)
     for yv, v in enumerate(t["weight_pct"]):
         ax.annotate(
             fmt_num(v, lang, 1) + " %",
@@ -331,14 +346,14 @@ def criteria_plot(criteria: CriteriaWeights, *, lang: str = "en") -> Figure:
 
 
 def predictive_ratio_plot(
-    results: NeedResults, *, lang: str = "en", min_persons: int = 0
+    results: NeedResults, *, lang: str = "en", min_persons: int = 0, names: Names = None
 ) -> Figure:
     """Predictive ratios (Σ predicted / Σ observed) by group, with 1 marked."""
     pr = results.predictive_ratios
     if pr is None:
         raise InputError("predictive ratios exist for person-level models only")
     pr = pr[(pr["group"] != "all") & (pr["persons"] >= min_persons)]
-    names = [f"{g}={lv}" for g, lv in zip(pr["group"], pr["level"], strict=True)]
+    ticks = [f"{_term(names, g)} = {lv}" for g, lv in zip(pr["group"], pr["level"], strict=True)]
     fig, ax = _figure(7.5, 0.6 + 0.26 * max(len(pr), 4))
     y = np.arange(len(pr))[::-1]
     ratio = pr["ratio"].to_numpy()
@@ -346,7 +361,7 @@ def predictive_ratio_plot(
     ax.scatter(ratio, y, color=colors, s=30)
     ax.axvline(1.0, color=_GREY, lw=1)
     ax.axvspan(0.9, 1.1, color=_GREY, alpha=0.12)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, ticks)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel(label("ratio", lang))
     ax.set_title(label("plot_ratios", lang))

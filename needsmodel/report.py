@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .diagnostics import diagnose
-from .i18n import fmt_kr, fmt_num, fmt_pct, label, pool_rules, say
+from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -53,14 +53,37 @@ def _png(fig: Figure) -> str:
 
 
 def _table(
-    frame: pd.DataFrame, columns: Sequence[tuple[str, Fmt, bool]], lang: str
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, Fmt, bool]],
+    lang: str,
+    *,
+    total: Sequence[str] = (),
+    flag: Sequence[bool] | None = None,
 ) -> dict[str, Any]:
-    """Headers (translated) and formatted cells of ``columns`` = (name, formatter, numeric)."""
+    """Headers (translated) and formatted cells of ``columns`` = (name, formatter, numeric).
+
+    ``total`` names the columns summed in a last "I alt" row; ``flag`` marks
+    rows to highlight (flagged units).
+    """
     headers = [label(c, lang) for c, _, _ in columns]
+    marks = list(flag) if flag is not None else [False] * len(frame)
     rows = [
-        [{"text": f(row[c]), "num": num} for c, f, num in columns] for _, row in frame.iterrows()
+        {
+            "cls": "flag" if mark else "",
+            "cells": [{"text": f(row[c]), "num": num} for c, f, num in columns],
+        }
+        for (_, row), mark in zip(frame.iterrows(), marks, strict=True)
     ]
-    return {"headers": headers, "rows": rows}
+    foot = None
+    if total:
+        foot = [
+            {
+                "text": (say("total", lang) if i == 0 else f(frame[c].sum()) if c in total else ""),
+                "num": num,
+            }
+            for i, (c, f, num) in enumerate(columns)
+        ]
+    return {"headers": headers, "rows": rows, "total": foot}
 
 
 class _Formats:
@@ -68,7 +91,21 @@ class _Formats:
         self.lang = lang
 
     def kr(self, v: Any) -> str:
-        return fmt_kr(float(v), self.lang) if pd.notna(v) else "–"
+        """Kroner without the unit: the column header says "(kr.)"."""
+        return fmt_num(float(v), self.lang, 0) if pd.notna(v) else "–"
+
+    def signed_kr(self, v: Any) -> str:
+        """A change in kroner with its sign: "+12.000", "-3.000"."""
+        if not pd.notna(v):
+            return "–"
+        text = fmt_num(float(v), self.lang, 0)
+        return "+" + text if float(v) > 0 and not text.startswith("+") else text
+
+    def signed_pct(self, v: Any) -> str:
+        if not pd.notna(v):
+            return "–"
+        text = fmt_pct(float(v), self.lang)
+        return "+" + text if float(v) > 0 else text
 
     def num(self, digits: int) -> Fmt:
         return lambda v: fmt_num(float(v), self.lang, digits) if pd.notna(v) else "–"
@@ -119,8 +156,12 @@ _UNIT_METHODS = ("ols", "wls", "loglinear", "gamma", "poisson", "binomial", "twe
 
 def _images(result: RunResult, lang: str, diag: Any) -> tuple[dict[str, str], list[str]]:
     res, alloc, labels = result.results, result.allocation, result.labels
+
+    def name(term: str) -> str:
+        return result.display(term, lang)
+
     img = {
-        "coefficients": _png(plots.coefficient_plot(res, lang=lang)),
+        "coefficients": _png(plots.coefficient_plot(res, lang=lang, names=name)),
         "observed": _png(plots.observed_vs_predicted(res, lang=lang, labels=labels)),
         "index": _png(plots.need_index_plot(alloc, lang=lang, labels=labels)),
         "allocation": _png(
@@ -136,11 +177,11 @@ def _images(result: RunResult, lang: str, diag: Any) -> tuple[dict[str, str], li
         )
         diag_images = ["residuals", "qq", "influence"]
     if res.predictive_ratios is not None:
-        img["ratios"] = _png(plots.predictive_ratio_plot(res, lang=lang))
+        img["ratios"] = _png(plots.predictive_ratio_plot(res, lang=lang, names=name))
     if alloc.table["current"].notna().any():
         img["winners"] = _png(plots.winners_losers_plot(alloc, lang=lang, labels=labels))
     if result.criteria is not None:
-        img["criteria"] = _png(plots.criteria_plot(result.criteria, lang=lang))
+        img["criteria"] = _png(plots.criteria_plot(result.criteria, lang=lang, names=name))
     return img, diag_images
 
 
@@ -180,18 +221,18 @@ def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, st
         )
     )
     n_warn = sum(1 for x in diag.findings if x.severity == "warning")
-    lines.append(say("warnings", lang, n=n_warn))
+    lines.append(say("warnings", lang, n=plural(n_warn, "warning", lang)))
     return kpis, lines
 
 
 def _model_lines(result: RunResult, lang: str) -> list[str]:
     res = result.results
     spec = res.spec
-    target = spec.target
+    target = result.display(spec.target, lang)
     if spec.exposure and spec.per_capita and not spec.is_person_level:
-        target += say("per", lang, exposure=spec.exposure)
+        target += say("per", lang, exposure=result.display(spec.exposure, lang).lower())
     lines = [
-        say("model", lang, method=res.method.upper(), target=result.display(target, lang),
+        say("model", lang, method=res.method.upper(), target=target,
             indicators=", ".join(result.display(c, lang) for c in spec.indicators)),
         say("inference", lang, cov=spec.resolved_cov, cv=res.cv.scheme if res.cv else "–"),
     ]  # fmt: skip
@@ -309,7 +350,7 @@ def render_report(
     res, alloc, cfg = result.results, result.allocation, result.config
     spec = res.spec
     labels = result.labels
-    diag = diagnose(res, labels)
+    diag = diagnose(res, labels, terms=lambda t, lg: result.display(t, lg))
     img, diag_images = _images(result, lang, diag)
     kpis, summary = _summary(result, lang, diag)
     table = alloc.table
@@ -397,9 +438,14 @@ def render_report(
     alloc_cols += [("need", f.kr, True), ("index", f.num(3), True), ("share", f.share, True),
                    ("target", f.kr, True), ("allocation", f.kr, True)]  # fmt: skip
     if has_current:
-        alloc_cols += [("current", f.kr, True), ("change", f.kr, True),
-                       ("change_pct", f.pct, True)]  # fmt: skip
-    alloc_table = _table(shown, alloc_cols, lang)
+        alloc_cols += [("current", f.kr, True), ("change", f.signed_kr, True),
+                       ("change_pct", f.signed_pct, True)]  # fmt: skip
+    alloc_table = _table(
+        shown,
+        alloc_cols,
+        lang,
+        total=("exposure", "need", "share", "target", "allocation", "current", "change"),
+    )
     winners_table = None
     if has_current:
         wl = alloc.winners_and_losers()
@@ -411,10 +457,13 @@ def render_report(
             wl,
             [("unit", f.text, False), ("current", f.kr, True),
              ("current_adjusted", f.kr, True), ("target", f.kr, True),
-             ("allocation", f.kr, True), ("change", f.kr, True), ("change_pct", f.pct, True),
-             ("change_adjusted", f.kr, True), ("transition", f.kr, True),
-             ("reason", f.text, False)],
+             ("allocation", f.kr, True), ("change", f.signed_kr, True),
+             ("change_pct", f.signed_pct, True), ("change_adjusted", f.signed_kr, True),
+             ("transition", f.signed_kr, True), ("reason", f.text, False)],
             lang,
+            total=("current", "current_adjusted", "target", "allocation", "change",
+                   "change_adjusted", "transition"),
+            flag=[bool(r) for r in wl["reason"]],
         )  # fmt: skip
 
     path_table = None
@@ -455,7 +504,14 @@ def render_report(
             flagged=len(ku.flagged),
             width=fmt_pct(ku.flag_width_pct, lang),
         )
-        ut = ku.table.assign(unit=[_named(u, labels) for u in ku.table["unit"]])
+        step = float(alloc.round_to)
+        ut = ku.table.assign(
+            unit=[_named(u, labels) for u in ku.table["unit"]],
+            allocation_low=(ku.table["allocation_low"] / step).round() * step,
+            allocation_high=(ku.table["allocation_high"] / step).round() * step,
+            target_low=(ku.table["target_low"] / step).round() * step,
+            target_high=(ku.table["target_high"] / step).round() * step,
+        )
         uncertainty_table = _table(
             ut,
             [("unit", f.text, False), ("share", f.share, True), ("share_low", f.share, True),
@@ -464,10 +520,12 @@ def render_report(
              ("allocation_low", f.kr, True), ("allocation_high", f.kr, True),
              ("flagged", f.yes, False)],
             lang,
+            flag=ku.table["flagged"].tolist(),
         )  # fmt: skip
 
     meta = metadata_frame(result, when=when)
     meta = meta.loc[~meta["item"].str.startswith("config line")]
+    meta = meta.assign(item=[meta_label(str(v), lang) for v in meta["item"]])
     meta_table = _table(meta, [("item", f.text, False), ("value", f.text, False)], lang)
 
     env = Environment(
@@ -479,8 +537,22 @@ def render_report(
     )
     stamp = (when or _dt.datetime.now(_dt.UTC)).date().isoformat()
     subtitle = f"{cfg.path.name if cfg.path else ''} · {stamp}"
+    sections = [
+        ("summary", "sec_summary"), ("model", "sec_model"), ("coefficients", "sec_coefficients"),
+        ("fit", "sec_fit"), ("diagnostics", "sec_diagnostics"), ("allocation", "sec_allocation"),
+        ("winners", "sec_winners"), ("transition", "sec_transition"),
+        ("criteria", "sec_criteria"), ("uncertainty", "sec_uncertainty"),
+        ("reproduce", "sec_reproduce"),
+    ]  # fmt: skip
+    present = {
+        "winners": winners_table is not None,
+        "criteria": criteria_table is not None,
+    }
+    toc = [(sid, label(key, lang)) for sid, key in sections if present.get(sid, True)]
     return env.get_template("report.html.j2").render(
         lang=lang,
+        toc=toc,
+        toc_title=say("toc", lang),
         t={k: label(k, lang) for k in _SECTION_KEYS},
         subtitle=subtitle,
         kpis=kpis,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .i18n import LABELS, label, pool_rules
+from .i18n import LABELS, label, meta_label, pool_rules
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -59,13 +59,6 @@ _TOTAL = {"da": "I alt", "en": "Total"}
 #: Columns the total row sums.
 _SUMMED = (KR_COLUMNS | {"exposure"}) - {"unit_amount", "kr_per_exposure"}
 
-_META = {
-    "needsmodel version": ("needsmodel version", "needsmodel-version"),
-    "run at (UTC)": ("run at (UTC)", "kørt (UTC)"),
-    "config file": ("config file", "konfigurationsfil"),
-    "python": ("Python", "Python"),
-}
-
 
 def _header(key: str, result: RunResult, lang: str) -> str:
     """A column's header: the i18n label, the exposure's dictionary label for ``exposure``."""
@@ -75,20 +68,6 @@ def _header(key: str, result: RunResult, lang: str) -> str:
     if key == "exposure" and exposure and result.dictionary is not None:
         return result.display(exposure, lang)
     return label(key, lang)
-
-
-def _meta_item(item: str, lang: str) -> str:
-    pair = _META.get(item)
-    if pair is not None:
-        return pair[1] if lang == "da" else pair[0]
-    for prefix, (en, da) in (
-        ("sha256 ", ("SHA-256 of ", "SHA-256 af ")),
-        ("path ", ("path of ", "sti til ")),
-        ("config line ", ("config line ", "konfigurationslinje ")),
-    ):
-        if item.startswith(prefix):
-            return (da if lang == "da" else en) + item[len(prefix) :]
-    return item
 
 
 def budget_frame(result: RunResult) -> pd.DataFrame:
@@ -141,7 +120,7 @@ def _translate_values(stem: str, frame: pd.DataFrame, result: RunResult, lang: s
                             for s in out["statistic"]]  # fmt: skip
         out["value"] = [_cv_scheme(v, lang) if isinstance(v, str) else v for v in out["value"]]
     if stem == "metadata":
-        out["item"] = [_meta_item(str(v), lang) for v in out["item"]]
+        out["item"] = [meta_label(str(v), lang) for v in out["item"]]
     return out
 
 

@@ -120,7 +120,7 @@ def test_run_writes_the_report_and_plots(workdir):
     assert workdir / "out" / "report.html" in files
     assert (workdir / "out" / "plots" / "influence.png").read_bytes()[:4] == b"\x89PNG"
     wb = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
-    assert wb.sheetnames[:3] == ["nøgler", "koefficienter", "modeltilpasning"]
+    assert wb.sheetnames[:4] == ["budget pr. enhed", "nøgler", "koefficienter", "modeltilpasning"]
     header = [c.value for c in wb["nøgler"][1]][:6]
     assert header == [
         "Enhed",

@@ -1,0 +1,65 @@
+"""The demo report speaks the data's own words, in Danish and English."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import needsmodel as nm
+from needsmodel.report import render_report
+
+
+def _visible(html: str) -> str:
+    """The text a reader sees, without the config listing, images and styles."""
+    text = re.sub(r"<pre>.*?</pre>", " ", html, flags=re.S)
+    text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"<img[^>]*>", " ", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return nm.run(nm.datasets.sample_config_path())
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_no_raw_column_names_where_the_dictionary_has_labels(demo, lang):
+    text = _visible(render_report(demo, lang=lang))
+    dictionary = pd.read_csv(nm.datasets.sample_dir() / "dictionary.csv")
+    raw = [c for c in dictionary["column"] if "_" in c]
+    if lang == "da":
+        raw += ["pupils", "Intercept", "leave-one-out"]
+    leaks = [c for c in raw if re.search(rf"(?<![\w.]){re.escape(c)}(?![\w.])", text)]
+    assert leaks == []
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_no_paths_no_double_stops_no_plural_brackets(demo, lang):
+    html = render_report(demo, lang=lang)
+    text = _visible(html)
+    assert "/work/" not in html and str(nm.datasets.sample_dir()) not in text
+    assert "kr.." not in text
+    assert "(er)" not in text and "(s)" not in text
+    assert not re.search(r"\d\.\d+e[+-]\d", text)
+
+
+def test_finance_style_tables(demo):
+    html = render_report(demo, lang="da")
+    assert "<tfoot>" in html and "I alt" in html  # total rows
+    assert re.search(r"<td class=\"num\">\+\d", html)  # gains carry a sign
+    assert 'class="flag"' in html  # flagged units are highlighted
+    assert "@media print" in html and 'nav class="toc"' in html
+    # amounts under a "(kr.)" header carry no "kr." in the cell
+    body = html[html.index('<section id="allocation">') :]
+    table = body[: body.index("</table>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', table)
+    assert cells and not any(c.endswith("kr.") for c in cells)
+
+
+def test_the_socioeconomic_share_is_stated(demo):
+    text = _visible(render_report(demo, lang="en"))
+    assert "is allocated by socioeconomic criteria" in text
+    assert "75.7%" in text
