@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input or config (one readable line on stderr),
 from __future__ import annotations
 
 import argparse
+import hashlib
 import signal
 import sys
 import threading
@@ -112,21 +113,42 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from .config import load_config
     from .outputs import staged_outputs
     from .pipeline import run
     from .report import write_report
+    from .reuse import reusable_uncertainty
 
-    result = run(args.config)
-    out = args.out if args.out is not None else result.config.output.dir
+    cfg = load_config(args.config)
+    out = Path(args.out if args.out is not None else cfg.output.dir)
+    reused = reusable_uncertainty(cfg, out)
+    if reused is not None:  # the intervals of the run in this folder, same config and data
+        quick = replace(cfg, uncertainty=replace(cfg.uncertainty, method="none"))
+        result = replace(run(quick), config=cfg, uncertainty=reused.uncertainty)
+        said = reused.message
+    else:
+        result = run(cfg)
+        said = _recomputed(cfg)
     inputs = {Path(p).resolve() for p in result.inputs} | {Path(args.config).resolve()}
     record = _record(result.inputs, str(result.config.path or ""))
+    record["config_sha256"] = hashlib.sha256(cfg.text.encode("utf-8")).hexdigest()
     with staged_outputs(
-        Path(out), ("report.html",), inputs, manifest=record, force=args.force, update=True
+        out, ("report.html",), inputs, manifest=record, force=args.force, update=True
     ) as stage:
         write_report(result, stage / "report.html", lang=args.lang)
     if not args.quiet:
-        print(f"Report: {Path(out) / 'report.html'}")
+        print(f"Report: {out / 'report.html'} ({said})")
     return EXIT_OK
+
+
+def _recomputed(cfg: Any) -> str:
+    u = cfg.uncertainty
+    if u.method == "none":
+        return "recomputed the model fit and the allocation"
+    return (
+        f"recomputed the model fit, the allocation and {u.replicates:,} {u.method} draws: "
+        "no run of this config and data in the folder to reuse"
+    )
 
 
 def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, object]:

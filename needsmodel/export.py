@@ -8,6 +8,7 @@ staging folder first, moved into place only when all are complete, with a
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import platform
 from collections.abc import Callable
@@ -373,6 +374,7 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
     record = {
         "version": __version__,
         "config": str(config.path) if config.path else "(in memory)",
+        "config_sha256": hashlib.sha256(config.text.encode("utf-8")).hexdigest(),
         "inputs": dict(result.inputs),
     }
     with staged_outputs(

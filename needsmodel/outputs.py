@@ -165,6 +165,8 @@ class Manifest:
         Config file path.
     inputs : dict
         Input file path → SHA-256.
+    config_sha256 : str
+        SHA-256 of the config text the run used (empty for older manifests).
     """
 
     files: dict[str, str]
@@ -172,6 +174,7 @@ class Manifest:
     version: str
     config: str
     inputs: dict[str, str]
+    config_sha256: str = ""
 
     def describe(self, inputs: Mapping[str, str]) -> str:
         """One line on what a new run with ``inputs`` replaces."""
@@ -216,6 +219,7 @@ def read_manifest(directory: Path | str) -> Manifest | None:
             version=str(raw["version"]),
             config=str(raw.get("config", "")),
             inputs={str(k): str(v) for k, v in dict(raw.get("inputs", {})).items()},
+            config_sha256=str(raw.get("config_sha256", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -573,11 +577,13 @@ def _manifest_record(
         info.setdefault("version", previous.version)
         info.setdefault("config", previous.config)
         info.setdefault("inputs", previous.inputs)
+        info.setdefault("config_sha256", previous.config_sha256)
     return {
         "tool": "needsmodel",
         "version": info.get("version", ""),
         "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
         "config": info.get("config", ""),
+        "config_sha256": info.get("config_sha256", ""),
         "inputs": dict(info.get("inputs", {})),
         "files": dict(sorted(files.items())),
     }

@@ -63,3 +63,29 @@ def test_the_socioeconomic_share_is_stated(demo):
     text = _visible(render_report(demo, lang="en"))
     assert "is allocated by socioeconomic criteria" in text
     assert "75.7%" in text
+
+
+def test_report_reuses_the_runs_draws_or_says_what_it_recomputes(tmp_path, capsys):
+    import shutil
+
+    from needsmodel.cli import main
+
+    src = nm.datasets.sample_dir()
+    for name in ("school_districts.toml", "school_districts.csv", "dictionary.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    cfg, out = tmp_path / "school_districts.toml", tmp_path / "out"
+    assert main(["report", str(cfg), "--out", str(out)]) == 0
+    assert "recomputed the model fit, the allocation and 2,000 bootstrap draws" in (
+        capsys.readouterr().out
+    )
+    assert main(["run", str(cfg), "--out", str(out), "-q"]) == 0
+    assert main(["report", str(cfg), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "reused the 2,000 bootstrap draws of the run at" in said
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "2000 bootstrap" in html or "2.000 bootstrap" in html
+    # a changed data file is not reused
+    data = tmp_path / "school_districts.csv"
+    data.write_text(data.read_text().replace("393,", "394,", 1))
+    assert main(["report", str(cfg), "--out", str(out)]) == 0
+    assert "recomputed" in capsys.readouterr().out.split("(")[1]
