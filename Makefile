@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 RUNTIME := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench sample notebook clean help
+.PHONY: demo test test-fast lint typecheck bench sample notebook clean help report-screenshot
 
 help:
 	@echo "make demo       run the bundled sample municipality into reports/demo"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench      run the benchmarks in benchmarks/"
 	@echo "make sample     regenerate data/sample from its seed"
 	@echo "make notebook   open JupyterLab on notebooks/"
+	@echo "make report-screenshot  render the demo report in headless Chromium (reports/demo/report.png)"
 
 # `make demo` installs the runtime dependencies only; the dev tools come with `make test`.
 $(RUNTIME): pyproject.toml
@@ -56,3 +57,11 @@ clean:
 
 notebook: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# A look at the demo report as a browser shows it: headless Chromium (Debian's package).
+report-screenshot: $(RUNTIME)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/needsmodel demo --quiet
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2400 \
+		--screenshot=reports/demo/report.png file://$(CURDIR)/reports/demo/report.html
+	@echo "reports/demo/report.png"

@@ -205,8 +205,8 @@ def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, st
                 "extremes",
                 lang,
                 up=_named(up["unit"], labels),
-                up_kr=fmt_kr(up["change"], lang),
-                up_pct=fmt_pct(up["change_pct"], lang),
+                up_kr=("+" if up["change"] > 0 else "") + fmt_kr(up["change"], lang),
+                up_pct=("+" if up["change_pct"] > 0 else "") + fmt_pct(up["change_pct"], lang),
                 down=_named(down["unit"], labels),
                 down_kr=fmt_kr(down["change"], lang),
                 down_pct=fmt_pct(down["change_pct"], lang),
@@ -377,6 +377,19 @@ def render_report(
         lang,
     )  # fmt: skip
     data_table["headers"][1:] = [say(k, lang) for k in ("mean", "min", "max")]
+    for row, c in zip(data_table["rows"], cols, strict=True):
+        # counts as whole numbers, shares as percentages (the dictionary's unit)
+        values = data[c].dropna().to_numpy(dtype=float)
+        unit = result.dictionary.unit(c) if result.dictionary is not None else ""
+        if unit == "share":
+            fmt: Fmt = f.share
+        elif len(values) and np.all(values == np.round(values)):
+            fmt = f.num(0)
+        else:
+            continue
+        stats = [data[c].mean(), data[c].min(), data[c].max()]
+        for cell, v in zip(row["cells"][1:], stats, strict=True):
+            cell["text"] = fmt(v)
 
     tidy = res.tidy().reset_index()
     tidy["term"] = [result.display(t, lang) for t in tidy["term"]]
@@ -463,7 +476,7 @@ def render_report(
             lang,
             total=("current", "current_adjusted", "target", "allocation", "change",
                    "change_adjusted", "transition"),
-            flag=[bool(r) for r in wl["reason"]],
+            flag=[r in ("floor", "cap") for r in alloc.winners_and_losers()["reason"]],
         )  # fmt: skip
 
     path_table = None
