@@ -169,6 +169,10 @@ class Summary:
     def __repr__(self) -> str:
         return self.as_text()
 
+    def __contains__(self, text: str) -> bool:
+        """``"WLS" in res.summary()``, as when ``summary()`` returned a string."""
+        return text in self.as_text()
+
     def _repr_html_(self) -> str:
         return self.as_html()
 

@@ -243,3 +243,9 @@ def test_glm_with_hc3_is_a_config_error(workdir, capsys):
     cfg = write_config(workdir, model={"method": "gamma", "cov": "HC3"})
     assert main(["validate", str(cfg)]) == 2
     assert "cov='HC3' is not available for method 'gamma'" in capsys.readouterr().err
+
+
+def test_bare_needsmodel_prints_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "usage: needsmodel" in out and "run" in out and "demo" in out

@@ -138,9 +138,10 @@ def test_tidy_is_the_single_source(sample_units, sample_spec):
 
 def test_summary_and_html_show_the_model(sample_units, sample_spec):
     res = nm.fit(sample_spec, sample_units, id="district")
-    text = res.summary()
+    text = str(res.summary())
     assert "WLS" in text and "parents_low_education" in text and "leave-one-out" in text
     assert str(res) == text
+    assert "WLS" in res.summary()  # a Summary answers `in` like the string it prints
     html = res._repr_html_()
     assert html.count("<table") == 2 and "single_parent" in html
 
