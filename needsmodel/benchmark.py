@@ -58,8 +58,12 @@ class Benchmark:
     ----------
     table : DataFrame
         ``unit, exposure, observed, expected, ratio, residual, band_low,
-        band_high, outside_band, z, rank, rank_low, rank_high`` (rank 1 =
-        highest ratio; the rank interval covers ``level`` of the draws).
+        band_high, outside_band, z, funnel_size, rank, rank_low, rank_high``:
+        the band is ``expected ± z·sd`` of the residual variation (truncated
+        at 0 kr), ``outside_band`` flags exactly the units outside the
+        funnel drawn by :func:`funnel_plot`, ``funnel_size`` is its x-axis;
+        rank 1 = highest ratio; the rank interval covers ``level`` of the
+        draws of the coefficients.
     sigma : float
         Residual standard deviation on the per-unit-of-exposure scale (for the
         funnel limits).
@@ -124,27 +128,34 @@ def benchmark(
     )
     sigma = float("nan")
     per_capita = bool(results.spec.per_capita and results.spec.exposure)
+    z_crit = float(stats.norm.ppf(0.5 + level / 2))
     if results.method in ("ols", "wls"):
         res = results.model_result
-        w = results.weights.to_numpy() if results.weights is not None else None
-        frame = res.get_prediction(weights=w).summary_frame(alpha=1 - level)
         scale = expo if per_capita else np.ones(len(units))
-        table["band_low"] = frame["obs_ci_lower"].to_numpy() * scale
-        table["band_high"] = frame["obs_ci_upper"].to_numpy() * scale
-        table["outside_band"] = (observed < table["band_low"]) | (observed > table["band_high"])
         sigma = float(np.sqrt(res.scale))
         if results.weights is not None:
             sd = sigma / np.sqrt(results.weights.to_numpy()) * scale
         else:
             sd = np.full(len(units), sigma) * scale
         table["z"] = (observed - expected) / sd
+        # the funnel's band: expected ± z·sd, the residual variation alone (the coefficients'
+        # uncertainty is in the rank intervals); a cost cannot be negative, so the lower
+        # limit is truncated at 0 kr
+        table["band_low"] = np.maximum(expected - z_crit * sd, 0.0)
+        table["band_high"] = expected + z_crit * sd
+        table["outside_band"] = np.abs(table["z"]) > z_crit
+        m = float(expected.sum() / expo.sum()) if per_capita else float(expected.mean())
+        # the size at which a unit of average cost has this unit's precision: pupils at the
+        # average cost per pupil (its own pupils when its cost per pupil is the average)
+        table["funnel_size"] = (expected / sd) ** 2 * (sigma / m) ** 2
     else:
         d = diagnose(results)
         table["band_low"] = np.nan
         table["band_high"] = np.nan
         infl = d.influence
         table["z"] = infl["student_resid"].to_numpy() if infl is not None else np.nan
-        table["outside_band"] = np.abs(table["z"]) > stats.norm.ppf(0.5 + level / 2)
+        table["outside_band"] = np.abs(table["z"]) > z_crit
+        table["funnel_size"] = np.nan
     table["rank"] = table["ratio"].rank(ascending=False, method="min").astype(int)
     draws, _, _ = need_draws(results, method="parametric", replicates=replicates, seed=seed)
     ratios = observed[None, :] / draws
@@ -152,8 +163,12 @@ def benchmark(
     lo, hi = np.quantile(ranks, [(1 - level) / 2, (1 + level) / 2], axis=0)
     table["rank_low"] = np.floor(lo).astype(int)
     table["rank_high"] = np.ceil(hi).astype(int)
+    cols = [
+        "unit", "exposure", "observed", "expected", "ratio", "residual", "band_low",
+        "band_high", "outside_band", "z", "funnel_size", "rank", "rank_low", "rank_high",
+    ]  # fmt: skip
     return Benchmark(
-        table=table.sort_values("rank").reset_index(drop=True),
+        table=table.sort_values("rank").reset_index(drop=True)[cols],
         sigma=sigma,
         level=level,
         per_capita=per_capita,
@@ -165,56 +180,51 @@ def funnel_plot(
     *,
     lang: str = "en",
     labels: Mapping[str, str] | None = None,
-    levels: Sequence[float] = (0.95, 0.998),
+    levels: Sequence[float] | None = None,
 ) -> Figure:
-    """Ratio observed / expected against exposure, with control limits.
+    """Ratio observed / expected against size, with control limits.
 
-    The limits are ``1 ± z · σ / (m · √exposure)`` with ``σ`` the model's
-    residual standard deviation per unit of exposure and ``m`` the mean expected
-    cost per unit of exposure: the band a unit of that size would fall in by
-    chance alone. Points outside the widest band are labelled.
+    The x-axis is each unit's size in pupils (citizens) at the average cost per
+    pupil: ``funnel_size``, which equals the unit's own exposure when its
+    expected cost per pupil is the average and is scaled so that every unit's
+    limits are ``1 ± z · σ / (m · √size)``, with ``σ`` the residual standard
+    deviation per unit of exposure and ``m`` the mean expected cost per unit of
+    exposure. A unit lies outside the inner funnel exactly when the table flags
+    it (``outside_band``, ``|z|`` above the band's critical value), and every
+    such unit is labelled. The lower limit is truncated at 0: a cost cannot be
+    negative.
     """
     t = bench.table
+    levels = tuple(levels) if levels is not None else (bench.level, 0.998)
     fig = new_figure(7.5, 5.0)
     ax = fig.add_subplot()
-    ax.scatter(t["exposure"], t["ratio"], s=26, color="#1f5f8b", zorder=3)
+    has_funnel = np.isfinite(bench.sigma) and t["funnel_size"].notna().all()
+    x = t["funnel_size"] if has_funnel else t["exposure"]
+    ax.scatter(x, t["ratio"], s=26, color="#1f5f8b", zorder=3)
     ax.axhline(1.0, color="#7f8c8d", lw=1)
-    if np.isfinite(bench.sigma):
+    if has_funnel:
         m = (
             float(t["expected"].sum() / t["exposure"].sum())
             if bench.per_capita
             else float(t["expected"].mean())
         )
-        size = np.linspace(max(t["exposure"].min() * 0.8, 1e-9), t["exposure"].max() * 1.1, 200)
-        widest = None
+        size = np.linspace(max(float(x.min()) * 0.8, 1e-9), float(x.max()) * 1.1, 200)
         for lev, style in zip(levels, ("--", ":"), strict=False):
             z = stats.norm.ppf(0.5 + lev / 2)
-            half = (
-                z * bench.sigma / (m * np.sqrt(size))
-                if bench.per_capita
-                else np.full_like(size, z * bench.sigma / m)
-            )
-            ax.plot(
-                size,
-                1 + half,
-                color="#c0392b",
-                ls=style,
-                lw=1,
-                label=f"{fmt_num(100 * lev, lang, 1)} %",
-            )
-            ax.plot(size, 1 - half, color="#c0392b", ls=style, lw=1)
-            widest = (z, lev)
-        if widest is not None:
-            z = widest[0]
-            limit = (
-                z * bench.sigma / (m * np.sqrt(t["exposure"]))
-                if bench.per_capita
-                else z * bench.sigma / m
-            )
-            out = t.loc[np.abs(t["ratio"] - 1) > limit]
-            label_units(ax, out["unit"], out["exposure"], out["ratio"], labels)
+            half = z * bench.sigma / (m * np.sqrt(size))
+            ax.plot(size, 1 + half, color="#d68910", ls=style, lw=1,
+                    label=f"{fmt_num(100 * lev, lang, 1)} %")  # fmt: skip
+            ax.plot(size, np.maximum(1 - half, 0.0), color="#d68910", ls=style, lw=1)
         ax.legend(fontsize=8, loc="upper right")
-    ax.set_xlabel(label("exposure", lang))
+    out = t.loc[t["outside_band"].astype(bool)]
+    label_units(ax, out["unit"], out["funnel_size"] if has_funnel else out["exposure"],
+                out["ratio"], labels)  # fmt: skip
+    ax.set_ylim(bottom=0.0)
+    ax.set_xlabel(
+        ("Størrelse (elever ved gennemsnitlig udgift pr. elev)" if lang == "da"
+         else "Size (pupils at the average cost per pupil)")
+        if has_funnel else label("exposure", lang)
+    )  # fmt: skip
     ax.set_ylabel("Observeret / forventet" if lang == "da" else "Observed / expected")
     ax.set_title("Tragtplot" if lang == "da" else "Funnel plot")
     return fig

@@ -292,20 +292,41 @@ def decompose_change(
         ``district, budget0, budget1, change, demography, healthy_ageing,
         price`` and a last row ``district = "total"``.
     """
+    require_columns(population, ["district", "age_band", "year", "citizens"], "decompose_change")
     base = int(population["year"].min()) if base_year is None else int(base_year)
-    f = _factors(population, unit_cost, healthy_years_per_year, price_index, base)
+    unknown = sorted(set(population["age_band"]) - set(unit_cost.index))
+    if unknown:
+        raise DataError(
+            f"age group(s) {format_ids(unknown)} of the population have no unit cost",
+            column="age_band",
+            ids=unknown,
+        )
     key = ["district", "age_band"]
-    a = f[f["year"] == year0].set_index(key)
-    b = f[f["year"] == year1].set_index(key)
-    if a.empty or b.empty:
-        raise InputError(f"the population has no rows for {year0 if a.empty else year1}")
-    idx = a.index.union(b.index)
-    a = a.reindex(idx)
-    b = b.reindex(idx)
-    for frame, other in ((a, b), (b, a)):  # an age group present in one year only
-        frame["citizens"] = frame["citizens"].fillna(0.0)
-        for c in ("relative_cost", "price", "base_cost"):
-            frame[c] = frame[c].fillna(other[c])
+    years = population["year"].astype(int)
+    rows0 = population[years == int(year0)]
+    rows1 = population[years == int(year1)]
+    if rows0.empty or rows1.empty:
+        raise InputError(f"the population has no rows for {year0 if rows0.empty else year1}")
+    # every district × age group of either year; a missing row is 0 citizens, while the
+    # relative cost (healthier ageing) and the price belong to the year, for every age group
+    idx = pd.MultiIndex.from_frame(pd.concat([rows0[key], rows1[key]]).drop_duplicates())
+    idx = idx.sort_values()
+
+    def factors(rows: pd.DataFrame, year: int) -> pd.DataFrame:
+        curve = shift_cost_curve(unit_cost, healthy_years_per_year * (year - base))
+        ages = idx.get_level_values("age_band")
+        return pd.DataFrame(
+            {
+                "citizens": rows.groupby(key)["citizens"].sum().reindex(idx).fillna(0.0),
+                "relative_cost": (curve / unit_cost).reindex(ages).to_numpy(dtype=float),
+                "price": _price_factor(year, base, price_index),
+                "base_cost": unit_cost.reindex(ages).to_numpy(dtype=float),
+            },
+            index=idx,
+        )
+
+    a = factors(rows0, int(year0))
+    b = factors(rows1, int(year1))
     w = a["base_cost"].to_numpy(dtype=float)
     f0 = [a[c].to_numpy(dtype=float) for c in ("citizens", "relative_cost", "price")]
     f1 = [b[c].to_numpy(dtype=float) for c in ("citizens", "relative_cost", "price")]

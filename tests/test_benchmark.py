@@ -101,6 +101,7 @@ def test_expected_vs_actual():
         "band_high",
         "outside_band",
         "z",
+        "funnel_size",
         "rank",
         "rank_low",
         "rank_high",
@@ -110,3 +111,27 @@ def test_expected_vs_actual():
     assert ((t["rank_low"] <= t["rank"]) & (t["rank"] <= t["rank_high"])).all()
     fig = funnel_plot(b, labels=run.labels)
     assert len(fig.axes[0].collections[0].get_offsets()) == 24
+
+
+def test_the_funnel_flags_and_labels_every_unit_outside_it_and_never_goes_below_zero():
+    run = nm.run(nm.datasets.sample_config_path())
+    b = benchmark(run.results, replicates=200)
+    t = b.table
+    assert (t["band_low"] >= 0).all()
+    m = t["expected"].sum() / t["exposure"].sum()
+    limit = 1.959963984540054 * b.sigma / (m * np.sqrt(t["funnel_size"]))
+    outside = (t["ratio"] > 1 + limit) | (t["ratio"] < 1 - limit)
+    assert outside.tolist() == t["outside_band"].tolist()  # the drawn band is the flag
+    # a unit of average cost per pupil is drawn at its own number of pupils
+    own = np.isclose(t["expected"] / t["exposure"], m, rtol=0.02)
+    np.testing.assert_allclose(t.loc[own, "funnel_size"], t.loc[own, "exposure"], rtol=0.05)
+    fig = funnel_plot(b, labels=run.labels)
+    ax = fig.axes[0]
+    texts = {txt.get_text() for txt in ax.texts}
+    for unit in t.loc[t["outside_band"], "unit"]:
+        assert any(txt.startswith(unit) for txt in texts), unit
+    lows = [ln.get_ydata() for ln in ax.lines[1:]]
+    assert all(np.min(y) >= 0 for y in lows)
+    # with a wide band the lower limit reaches 0 and is cut there
+    wide = benchmark(run.results, replicates=50, level=0.9999)
+    assert (wide.table["band_low"] >= 0).all()

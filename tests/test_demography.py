@@ -111,3 +111,24 @@ def test_errors(pop, costs):
         D.band_midpoints(["old"])
     with pytest.raises(DataError, match="needs column"):
         D.demographic_budget(pop.drop(columns="citizens"), costs)
+
+
+@pytest.mark.parametrize("price", [0.02, {2025: 1.0, 2030: 1.104}])
+def test_absent_rows_and_rows_with_zero_citizens_decompose_alike(pop, costs, price):
+    """An empty age group stored as rows of 0 citizens, or not stored at all, is the same."""
+    top = pop["age_band"].iloc[-1]  # the oldest age group (90+)
+    zeroed = pop.copy()
+    first = zeroed["year"] == 2025
+    zeroed.loc[first & (zeroed["age_band"] == top), "citizens"] = 0
+    absent = zeroed.loc[~(first & (zeroed["age_band"] == top))]
+    kwargs = {"healthy_years_per_year": 0.5, "price_index": price, "base_year": 2025}
+    with_zeros = D.decompose_change(zeroed, costs, 2025, 2030, **kwargs)
+    without = D.decompose_change(absent, costs, 2025, 2030, **kwargs)
+    cols = ["budget0", "budget1", "change", "demography", "healthy_ageing", "price"]
+    np.testing.assert_allclose(with_zeros[cols], without[cols], rtol=0, atol=0.5)  # to the krone
+    total = without.set_index("district").loc["total"]
+    assert total["demography"] + total["healthy_ageing"] + total["price"] == pytest.approx(
+        total["change"], abs=1e-6
+    )
+    # the price and healthier-ageing effects of 2030 reach the age group that was empty in 2025
+    assert total["price"] > 0 and total["healthy_ageing"] < 0
