@@ -128,7 +128,10 @@ def fit_years(
     year : str
         Year column.
     id : str
-        Unit id column; each (unit, year) pair must occur once.
+        Unit id column; each (unit, year) pair must occur once. With
+        ``cov="cluster"`` and ``cluster=id`` the pooled fit's standard errors
+        are clustered by unit (its years are not independent), the per-year
+        fits use HC3.
 
     Returns
     -------
@@ -160,11 +163,18 @@ def fit_years(
         categorical=(*spec.categorical, year),
         reference=(*spec.reference_pairs, (year, years[0])),
     )
+    year_spec = spec
+    if spec.resolved_cov == "cluster" and spec.cluster == id:
+        # the same unit in every year: the pooled fit clusters by unit; a single year has
+        # one row per unit, so its fits use HC3 instead of one-row clusters
+        table[f"{id}_"] = table[id].astype(str).str.strip()
+        pooled_spec = replace(pooled_spec, cluster=f"{id}_")
+        year_spec = replace(spec, cov="HC3", cluster=None)
     clean = prepare_units(pooled_spec, table.drop(columns=[id]), id="_unit_year")
     clean.index.name = id
     pooled = fit_units(pooled_spec, clean)
     by_year: dict[str, NeedResults] = {}
     for y in years:
         rows = table.loc[years_text == y].drop(columns=["_unit_year"])
-        by_year[y] = fit_units(spec, prepare_units(spec, rows, id=id))
+        by_year[y] = fit_units(year_spec, prepare_units(year_spec, rows, id=id))
     return YearsResults(pooled=pooled, by_year=by_year, year=year, years=years)
