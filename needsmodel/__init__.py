@@ -16,8 +16,11 @@ The public API:
 - :func:`read_table`, :func:`validate_units`: reading and checking unit tables;
 - :mod:`needsmodel.diagnostics`, :mod:`needsmodel.plots`: diagnostics and figures;
 - :mod:`needsmodel.demography`, :mod:`needsmodel.benchmark`,
-  :mod:`needsmodel.funding`: demographic models, benchmarking (expected vs actual,
-  DEA), baseline and tariff funding, carry-over, effect tariffs;
+  :mod:`needsmodel.funding`, :mod:`needsmodel.effect_tariffs`,
+  :mod:`needsmodel.capacity`, :mod:`needsmodel.result_funding`: demographic
+  models, benchmarking (expected vs actual, DEA), baseline and tariff funding,
+  carry-over, effect tariffs with a risk-adjusted expected progression ("Care
+  for You"), capacity budgets, result-based funding of teaching;
 - :mod:`needsmodel.datasets`: the sample municipality and real data sets;
 - :mod:`needsmodel.errors`: the exceptions and warnings.
 """
@@ -76,12 +79,14 @@ __all__ = [
     "__version__",
     "allocate",
     "benchmark",
+    "capacity",
     "compare",
     "compare_scenarios",
     "criteria_weights",
     "datasets",
     "demography",
     "diagnostics",
+    "effect_tariffs",
     "errors",
     "fit",
     "fit_regularized",
@@ -94,13 +99,25 @@ __all__ = [
     "parse_config",
     "plots",
     "read_table",
+    "result_funding",
     "run",
     "validate",
     "validate_units",
 ]
 
 # Heavier neighbours (matplotlib, scipy's optimiser) load on first use.
-_LAZY = ("benchmark", "demography", "diagnostics", "funding", "plots", "register", "report")
+_LAZY = (
+    "benchmark",
+    "capacity",
+    "demography",
+    "diagnostics",
+    "effect_tariffs",
+    "funding",
+    "plots",
+    "register",
+    "report",
+    "result_funding",
+)
 
 
 def __getattr__(name: str) -> object:

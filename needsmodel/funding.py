@@ -25,7 +25,14 @@ import pandas as pd
 from .data import require_columns
 from .errors import DataError, InputError, format_ids
 
-__all__ = ["baseline_settlement", "carry_over", "effect_payments", "tariffs"]
+__all__ = [
+    "baseline_settlement",
+    "baseline_worst_case",
+    "carry_over",
+    "carry_over_units",
+    "effect_payments",
+    "tariffs",
+]
 
 
 def baseline_settlement(
@@ -38,12 +45,16 @@ def baseline_settlement(
     baseline: str = "baseline",
     frame: str | None = None,
     id: str = "provider",
+    ceiling_pct: float | None = None,
 ) -> pd.DataFrame:
     """Settle activity against a baseline inside a fixed frame.
 
     Each provider's frame pays for its baseline activity. Activity above the
-    baseline is paid ``marginal_rate × tariff`` per unit; activity below it is
-    refunded at ``refund_rate × tariff`` per unit (default: the same rate).
+    baseline is paid ``marginal_rate × tariff`` per unit, up to a ceiling of
+    ``ceiling_pct`` % above the baseline (activity beyond it is not paid);
+    activity below it is refunded at ``refund_rate × tariff`` per unit
+    (default: the same rate). :func:`baseline_worst_case` gives the funder's
+    largest possible extra payment.
 
     Parameters
     ----------
@@ -56,14 +67,17 @@ def baseline_settlement(
         Shares of the tariff paid above / refunded below the baseline (0-1).
     frame : str, optional
         Column with each provider's frame (default: baseline × tariff).
+    ceiling_pct : float, optional
+        Extra activity is paid up to this % above the baseline.
 
     Returns
     -------
     DataFrame
-        Per provider: ``activity, baseline, deviation, frame, adjustment,
-        payment`` under the baseline model, ``pure_tariff`` (activity ×
-        tariff), ``pure_frame``, and the funder's ``budget_effect`` (payment -
-        frame); a last row ``total``.
+        Per provider: ``activity, baseline, deviation, paid_deviation``
+        (the deviation up to the ceiling), ``unpaid_activity``, ``frame,
+        adjustment, payment`` under the baseline model, ``pure_tariff``
+        (activity × tariff), ``pure_frame``, and the funder's
+        ``budget_effect`` (payment - frame); a last row ``total``.
 
     Examples
     --------
@@ -89,13 +103,18 @@ def baseline_settlement(
         raise DataError("activity and baseline must not be negative")
     fr = p[frame].to_numpy(dtype=float) if frame is not None else base * t
     dev = act - base
-    adjustment = np.where(dev >= 0, marginal_rate * t * dev, refund * t * dev)
+    if ceiling_pct is not None and ceiling_pct < 0:
+        raise InputError(f"ceiling_pct must not be negative; got {ceiling_pct!r}")
+    paid = dev if ceiling_pct is None else np.minimum(dev, base * ceiling_pct / 100.0)
+    adjustment = np.where(paid >= 0, marginal_rate * t * paid, refund * t * paid)
     out = pd.DataFrame(
         {
             id: p[id].astype(str).to_numpy(),
             "activity": act,
             "baseline": base,
             "deviation": dev,
+            "paid_deviation": paid,
+            "unpaid_activity": dev - paid,
             "frame": fr,
             "adjustment": adjustment,
             "payment": fr + adjustment,
@@ -104,6 +123,49 @@ def baseline_settlement(
         }
     )
     out["budget_effect"] = out["payment"] - out["frame"]
+    total = out.drop(columns=id).sum().to_frame().T
+    total.insert(0, id, "total")
+    return pd.concat([out, total], ignore_index=True)
+
+
+def baseline_worst_case(
+    providers: pd.DataFrame,
+    *,
+    tariff: float | str,
+    marginal_rate: float = 0.5,
+    ceiling_pct: float | None = None,
+    baseline: str = "baseline",
+    id: str = "provider",
+) -> pd.DataFrame:
+    """The funder's largest extra payment under the baseline model (its exposure).
+
+    With a ceiling, no provider can be paid more than ``marginal_rate ×
+    tariff × baseline × ceiling``; without one, the exposure has no bound
+    (``inf``). Per provider and a ``total`` row: ``baseline, ceiling_activity,
+    max_extra_payment``.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"provider": ["A"], "baseline": [100]})
+    >>> baseline_worst_case(p, tariff=1000, ceiling_pct=10)["max_extra_payment"].tolist()
+    [5000.0, 5000.0]
+    """
+    require_columns(providers, [id, baseline], "baseline_worst_case")
+    t = (
+        providers[tariff].to_numpy(dtype=float)
+        if isinstance(tariff, str)
+        else np.full(len(providers), float(tariff))
+    )
+    base = providers[baseline].to_numpy(dtype=float)
+    extra = base * (ceiling_pct / 100.0) if ceiling_pct is not None else np.full(base.size, np.inf)
+    out = pd.DataFrame(
+        {
+            id: providers[id].astype(str).to_numpy(),
+            "baseline": base,
+            "ceiling_activity": base + extra,
+            "max_extra_payment": marginal_rate * t * extra,
+        }
+    )
     total = out.drop(columns=id).sum().to_frame().T
     total.insert(0, id, "total")
     return pd.concat([out, total], ignore_index=True)
@@ -242,6 +304,47 @@ def carry_over(
         )
         carried = out
     return pd.DataFrame(rows)
+
+
+def carry_over_units(
+    accounts: pd.DataFrame,
+    *,
+    unit: str = "unit",
+    year: str = "year",
+    budget: str = "budget",
+    spending: str = "spending",
+    **rules: float,
+) -> pd.DataFrame:
+    """Carry-over for every unit, and its effect on the municipality's total.
+
+    :func:`carry_over` per unit (same ``rules``: ``max_surplus_pct``,
+    ``max_deficit_pct``, ``surplus_rate``, ``deficit_rate``), then per year a
+    ``total`` row: what the units carry into next year is the municipality's
+    liability (a surplus it has promised to let them spend, a deficit it
+    expects them to repay); ``forfeited`` returns to the treasury and
+    ``to_cover`` must be found in the year.
+
+    Returns
+    -------
+    DataFrame
+        ``unit, year, budget, carried_in, available, spending, result,
+        carried_out, forfeited, to_cover``; rows ``unit = "total"`` per year.
+    """
+    require_columns(accounts, [unit, year, budget, spending], "carry_over_units")
+    parts = []
+    for u, rows in accounts.sort_values([unit, year]).groupby(unit, sort=True):
+        res = carry_over(
+            rows[budget].to_numpy(dtype=float),
+            rows[spending].to_numpy(dtype=float),
+            years=rows[year].tolist(),
+            **rules,
+        )
+        res.insert(0, "unit", str(u))
+        parts.append(res)
+    per_unit = pd.concat(parts, ignore_index=True)
+    total = per_unit.drop(columns="unit").groupby("year", sort=True).sum().reset_index()
+    total.insert(0, "unit", "total")
+    return pd.concat([per_unit, total], ignore_index=True)
 
 
 def effect_payments(

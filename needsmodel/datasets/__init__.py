@@ -26,6 +26,7 @@ from .real import (
 )
 
 __all__ = [
+    "load_care_for_you",
     "load_caschools",
     "load_elderly_accounts",
     "load_elderly_population",
@@ -40,6 +41,19 @@ __all__ = [
     "sample_dir",
     "true_parameters",
 ]
+
+
+def load_care_for_you() -> pd.DataFrame:
+    """ "Care for You" and two other providers of supported housing, 2022-2026.
+
+    One row per citizen-year (simulated with a fixed seed, see
+    :mod:`needsmodel.datasets._care`): ``citizen, year, provider, age,
+    diagnosis, own_home, level_intake, tariff, progression`` (steps on a 0-10
+    functional scale over the year).
+    """
+    from ._care import simulate_care
+
+    return simulate_care()
 
 
 @cache
