@@ -112,9 +112,10 @@ class RiskModel:
     def tidy(self) -> pd.DataFrame:
         """Coefficients on the progression scale (the intercept moved back by ``floor``)."""
         t = self.results.tidy().copy()
+        shift = np.where(t.index == "Intercept", self.floor, 0.0)
         for col in ("estimate", "ci_low", "ci_high"):
-            t.loc["Intercept", col] += self.floor
-        t.loc["Intercept", "t"] = t.loc["Intercept", "estimate"] / t.loc["Intercept", "std_error"]
+            t[col] = t[col].to_numpy(dtype=float) + shift
+        t["t"] = t["estimate"].to_numpy(dtype=float) / t["std_error"].to_numpy(dtype=float)
         return t
 
 

@@ -238,8 +238,8 @@ def tariffs(
 
 
 def carry_over(
-    budgets: Sequence[float] | pd.Series,
-    spending: Sequence[float] | pd.Series,
+    budgets: Sequence[float] | pd.Series | np.ndarray,
+    spending: Sequence[float] | pd.Series | np.ndarray,
     *,
     max_surplus_pct: float = 5.0,
     max_deficit_pct: float = 5.0,
