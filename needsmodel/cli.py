@@ -163,10 +163,21 @@ def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .pipeline import validate
+    from .pipeline import run, validate
 
     cfg = load_config(args.config)
     units = validate(cfg)
+    # the model is fitted too (nothing is written), so that a weak model is said before a run
+    quick = replace(cfg, uncertainty=replace(cfg.uncertainty, method="none"))
+    result = run(quick)
+    lang = cfg.output.lang
+    for guard in result.guards:
+        label = (
+            ("Advarsel" if lang == "da" else "Warning")
+            if guard.severity == "warning"
+            else ("Kontrol" if lang == "da" else "Check")
+        )
+        print(f"{label}: {guard.text(lang)}")
     print(f"OK: {args.config} and {cfg.data.units} ({len(units)} units) are valid; nothing written")
     return EXIT_OK
 

@@ -46,6 +46,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "to": ("to", "til"),
     "report": ("Report", "Rapport"),
     "r2_person": ("R² per person", "R² pr. person"),
+    "warning": ("Warning", "Advarsel"),
+    "check": ("Check", "Kontrol"),
 }
 
 
@@ -152,6 +154,8 @@ def summary_rows(
                 f"{', '.join(rules)}: {plural(moved, 'unit', lang)} {_t('held', lang)}",
             )
         )
+    for guard in result.guards:
+        lines.append(row("warning" if guard.severity == "warning" else "check", guard.text(lang)))
     if result.criteria is not None:
         top = result.criteria.table.sort_values("weight_pct", ascending=False)
         weights = ", ".join(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataError, format_ids
@@ -29,7 +30,16 @@ from .reading import ReadOptions, read_table
 
 __all__ = ["DICTIONARY_COLUMNS", "DataDictionary", "read_dictionary"]
 
-DICTIONARY_COLUMNS = ("column", "label_da", "label_en", "unit", "influenceable", "description")
+DICTIONARY_COLUMNS = (
+    "column",
+    "label_da",
+    "label_en",
+    "unit",
+    "influenceable",
+    "expected_sign",
+    "description",
+)
+_SIGNS = {"+": 1, "positive": 1, "positiv": 1, "-": -1, "negative": -1, "negativ": -1, "": 0}
 _TRUE = {"yes", "ja", "true", "1", "x", "y", "j"}
 _FALSE = {"no", "nej", "false", "0", "", "n"}
 _RANGES = {"share": (0.0, 1.0), "andel": (0.0, 1.0), "%": (0.0, 100.0), "pct": (0.0, 100.0)}
@@ -65,6 +75,13 @@ class DataDictionary:
             return column
         text = str(self.entries.at[base, f"label_{'da' if lang == 'da' else 'en'}"] or "").strip()
         return (text or base) + level
+
+    def expected_sign(self, column: str) -> int:
+        """+1 or -1 when the dictionary says which way a criterion should pull, else 0."""
+        if "expected_sign" not in self.entries.columns or column not in self.entries.index:
+            return 0
+        value = self.entries["expected_sign"].get(column, 0)
+        return int(value) if isinstance(value, int | float | np.integer) else 0
 
     def unit(self, column: str) -> str | None:
         """The column's unit, if given."""
@@ -195,4 +212,18 @@ def read_dictionary(path: Path | str, options: ReadOptions | None = None) -> Dat
         else pd.Series([None] * len(table))
     )
     entries["influenceable"] = [_flag(v, i + 2, p) for i, v in enumerate(flags)]
+    signs = (
+        table["expected_sign"].fillna("").astype(str).str.strip().str.lower()
+        if "expected_sign" in table.columns
+        else pd.Series([""] * len(table))
+    )
+    bad = [(i + 2, v) for i, v in enumerate(signs) if v not in _SIGNS]
+    if bad:
+        raise DataError(
+            f"expected_sign must be '+' or '-' (or empty); row {bad[0][0]} has {bad[0][1]!r}",
+            path=p,
+            column="expected_sign",
+            ids=[f"row {bad[0][0]}"],
+        )
+    entries["expected_sign"] = [_SIGNS[v] for v in signs]
     return DataDictionary(entries=entries, path=p)

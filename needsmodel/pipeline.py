@@ -27,6 +27,7 @@ from .estimate.fit import warn_influenceable
 from .estimate.years import YearsResults, fit_years, year_labels
 from .i18n import label
 from .outputs import file_sha256
+from .plausibility import Guard, check_model
 from .reading import check_text
 from .register import COLLAPSIBLE_METHODS, fit_file
 
@@ -59,6 +60,9 @@ class RunResult(DisplayMixin):
         Intervals for every unit's share and kroner (``[uncertainty]``).
     dictionary : DataDictionary or None
         The data dictionary (``[data] dictionary``).
+    guards : tuple of Guard
+        Plausibility findings (:func:`needsmodel.plausibility.check_model`),
+        warnings first.
     """
 
     config: Config
@@ -71,6 +75,7 @@ class RunResult(DisplayMixin):
     criteria_note: str = ""
     uncertainty: KeyUncertainty | None = None
     dictionary: DataDictionary | None = None
+    guards: tuple[Guard, ...] = ()
 
     def summary(self, lang: str | None = None) -> Summary:
         """What was run and allocated, in the config's language, with the keys per unit."""
@@ -488,6 +493,13 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
             year=est.year,
         )
     inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
+    flagged = (*cfg.model.influenceable, *(dictionary.influenceable if dictionary else ()))
+    guards = check_model(
+        est.results,
+        criteria_table=criteria.table if criteria is not None else None,
+        dictionary=dictionary,
+        influenceable=flagged,
+    )
     result = RunResult(
         config=cfg,
         units=est.units,
@@ -499,6 +511,7 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         criteria_note=note,
         uncertainty=uncertainty,
         dictionary=dictionary,
+        guards=tuple(guards),
     )
     if write:
         result.write()

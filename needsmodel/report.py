@@ -194,7 +194,10 @@ def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, st
         {"label": say("kpi_method", lang), "value": res.method.upper()},
         {"label": say("kpi_r2", lang), "value": fmt_num(res.fit_stats["r2_need"], lang, 3)},
     ]
-    lines: list[str] = list(_composition_lines(result, lang))
+    lines: list[str] = [
+        ("⚠ " if g.severity == "warning" else "") + g.text(lang) for g in result.guards
+    ]
+    lines += _composition_lines(result, lang)
     if table["current"].notna().any():
         up = table.iloc[int(np.argmax(table["change"].to_numpy()))]
         down = table.iloc[int(np.argmin(table["change"].to_numpy()))]
