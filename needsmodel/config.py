@@ -150,6 +150,12 @@ class ModelConfig:
     influenceable: tuple[str, ...] = _opt(
         _STR_LIST0, (), doc="indicators the unit can influence (warned about)"
     )
+    coefficients: Path | None = _opt(
+        _PATH, None, doc="apply these coefficients (term, estimate[, std_error]); no estimation"
+    )
+    coefficients_cov: Path | None = _opt(
+        _PATH, None, doc="covariance matrix of the given coefficients (term × term)"
+    )
 
 
 @dataclass(frozen=True)
@@ -652,6 +658,16 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         if a.equalisation_pct < 100 or a.phase_in_years > 1:
             raise ctx.error("transition rules need the current budget; set current", "allocation")
     u = cfg.uncertainty
+    if m.coefficients is not None and u.method == "bootstrap":
+        raise ctx.error(
+            "the bootstrap refits the model on resampled data, but given coefficients are "
+            'not estimated here; use method = "parametric" (with std_error or '
+            "coefficients_cov)",
+            "uncertainty",
+            "method",
+        )
+    if m.coefficients_cov is not None and m.coefficients is None:
+        raise ctx.error("coefficients_cov needs coefficients", "model", "coefficients_cov")
     if not 0 < u.level < 1:
         raise ctx.error(f"must be between 0 and 1, got {u.level}", "uncertainty", "level")
     if not 10 <= u.replicates <= 100_000:

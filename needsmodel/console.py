@@ -47,6 +47,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "report": ("Report", "Rapport"),
     "r2_person": ("R² per person", "R² pr. person"),
     "warning": ("Warning", "Advarsel"),
+    "given": ("coefficients given in", "koefficienter givet i"),
     "check": ("Check", "Kontrol"),
 }
 
@@ -83,12 +84,17 @@ def summary_rows(
         else ""
     )
     level = f" ({_t('person_level', lang)})" if spec.is_person_level else ""
+    given = res.extras.get("given")
+    how = (
+        f"{_t('given', lang)} {Path(str(given)).name}"
+        if given
+        else f"{spec.resolved_cov} {_t('se', lang)}"
+    )
     lines: list[tuple[str, str]] = [
         row(
             "model",
             f"{res.method.upper()} {_t('of', lang)} {name(spec.target)}{per} {_t('on', lang)} "
-            f"{', '.join(name(i) for i in spec.indicators)}{level}; {spec.resolved_cov} "
-            f"{_t('se', lang)}",
+            f"{', '.join(name(i) for i in spec.indicators)}{level}; {how}",
         )
     ]
     stats = "    ".join(

@@ -120,6 +120,8 @@ def _ols_view(results: NeedResults) -> Any:
 def _influence(results: NeedResults) -> pd.DataFrame | None:
     if results.level != "unit" or results.method not in (*_LINEAR, *_GLM):
         return None
+    if results.model_result is None:  # given coefficients: nothing was fitted here
+        return None
     idx = results.need.index.astype(str)
     if results.method in _LINEAR:
         view = _ols_view(results)
@@ -181,6 +183,8 @@ def _vif(results: NeedResults) -> pd.DataFrame:
 
 def _het(results: NeedResults) -> dict[str, Any] | None:
     if results.level != "unit" or results.method not in _LINEAR:
+        return None
+    if results.model_result is None:  # given coefficients
         return None
     m = results.model_result
     # weighted residuals against the indicators (with a constant): does the

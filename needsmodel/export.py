@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .allocation import KEY_COLUMNS
+from .estimate.given import SMEARING_TERM
 from .estimate.results import TIDY_COLUMNS
 from .outputs import staged_outputs
 from .report import write_report
@@ -78,11 +79,30 @@ def keys_frame(result: RunResult) -> pd.DataFrame:
 
 
 def coefficients_frame(result: RunResult) -> pd.DataFrame:
-    """The coefficient table as written to ``coefficients.csv``."""
-    t = result.results.tidy().reset_index()
+    """The coefficient table as written to ``coefficients.csv``.
+
+    It is the form ``[model] coefficients`` reads back: a log-linear model adds
+    a row ``(smearing)`` with its smearing factor.
+    """
+    res = result.results
+    t = res.tidy().reset_index()
     for col in TIDY_COLUMNS:
         t[col] = _round_significant(t[col])
-    return t[["term", *TIDY_COLUMNS]]
+    t = t[["term", *TIDY_COLUMNS]]
+    smearing = res.fit_stats.get("smearing")
+    if res.method == "loglinear" and smearing is not None:
+        row = {"term": SMEARING_TERM, "estimate": float(f"{smearing:.12g}")}
+        t = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+    return t
+
+
+def covariance_frame(result: RunResult) -> pd.DataFrame:
+    """The coefficients' covariance matrix as written to ``coefficients_cov.csv``."""
+    cov = result.results.cov_params.copy()
+    for col in cov.columns:
+        cov[col] = _round_significant(cov[col].astype(float))
+    cov.index.name = "term"
+    return cov.reset_index()
 
 
 def fit_frame(result: RunResult) -> pd.DataFrame:
@@ -256,14 +276,19 @@ def plot_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
             alloc, lang=lang, labels=labels, uncertainty=result.uncertainty
         ),
     }
-    if res.level == "unit" and res.method in (
-        "ols",
-        "wls",
-        "loglinear",
-        "gamma",
-        "poisson",
-        "binomial",
-        "tweedie",
+    if (
+        res.level == "unit"
+        and res.model_result is not None
+        and res.method
+        in (
+            "ols",
+            "wls",
+            "loglinear",
+            "gamma",
+            "poisson",
+            "binomial",
+            "tweedie",
+        )
     ):
         out["residuals_vs_fitted"] = lambda: plots.residuals_vs_fitted(
             res, lang=lang, labels=labels
@@ -361,6 +386,7 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
         "allocation_keys.csv": lambda p: write_csv(keys_frame(result), p, fmt),
         "coefficients.csv": lambda p: write_csv(coefficients_frame(result), p, fmt),
         "model_fit.csv": lambda p: write_csv(fit_frame(result), p, fmt),
+        "coefficients_cov.csv": lambda p: write_csv(covariance_frame(result), p, fmt),
     }
     for stem, frame in extra_frames(result).items():
         writers[f"{stem}.csv"] = partial(_write_frame, frame, csv_format=fmt)

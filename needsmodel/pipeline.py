@@ -24,6 +24,7 @@ from .display import DisplayMixin, Summary
 from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
+from .estimate.given import apply_persons, apply_units, read_coefficients
 from .estimate.years import YearsResults, fit_years, year_labels
 from .i18n import label
 from .outputs import file_sha256
@@ -151,15 +152,20 @@ def _check_files(cfg: Config) -> None:
         ("persons", d.persons),
         ("dictionary", d.dictionary),
         ("exposure_forecast", d.exposure_forecast),
+        ("coefficients", cfg.model.coefficients),
+        ("coefficients_cov", cfg.model.coefficients_cov),
     ):
         if path is None:
             continue
+        section = "model" if key.startswith("coefficients") else "data"
         if not path.exists():
-            raise ConfigError(f"file not found: {path}", path=cfg.path, key=f"data.{key}")
+            raise ConfigError(f"file not found: {path}", path=cfg.path, key=f"{section}.{key}")
         if not path.is_file():
             what = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
             raise ConfigError(
-                f"{path} is {what}, expected a data file", path=cfg.path, key=f"data.{key}"
+                f"{path} is {what}, expected a data file",
+                path=cfg.path,
+                key=f"{section}.{key}",
             )
 
 
@@ -222,8 +228,10 @@ def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
     )
 
 
-def _read_persons(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
+def _read_persons(cfg: Config, spec: NeedSpec, target_optional: bool = False) -> pd.DataFrame:
     assert cfg.data.persons is not None
+    if target_optional:  # given coefficients: the persons' cost is not needed
+        return read_table(cfg.data.persons, id=cfg.data.unit_key, options=cfg.data.read_options())
     numeric = [spec.target, *(c for c in spec.indicators if c not in spec.categorical)]
     used = [spec.unit_key, *numeric, *spec.indicators, spec.cluster, cfg.data.weights]
     return read_table(
@@ -293,6 +301,8 @@ def _estimate(
         need = yrs.need_for(year).reindex(units.index)
         expo = units[spec.exposure].astype(float) if spec.exposure else None
         return _Estimate(units, yrs.pooled, need, expo, yrs, year)
+    if cfg.model.coefficients is not None:
+        return _apply_given(cfg, spec, table, dictionary, flagged)
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
@@ -304,6 +314,37 @@ def _estimate(
             res = fit_persons(spec, persons, units=units, path=d.persons)
     else:
         res = fit_units(spec, units)
+    return _Estimate(units, res, res.need, res.exposure, None)
+
+
+def _apply_given(
+    cfg: Config,
+    spec: NeedSpec,
+    table: pd.DataFrame,
+    dictionary: DataDictionary | None,
+    flagged: tuple[str, ...],
+) -> _Estimate:
+    """Need from given coefficients (``[model] coefficients``): applied, not estimated."""
+    m, d = cfg.model, cfg.data
+    assert m.coefficients is not None
+    given = read_coefficients(m.coefficients, m.coefficients_cov)
+    known = spec.target in table.columns or spec.is_person_level
+    if not known:  # next year's data need not have the cost yet
+        table = table.assign(**{spec.target: 0.0})
+    units = _prepare(cfg, spec, table)
+    _check_dictionary(cfg, spec, units, dictionary)
+    warn_influenceable(spec, flagged)
+    if d.persons is not None:
+        persons = _read_persons(cfg, spec, target_optional=True)
+        res = apply_persons(spec, given, persons, units, path=d.persons)
+    else:
+        res = apply_units(spec, given, units)
+    if not known:
+        res = replace(
+            res,
+            observed=pd.Series(np.nan, index=res.need.index, name="observed"),
+            fit_stats={k: v for k, v in res.fit_stats.items() if k not in ("r2_need", "rmse")},
+        )
     return _Estimate(units, res, res.need, res.exposure, None)
 
 
@@ -332,8 +373,16 @@ def _fold(cfg: Config) -> tuple[str, ...]:
 
 
 def _input_files(cfg: Config) -> list[Path]:
-    d = cfg.data
-    return [p for p in (d.units, d.persons, d.dictionary, d.exposure_forecast) if p is not None]
+    d, m = cfg.data, cfg.model
+    files = (
+        d.units,
+        d.persons,
+        d.dictionary,
+        d.exposure_forecast,
+        m.coefficients,
+        m.coefficients_cov,
+    )
+    return [p for p in files if p is not None]
 
 
 def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:

@@ -22,7 +22,7 @@ def test_run_writes_outputs_and_prints_summary(workdir, capsys):
     out = capsys.readouterr().out
     assert "WLS of special_ed_cost" in out
     assert "sum 130,000,000 kr" in out
-    assert "Wrote 19 files" in out and "Report: " in out  # no uncertainty in this config
+    assert "Wrote 20 files" in out and "Report: " in out  # no uncertainty in this config
     assert re.search(r"^Criteria +parents_low_education", out, re.M)
     assert (workdir / "out" / "allocation_keys.xlsx").is_file()
 

@@ -24,6 +24,7 @@ def test_files_and_csv_columns(result, workdir):
         "allocation_keys.csv",
         "coefficients.csv",
         "model_fit.csv",
+        "coefficients_cov.csv",
         "pools.csv",
         "composition.csv",
         "winners_losers.csv",

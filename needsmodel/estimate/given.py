@@ -1,0 +1,334 @@
+"""Applying a model estimated elsewhere: given coefficients, no estimation.
+
+Danish practice applies coefficients estimated on other data year after year:
+a national reference model, a VIVE/KORA report's special-education model, or
+last year's own fit frozen for three budget years. :func:`read_coefficients`
+reads a table ``term, estimate`` (optionally ``std_error``, or a covariance
+matrix in a second file) in the form every run writes as
+``coefficients.csv`` (with a ``(smearing)`` row for a log-linear model), and
+:func:`apply_units` / :func:`apply_persons` apply it to the units or persons at
+hand with the same design rules as a fit: the same categorical levels and
+reference levels (the reference is the one level of the data without a term),
+the method's link (identity, log with the smearing factor, a GLM's inverse
+link). A term without a column, a level the coefficients never saw, a missing
+intercept or a data column without a term are refused with the term named.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import validate_persons
+from ..errors import DataError, InputError, format_ids
+from ..reading import read_table
+from .cores import _DEFAULT_LINK, GLM_METHODS, LINKS, Core
+from .cv import need_fit
+from .design import Design, _as_text, level_key
+from .results import NeedResults
+from .spec import NeedSpec
+
+__all__ = [
+    "SMEARING_TERM",
+    "GivenCoefficients",
+    "apply_persons",
+    "apply_units",
+    "read_coefficients",
+]
+
+#: The row of a coefficient table that holds a log-linear model's smearing factor.
+SMEARING_TERM = "(smearing)"
+_TERM = re.compile(r"^(?P<col>.+)\[(?P<level>[^\]]*)\]$")
+_APPLICABLE = ("ols", "wls", "loglinear", *GLM_METHODS)
+
+
+@dataclass(frozen=True)
+class GivenCoefficients:
+    """A model estimated elsewhere.
+
+    Attributes
+    ----------
+    params : Series
+        Estimate by term.
+    cov : DataFrame or None
+        Covariance of the estimates (from a covariance file, or the squared
+        standard errors on the diagonal), None when neither is given.
+    smearing : float or None
+        Smearing factor of a log-linear model.
+    source : str
+        Where the coefficients came from (for messages and the report).
+    """
+
+    params: pd.Series
+    cov: pd.DataFrame | None
+    smearing: float | None
+    source: str
+
+
+def read_coefficients(path: Path | str, covariance: Path | str | None = None) -> GivenCoefficients:
+    """Read a coefficient table (``term, estimate[, std_error, ...]``) and an optional covariance.
+
+    Raises
+    ------
+    DataError
+        For a missing ``term`` or ``estimate`` column, a term listed twice, a
+        non-numeric estimate, or a covariance matrix that does not match the
+        terms.
+    """
+    p = Path(path)
+    table = read_table(p, id="term", columns=["estimate", "std_error"])
+    for col in ("term", "estimate"):
+        if col not in table.columns:
+            raise DataError(
+                f"a coefficient table needs columns 'term' and 'estimate'; '{col}' is missing",
+                path=p,
+                column=col,
+            )
+    terms = table["term"].astype(str)
+    dup = sorted(set(terms[terms.duplicated()]))
+    if dup:
+        raise DataError(f"term(s) {format_ids(dup)} listed twice", path=p, column="term", ids=dup)
+    est = pd.to_numeric(table["estimate"], errors="coerce")
+    if est.isna().any():
+        bad = terms[est.isna()].tolist()
+        raise DataError(
+            f"estimate is not a number for term(s) {format_ids(bad)}", path=p, column="estimate"
+        )
+    est.index = pd.Index(terms, name="term")
+    smearing = None
+    if SMEARING_TERM in est.index:
+        smearing = float(est[SMEARING_TERM])
+        est = est.drop(SMEARING_TERM)
+    cov = None
+    if covariance is not None:
+        cp = Path(covariance)
+        ctab = read_table(cp, id="term")
+        ctab = ctab.set_index("term")
+        ctab.index = ctab.index.astype(str)
+        missing = sorted(set(est.index) - set(ctab.index) | (set(est.index) - set(ctab.columns)))
+        if missing:
+            raise DataError(
+                f"the covariance matrix has no row or column for term(s) {format_ids(missing)}",
+                path=cp,
+                ids=missing,
+            )
+        cov = ctab.loc[est.index, list(est.index)].astype(float)
+    elif "std_error" in table.columns:
+        se = pd.to_numeric(table.set_index("term")["std_error"], errors="coerce")
+        se = se.drop(SMEARING_TERM, errors="ignore").reindex(est.index)
+        if se.notna().all():
+            cov = pd.DataFrame(np.diag(se.to_numpy() ** 2), index=est.index, columns=est.index)
+    return GivenCoefficients(est.rename("estimate").astype(float), cov, smearing, str(p))
+
+
+def _design(spec: NeedSpec, given: GivenCoefficients, frame: pd.DataFrame) -> Design:
+    """The design the coefficients imply for the indicators of ``frame``."""
+    terms = list(given.params.index)
+    if "Intercept" not in terms:
+        raise InputError(f"{given.source}: the coefficients have no 'Intercept' term")
+    levels: dict[str, tuple[str, ...]] = {}
+    refs: dict[str, str] = {}
+    used = {"Intercept"}
+    for c in spec.indicators:
+        dummies = [t for t in terms if (m := _TERM.match(t)) and m.group("col") == c]
+        if not dummies:
+            if c not in terms:
+                raise InputError(f"{given.source}: no coefficient for indicator '{c}'")
+            used.add(c)
+            continue
+        term_levels = [_TERM.match(t).group("level") for t in dummies]  # type: ignore[union-attr]
+        used.update(dummies)
+        data_levels = sorted(set(_as_text(frame[c].dropna())), key=level_key)
+        rest = [lv for lv in data_levels if lv not in term_levels]
+        ref = str(spec.reference_map[c]) if c in spec.reference_map else None
+        if ref is None:
+            if len(rest) > 1:
+                raise InputError(
+                    f"{given.source}: level(s) {format_ids(rest)} of '{c}' have no coefficient "
+                    "(only one, the reference level, may be without one); set [model] reference"
+                )
+            ref = rest[0] if rest else "(reference)"
+        unknown = [lv for lv in rest if lv != ref]
+        if unknown:
+            raise InputError(
+                f"{given.source}: level(s) {format_ids(unknown)} of '{c}' have no coefficient and "
+                f"are not the reference level {ref!r}"
+            )
+        levels[c] = tuple(term_levels)
+        refs[c] = ref
+    stray = [t for t in terms if t not in used]
+    if stray:
+        raise InputError(
+            f"{given.source}: term(s) {format_ids(stray)} match no indicator of the model "
+            f"({', '.join(spec.indicators)})"
+        )
+    design = Design(tuple(spec.indicators), levels, refs, True)
+    # the coefficients in the design's column order
+    missing = [t for t in design.terms if t not in given.params.index]
+    if missing:  # pragma: no cover - every design term comes from the table
+        raise InputError(f"{given.source}: no coefficient for {format_ids(missing)}")
+    return design
+
+
+def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
+    method = spec.resolved_method
+    if method not in _APPLICABLE:
+        raise InputError(
+            f"given coefficients can be applied for methods {', '.join(_APPLICABLE)}; "
+            f"'{method}' has more than one set of coefficients or none"
+        )
+    beta = given.params.reindex(design.terms).to_numpy(dtype=float)
+    if method == "loglinear":
+        if given.smearing is None:
+            raise InputError(
+                f"{given.source}: a log-linear model needs its smearing factor as a row "
+                f"'{SMEARING_TERM}'"
+            )
+        smear = given.smearing
+
+        def predictor(f: pd.DataFrame) -> np.ndarray:
+            return np.asarray(np.exp(design.matrix(f) @ beta) * smear, dtype=float)
+
+    elif method in GLM_METHODS:
+        link = LINKS[spec.link or _DEFAULT_LINK[method]]()
+
+        def predictor(f: pd.DataFrame) -> np.ndarray:
+            return np.asarray(link.inverse(design.matrix(f) @ beta), dtype=float)
+
+    else:
+
+        def predictor(f: pd.DataFrame) -> np.ndarray:
+            return np.asarray(design.matrix(f) @ beta, dtype=float)
+
+    params = pd.Series(beta, index=design.terms)
+    cov = (
+        given.cov.loc[design.terms, design.terms]
+        if given.cov is not None
+        else pd.DataFrame(np.nan, index=design.terms, columns=design.terms)
+    )
+    stats = {"smearing": given.smearing} if given.smearing is not None else {}
+    return Core(method, params, cov, None, stats, None, predictor, design)
+
+
+def _results(
+    spec: NeedSpec,
+    core: Core,
+    data: pd.DataFrame,
+    mean: np.ndarray,
+    need: pd.Series,
+    observed: pd.Series,
+    source: str,
+    **fields: object,
+) -> NeedResults:
+    fit_stats: dict[str, object] = {"nobs": len(need), "n_params": len(core.params)}
+    if observed.notna().all():
+        fit_stats.update(need_fit(observed, need))
+    return NeedResults(
+        spec=spec,
+        method=core.method,
+        params=core.params.rename("estimate"),
+        bse=pd.Series(
+            np.sqrt(np.diag(core.cov.to_numpy())), index=core.params.index, name="std_error"
+        ),
+        cov_params=core.cov,
+        df_inference=None,
+        need=need,
+        observed=observed,
+        fitted=pd.Series(mean, index=data.index, name="fitted"),
+        resid=pd.Series(np.full(len(data), np.nan), index=data.index, name="resid"),
+        fit_stats=fit_stats,
+        cv=None,
+        design=core.design,
+        data=data,
+        core=core,
+        extras={"given": source},
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def apply_units(spec: NeedSpec, given: GivenCoefficients, units: pd.DataFrame) -> NeedResults:
+    """Need per unit from given coefficients (a unit-level model), without estimation.
+
+    ``units`` is a validated units table indexed by unit id; its target column,
+    when present and complete, is used only to show the fit.
+    """
+    design = _design(spec, given, units)
+    core = _core(spec, given, design)
+    mean = core.predict(units)
+    expo = units[spec.exposure].astype(float) if spec.exposure else None
+    scale = expo.to_numpy() if (expo is not None and spec.per_capita) else np.ones(len(units))
+    need = pd.Series(mean * scale, index=units.index, name="need")
+    observed = (
+        units[spec.target].astype(float)
+        if spec.target in units.columns
+        else pd.Series(np.nan, index=units.index)
+    ).rename("observed")
+    weights = expo.rename("weight") if (expo is not None and spec.weighted) else None
+    return _results(
+        spec, core, units, mean, need, observed, given.source, exposure=expo, weights=weights
+    )
+
+
+def apply_persons(
+    spec: NeedSpec,
+    given: GivenCoefficients,
+    persons: pd.DataFrame,
+    units: pd.DataFrame,
+    path: Path | str | None = None,
+) -> NeedResults:
+    """Need per unit from given coefficients of a person-level model: Σ over its persons."""
+    key = str(spec.unit_key)
+    text = [
+        c
+        for c in spec.indicators
+        if c in persons.columns and not pd.api.types.is_numeric_dtype(persons[c])
+    ]
+    cat = list(dict.fromkeys([*spec.categorical, *text]))
+    target = [spec.target] if spec.target in persons.columns else []
+    data = validate_persons(
+        persons,
+        unit_key=key,
+        numeric=[*(c for c in spec.indicators if c not in cat), *target],
+        categorical=cat,
+        path=path,
+    )
+    unit_of = data[key].astype(str)
+    stray = sorted(set(unit_of) - set(units.index.astype(str)))
+    if stray:
+        raise DataError(
+            f"person table has unit id(s) {format_ids(stray)} not in the units table",
+            path=path,
+            column=key,
+            ids=stray,
+        )
+    design = _design(spec, given, data)
+    core = _core(spec, given, design)
+    mean = core.predict(data)
+    index = units.index
+    need = pd.Series(mean).groupby(unit_of.to_numpy()).sum().reindex(index.astype(str)).fillna(0.0)
+    need.index = index
+    need = need.astype(float).rename("need")
+    if spec.target in data.columns:
+        observed = (
+            pd.to_numeric(data[spec.target], errors="coerce")
+            .groupby(unit_of.to_numpy())
+            .sum()
+            .reindex(index.astype(str))
+        )
+        observed.index = index
+    else:
+        observed = pd.Series(np.nan, index=index)
+    expo = (
+        units[spec.exposure].astype(float)
+        if spec.exposure
+        else unit_of.value_counts().reindex(index.astype(str)).set_axis(index).astype(float)
+    )
+    res = _results(
+        spec, core, data, mean, need, observed.rename("observed"), given.source,
+        exposure=expo.rename("exposure"), weights=None, person_stats={"persons": len(data)},
+    )  # fmt: skip
+    return res
