@@ -66,6 +66,7 @@ _STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP, _YEARS 
     "table",
     "table of year = number",
 )
+_NUMBERS = "table of column = number"
 
 
 def _opt(kind: str, default: Any = MISSING, *, choices: tuple[Any, ...] = (), doc: str = "") -> Any:
@@ -156,6 +157,9 @@ class ModelConfig:
     coefficients_cov: Path | None = _opt(
         _PATH, None, doc="covariance matrix of the given coefficients (term × term)"
     )
+    reference_means: dict[str, float] | None = _opt(
+        _NUMBERS, None, doc="indicator means of a reference (e.g. the country): index 1 = it"
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +198,12 @@ class AllocationConfig:
     budget_years: int = _opt(_INT, 1, doc="with growth_pct: the budget year and overslagsår")
     prices: dict[str, float] | None = _opt(
         _YEARS, None, doc="price and wage index (PL) per year; 1 in the budget year"
+    )
+    criteria: dict[str, float] | None = _opt(
+        _NUMBERS, None, doc="fixed criteria weights, % of the socioeconomic pool"
+    )
+    criteria_amounts: dict[str, float] | None = _opt(
+        _NUMBERS, None, doc="fixed kroner per counted person per criterion"
     )
 
     def frames(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -407,6 +417,15 @@ def _convert(
         ):
             raise ctx.error(f"expected a table of column = level, {got}", section, key)
         return dict(value)
+    if kind == _NUMBERS:
+        if not isinstance(value, dict) or not value:
+            raise ctx.error(f"expected a table of column = number, {got}", section, key)
+        for k, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ctx.error(
+                    f"the value for '{k}' must be a finite number, got {v!r}", section, key
+                )
+        return {str(k): float(v) for k, v in value.items()}
     if kind == _YEARS:
         if not isinstance(value, dict) or not value:
             raise ctx.error(f"expected a table of year = number, {got}", section, key)
@@ -666,6 +685,53 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "uncertainty",
             "method",
         )
+    if a.criteria is not None and a.criteria_amounts is not None:
+        raise ctx.error(
+            "give criteria (weights in %) or criteria_amounts (kr per person), not both",
+            "allocation",
+            "criteria",
+        )
+    fixed = a.criteria or a.criteria_amounts
+    if fixed is not None:
+        key = "criteria" if a.criteria is not None else "criteria_amounts"
+        if m.coefficients is not None:
+            raise ctx.error(
+                "give fixed criteria or given coefficients, not both", "allocation", key
+            )
+        unknown = sorted(set(fixed) - set(m.indicators))
+        missing = sorted(set(m.indicators) - set(fixed))
+        if unknown or missing:
+            raise ctx.error(
+                f"fixed criteria must name every indicator once; unknown: {unknown or 'none'}, "
+                f"missing: {missing or 'none'}",
+                "allocation",
+                key,
+            )
+        if m.method not in ("wls", "ols", "auto") or d.persons is not None or m.categorical:
+            raise ctx.error(
+                "fixed criteria are for additive unit-level models with numeric indicators "
+                "(method wls or ols)",
+                "allocation",
+                key,
+            )
+        if any(v < 0 for v in fixed.values()):
+            raise ctx.error("fixed criteria must not be negative", "allocation", key)
+        if a.criteria is not None and abs(sum(a.criteria.values()) - 100.0) > 1e-6:
+            raise ctx.error(
+                f"criteria weights must sum to 100 %; they sum to {sum(a.criteria.values()):g}",
+                "allocation",
+                "criteria",
+            )
+    if m.reference_means is not None:
+        unknown = sorted(set(m.reference_means) - set(m.indicators))
+        missing = sorted(set(m.indicators) - set(m.reference_means))
+        if unknown or missing:
+            raise ctx.error(
+                f"reference_means must give every indicator; unknown: {unknown or 'none'}, "
+                f"missing: {missing or 'none'}",
+                "model",
+                "reference_means",
+            )
     if m.coefficients_cov is not None and m.coefficients is None:
         raise ctx.error("coefficients_cov needs coefficients", "model", "coefficients_cov")
     if not 0 < u.level < 1:

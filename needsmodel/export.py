@@ -71,9 +71,14 @@ def _round_significant(s: pd.Series, digits: int = 12) -> pd.Series:
 
 def keys_frame(result: RunResult) -> pd.DataFrame:
     """The allocation keys as written to ``allocation_keys.csv``."""
-    t = result.allocation.table[KEY_COLUMNS].copy()
+    cols = list(KEY_COLUMNS)
+    if "index_reference" in result.allocation.table.columns:
+        cols.insert(cols.index("index") + 1, "index_reference")
+    t = result.allocation.table[cols].copy()
     for col, d in _KEY_DECIMALS.items():
         t[col] = t[col].astype(float).round(d)
+    if "index_reference" in t.columns:
+        t["index_reference"] = t["index_reference"].astype(float).round(6)
     t["allocation"] = result.allocation.table["allocation"].astype("int64")
     return t
 

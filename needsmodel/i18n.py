@@ -38,6 +38,8 @@ LABELS: dict[str, tuple[str, str]] = {
     # columns of the keys table and the Excel headers
     "unit": ("Unit", "Enhed"),
     "unit_name": ("Name", "Navn"),
+    "index_reference": ("Need index, reference = 1", "Behovsindeks, reference = 1"),
+    "estimated_weight_pct": ("Estimated weight (%)", "Estimeret vægt (%)"),
     "Intercept": ("Intercept", "Konstantled"),
     "kr_per_exposure": ("kr per pupil/citizen", "kr. pr. elev/borger"),
     "socioeconomic_amount": ("Socioeconomic amount (kr)", "Socioøkonomisk beløb (kr.)"),

@@ -24,7 +24,7 @@ from .display import DisplayMixin, Summary
 from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import warn_influenceable
-from .estimate.given import apply_persons, apply_units, read_coefficients
+from .estimate.given import GivenCoefficients, apply_persons, apply_units, read_coefficients
 from .estimate.years import YearsResults, fit_years, year_labels
 from .i18n import label
 from .outputs import file_sha256
@@ -303,6 +303,8 @@ def _estimate(
         return _Estimate(units, yrs.pooled, need, expo, yrs, year)
     if cfg.model.coefficients is not None:
         return _apply_given(cfg, spec, table, dictionary, flagged)
+    if cfg.allocation.criteria is not None or cfg.allocation.criteria_amounts is not None:
+        return _fixed_criteria(cfg, spec, table, dictionary, flagged)
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
@@ -348,6 +350,86 @@ def _apply_given(
     return _Estimate(units, res, res.need, res.exposure, None)
 
 
+def _fixed_criteria(
+    cfg: Config,
+    spec: NeedSpec,
+    table: pd.DataFrame,
+    dictionary: DataDictionary | None,
+    flagged: tuple[str, ...],
+) -> _Estimate:
+    """Need from fixed criteria (``[allocation] criteria`` or ``criteria_amounts``).
+
+    Weights in % of the socioeconomic pool become kroner per counted person in
+    proportion (weight / counted persons); kroner per person are used as they
+    are. Need is then Σ criteria kroner × counted persons, an additive model
+    with these coefficients and no intercept. When the data hold the target,
+    the model is also estimated, so the estimated weights can be shown next
+    to the fixed ones.
+    """
+    a = cfg.allocation
+    known = spec.target in table.columns
+    if not known:
+        table = table.assign(**{spec.target: 0.0})
+    units = _prepare(cfg, spec, table)
+    _check_dictionary(cfg, spec, units, dictionary)
+    warn_influenceable(spec, flagged)
+    scale = (
+        units[spec.exposure].to_numpy(dtype=float)
+        if spec.exposure and spec.per_capita
+        else np.ones(len(units))
+    )
+    counts = {c: float(np.sum(scale * units[c].to_numpy(dtype=float))) for c in spec.indicators}
+    if a.criteria is not None:
+        zero = [c for c in spec.indicators if counts[c] <= 0 and a.criteria[c] > 0]
+        if zero:
+            raise DataError(
+                f"criterion {format_ids(zero)} counts no persons, so it cannot carry a weight",
+                path=cfg.data.units,
+                column=zero[0],
+            )
+        rates = {c: a.criteria[c] / counts[c] if counts[c] > 0 else 0.0 for c in spec.indicators}
+        source = "[allocation] criteria"
+    else:
+        assert a.criteria_amounts is not None
+        rates = dict(a.criteria_amounts)
+        source = "[allocation] criteria_amounts"
+    params = pd.Series({"Intercept": 0.0, **rates}, name="estimate")
+    given = GivenCoefficients(params, None, None, source)
+    res = apply_units(spec, given, units)
+    estimated = None
+    if known:
+        estimated = fit_units(spec, units)
+    else:
+        res = replace(res, observed=pd.Series(np.nan, index=res.need.index, name="observed"))
+    res = replace(res, extras={**res.extras, "estimated": estimated})
+    return _Estimate(units, res, res.need, res.exposure, None)
+
+
+def reference_index(results: NeedResults, means: dict[str, float]) -> pd.Series:
+    """Need per unit of exposure relative to a reference unit with ``means`` (1 = the reference).
+
+    The reference's need per unit of exposure is the model's prediction at the
+    reference means of the indicators (e.g. the country's shares); for a
+    linear per-capita model it is exactly the need of a unit with those shares.
+    """
+    spec = results.spec
+    if spec.is_person_level:
+        raise ConfigError(
+            "reference_means are for unit-level models; a person-level model's reference is "
+            "a reference population"
+        )
+    cat = [c for c in spec.indicators if c in results.design.categorical]
+    if cat:
+        raise ConfigError(f"reference_means need numeric indicators; '{cat[0]}' is categorical")
+    frame = pd.DataFrame([{c: means[c] for c in spec.indicators}])
+    rate = float(results.predict(frame).iloc[0])
+    if not rate > 0:
+        raise ConfigError(f"the reference's predicted need per unit of exposure is {rate:.4g}")
+    expo = results.exposure
+    per = results.need / expo if (expo is not None and spec.per_capita) else results.need
+    return (per / rate).rename("index_reference")
+
+
 def _criteria(
     cfg: Config, est: _Estimate, allocation: Allocation, scale: pd.Series | None = None
 ) -> tuple[CriteriaWeights | None, str]:
@@ -357,14 +439,24 @@ def _criteria(
             f"'{est.results.method}' is multiplicative"
         )
     pools = allocation.pools.set_index("pool")["amount"]
-    return criteria_weights(
+    cw = criteria_weights(
         est.results,
         float(pools["needs"]),
         year=est.year,
         fold=_fold(cfg),
         intercept=cfg.allocation.intercept,
         unit_scale=scale,
-    ), ""
+    )
+    estimated = est.results.extras.get("estimated")
+    if estimated is not None:  # fixed weights: the estimated ones beside them
+        ew = criteria_weights(estimated, float(pools["needs"]), intercept=cfg.allocation.intercept)
+        table = cw.table.assign(
+            estimated_weight_pct=cw.table["criterion"].map(
+                ew.table.set_index("criterion")["weight_pct"]
+            )
+        )
+        cw = replace(cw, table=table)
+    return cw, ""
 
 
 def _fold(cfg: Config) -> tuple[str, ...]:
@@ -528,6 +620,15 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         prices=a.prices,
     )
     criteria, note = _criteria(cfg, est, allocation, scale)
+    if cfg.model.reference_means is not None:
+        ref = reference_index(est.results, cfg.model.reference_means)
+        table = allocation.table.copy()
+        table.insert(
+            list(table.columns).index("index") + 1,
+            "index_reference",
+            ref.reindex(est.need.index).to_numpy(),
+        )
+        allocation = replace(allocation, table=table)
     u = cfg.uncertainty
     uncertainty = None
     if u.method != "none":

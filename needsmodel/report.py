@@ -451,8 +451,11 @@ def render_report(
     alloc_cols: list[tuple[str, Fmt, bool]] = [("unit", f.text, False)]
     if shown["exposure"].notna().any():
         alloc_cols.append(("exposure", f.num(0), True))
-    alloc_cols += [("need", f.kr, True), ("index", f.num(3), True), ("share", f.share, True),
-                   ("target", f.kr, True), ("allocation", f.kr, True)]  # fmt: skip
+    alloc_cols += [("need", f.kr, True), ("index", f.num(3), True)]
+    if "index_reference" in shown.columns:
+        alloc_cols.append(("index_reference", f.num(3), True))
+    alloc_cols += [("share", f.share, True), ("target", f.kr, True),
+                   ("allocation", f.kr, True)]  # fmt: skip
     if has_current:
         alloc_cols += [("current", f.kr, True), ("change", f.signed_kr, True),
                        ("change_pct", f.signed_pct, True)]  # fmt: skip
@@ -499,12 +502,13 @@ def render_report(
         crit = result.criteria.table.assign(
             criterion=[result.display(c, lang) for c in result.criteria.table["criterion"]]
         )
-        criteria_table = _table(
-            crit,
-            [("criterion", f.text, False), ("count", f.num(0), True),
-             ("unit_amount", f.kr, True), ("amount", f.kr, True), ("weight_pct", f.pct, True)],
-            lang,
-        )  # fmt: skip
+        crit_cols: list[tuple[str, Fmt, bool]] = [
+            ("criterion", f.text, False), ("count", f.num(0), True),
+            ("unit_amount", f.kr, True), ("amount", f.kr, True), ("weight_pct", f.pct, True),
+        ]  # fmt: skip
+        if "estimated_weight_pct" in crit.columns:
+            crit_cols.append(("estimated_weight_pct", f.pct, True))
+        criteria_table = _table(crit, crit_cols, lang)
 
     uncertainty_table = None
     ku = result.uncertainty

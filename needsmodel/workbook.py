@@ -46,13 +46,16 @@ KR_COLUMNS = frozenset(
     }
 )  # fmt: skip
 #: Columns in percentage points, written as real percentages: ``0.0%``.
-PCT_COLUMNS = frozenset({"change_pct", "share_pct", "weight_pct", "width_pct", "change_fixed_pct"})
+PCT_COLUMNS = frozenset(
+    {"change_pct", "share_pct", "weight_pct", "width_pct", "change_fixed_pct",
+     "estimated_weight_pct"}
+)  # fmt: skip
 #: Shares (fractions), written as percentages with two decimals.
 SHARE_COLUMNS = frozenset({"share", "share_low", "share_high"})
 #: Counts: ``#,##0``.
 COUNT_COLUMNS = frozenset({"exposure", "count", "persons", "nobs", "n_params", "cells"})
 #: Indices: ``0.000``.
-INDEX_COLUMNS = frozenset({"index", "ratio", "price_index"})
+INDEX_COLUMNS = frozenset({"index", "index_reference", "ratio", "price_index"})
 
 #: The label of the total row.
 _TOTAL = {"da": "I alt", "en": "Total"}
