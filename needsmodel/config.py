@@ -157,6 +157,12 @@ class ModelConfig:
     coefficients_cov: Path | None = _opt(
         _PATH, None, doc="covariance matrix of the given coefficients (term × term)"
     )
+    constraints: str = _opt(
+        _CHOICE,
+        "none",
+        choices=("none", "nonnegative"),
+        doc="'nonnegative': no criterion may take money from units with more of it",
+    )
     reference_means: dict[str, float] | None = _opt(
         _NUMBERS, None, doc="indicator means of a reference (e.g. the country): index 1 = it"
     )

@@ -45,7 +45,7 @@ class Guard:
     ----------
     code : str
         ``negative_weight``, ``sign``, ``not_significant``, ``baseline``,
-        ``r2_need``, ``few_units``, ``influenceable``.
+        ``at_zero``, ``r2_need``, ``few_units``, ``influenceable``.
     severity : str
         ``"warning"`` or ``"ok"`` (said, but no reason for alarm).
     en, da : str
@@ -238,6 +238,19 @@ def check_model(
                     f"{fmt_kr(base, 'da')} ({fmt_num(100 * (1 - cv / base), 'da')} % lavere).",
                 )
             )
+    at_zero = list(results.fit_stats.get("at_zero") or [])
+    if at_zero:
+        out.append(
+            Guard(
+                "at_zero",
+                "ok",
+                f"The non-negativity constraint holds {listing(at_zero, 'en')} at zero: without "
+                "it the estimate would be negative, so the criterion carries no money.",
+                f"Kravet om ikke-negative kriterier holder {listing(at_zero, 'da')} på nul: uden "
+                "det ville estimatet være negativt, så kriteriet fordeler ingen penge.",
+                at_zero,
+            )
+        )
     r2 = results.fit_stats.get("r2_need")
     if r2 is not None and np.isfinite(r2) and r2 < 0:
         out.append(

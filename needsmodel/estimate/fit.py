@@ -16,6 +16,7 @@ from .cores import Core, fit_core
 from .cv import FoldNotes, cv_result, kfold_predictions, need_fit, resolve_scheme
 from .design import Design
 from .linear import LinearProblem
+from .nonneg import fit_nonnegative
 from .person import person_fit_stats, predictive_ratios
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
@@ -128,6 +129,8 @@ def _fit_core(
         )
     if notes is not None:
         notes.check(design.matrix(frame), design.terms)
+    if spec.constraints == "nonnegative":
+        return fit_nonnegative(design, frame, y, w, bootstrap=notes is None)
     return fit_core(
         method,
         design,

@@ -99,6 +99,11 @@ class NeedSpec:
     influenceable : sequence of str
         Indicators the unit can influence itself; using one emits an
         :class:`~needsmodel.errors.InfluenceableIndicatorWarning`.
+    constraints : {"none", "nonnegative"}
+        ``"nonnegative"``: the slopes of an OLS/WLS model are estimated under
+        the constraint that none is negative (SciPy's bounded least squares),
+        so no criterion takes money from the units that have more of it;
+        standard errors and intervals come from a bootstrap of the units.
 
     Examples
     --------
@@ -124,6 +129,7 @@ class NeedSpec:
     min_cell_size: int = 30
     small_cells: str = "merge"
     influenceable: tuple[str, ...] = ()
+    constraints: str = "none"
 
     def __post_init__(self) -> None:
         for name in ("indicators", "categorical", "influenceable"):
@@ -173,6 +179,16 @@ class NeedSpec:
             raise InputError(f"cv must be 'auto', 'loo' or an integer k >= 2; got {self.cv!r}")
         if not 0.0 < self.alpha < 1.0:
             raise InputError(f"alpha must be between 0 and 1; got {self.alpha!r}")
+        if self.constraints not in ("none", "nonnegative"):
+            raise InputError(
+                f"constraints must be 'none' or 'nonnegative'; got {self.constraints!r}"
+            )
+        if self.constraints == "nonnegative" and (m not in _LINEAR[:2] or self.unit_key):
+            raise InputError(
+                "constraints='nonnegative' is for unit-level linear models (ols or wls): "
+                f"the criteria of an additive model; got method {m!r}"
+                + (" at person level" if self.unit_key else "")
+            )
         if self.small_cells not in ("merge", "shrink"):
             raise InputError(f"small_cells must be 'merge' or 'shrink'; got {self.small_cells!r}")
         if self.min_cell_size < 1:
@@ -282,6 +298,7 @@ class NeedSpec:
             min_cell_size=model.min_cell_size,
             small_cells=model.small_cells,
             influenceable=model.influenceable,
+            constraints=model.constraints,
         )
 
     def fit(self, data: pd.DataFrame, **kwargs: Any) -> NeedResults:
