@@ -59,7 +59,9 @@ from .estimate import (
     compare,
     fit,
     fit_regularized,
+    fit_type_split,
     fit_years,
+    read_coefficients,
 )
 from .pipeline import RunResult, run, validate
 
@@ -90,6 +92,7 @@ __all__ = [
     "errors",
     "fit",
     "fit_regularized",
+    "fit_type_split",
     "fit_years",
     "funding",
     "key_uncertainty",
@@ -98,6 +101,7 @@ __all__ = [
     "need_index",
     "parse_config",
     "plots",
+    "read_coefficients",
     "read_table",
     "result_funding",
     "run",

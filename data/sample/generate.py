@@ -4,7 +4,8 @@ Run from the repository root::
 
     python data/sample/generate.py
 
-Writes ``pupils.csv`` and ``pupils.parquet`` (one row per pupil),
+Writes ``pupils.csv`` and ``pupils.parquet`` (one row per pupil, with the type of
+special-education provision drawn from a multinomial logit with known parameters),
 ``school_districts.csv`` (one row per school district), ``pupil_forecast.csv``
 (pupils per district in the budget years 2027-2029),
 ``school_districts_panel.csv`` (the same districts over four
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from needsmodel.datasets import _demography as demo
 from needsmodel.datasets import _generator as g
+from needsmodel.datasets._provision import add_provision
 
 HERE = Path(__file__).resolve().parent
 SEED = 20260101
@@ -68,6 +70,7 @@ def pupil_forecast(districts, first_year: int = 2027, years: int = 3):
 def main() -> None:
     pupils = g.simulate_pupils(seed=SEED)
     districts = g.aggregate_districts(pupils)
+    pupils = add_provision(pupils)  # the provision type, from its own seed
     pupils.to_csv(HERE / "pupils.csv", index=False, lineterminator="\n")
     # the same pupils as Parquet, the format register extracts come in (read through DuckDB)
     pupils.to_parquet(HERE / "pupils.parquet", index=False, compression="zstd")
