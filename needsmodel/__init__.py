@@ -27,14 +27,8 @@ The public API:
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("needsmodel")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
-
 from . import datasets, errors
+from ._version import __version__
 from .allocation import (
     Allocation,
     AllocationPolicy,

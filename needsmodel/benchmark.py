@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 from scipy.optimize import linprog
 
+from .allocation.uncertainty import need_draws
 from .diagnostics import diagnose
 from .errors import DataError, EstimationError, InputError, format_ids
 from .estimate.results import NeedResults
@@ -102,8 +103,6 @@ def benchmark(
     -------
     Benchmark
     """
-    from .allocation.uncertainty import need_draws
-
     if results.level != "unit":
         raise InputError(
             "benchmark() compares units; fit a unit-level model (or sum persons first)"

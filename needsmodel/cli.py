@@ -19,8 +19,18 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
+from .allocation import compare_scenarios
+from .config import load_config
+from .console import summary_lines
+from .datasets import sample_config_path
 from .errors import InputError, NeedsModelError, NeedsModelWarning
-from .outputs import RunInterrupted, read_manifest
+from .export import write_csv
+from .outputs import RunInterrupted, read_manifest, staged_outputs
+from .pipeline import run, validate
+from .report import write_report
+from .reuse import reusable_uncertainty
+from .workbook import write_scenarios
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -35,14 +45,12 @@ def _fmt_kr(v: float) -> str:
 
 
 def _print_summary(result: RunResult, files: list[Path] | None) -> None:
-    from .console import summary_lines
 
     for line in summary_lines(result, files):
         print(line)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run
 
     result = run(args.config)
     if args.out is not None:
@@ -61,8 +69,6 @@ def _with_out(result: RunResult, out: Path) -> RunResult:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .datasets import sample_config_path
-    from .pipeline import run
 
     result = _with_out(run(sample_config_path()), args.out)
     files = result.write(force=args.force)
@@ -73,11 +79,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .allocation import compare_scenarios
-    from .export import write_csv
-    from .outputs import staged_outputs
-    from .pipeline import run
-    from .workbook import write_scenarios
 
     names = args.names or [Path(c).stem for c in args.configs]
     if len(names) != len(args.configs):
@@ -113,11 +114,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .outputs import staged_outputs
-    from .pipeline import run
-    from .report import write_report
-    from .reuse import reusable_uncertainty
 
     cfg = load_config(args.config)
     out = Path(args.out if args.out is not None else cfg.output.dir)
@@ -152,7 +148,6 @@ def _recomputed(cfg: Any) -> str:
 
 
 def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, object]:
-    from . import __version__
 
     return {
         "version": __version__,
@@ -162,9 +157,6 @@ def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, 
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .pipeline import run, validate
-
     cfg = load_config(args.config)
     units = validate(cfg)
     # the model is fitted too (nothing is written), so that a weak model is said before a run
@@ -183,7 +175,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
 
     p = argparse.ArgumentParser(
         prog="needsmodel",

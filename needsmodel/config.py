@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 
 from .allocation.policy import AllocationPolicy
 from .errors import AllocationError, ConfigError, InputError
-from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS
+from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS, NeedSpec
 from .reading import ReadOptions
 
 __all__ = [
@@ -166,6 +166,29 @@ class ModelConfig:
     reference_means: dict[str, float] | None = _opt(
         _NUMBERS, None, doc="indicator means of a reference (e.g. the country): index 1 = it"
     )
+
+    def spec(self, unit_key: str | None = None) -> NeedSpec:
+        """The need model these settings describe (``unit_key``: person-level models)."""
+        return NeedSpec(
+            target=self.target,
+            indicators=self.indicators,
+            exposure=self.exposure,
+            method=self.method,
+            cov=self.cov,
+            cluster=self.cluster,
+            per_capita=self.per_capita,
+            cv=self.cv,
+            alpha=self.alpha,
+            categorical=self.categorical,
+            reference=self.reference,
+            link=self.link,
+            var_power=self.var_power,
+            unit_key=unit_key,
+            min_cell_size=self.min_cell_size,
+            small_cells=self.small_cells,
+            influenceable=self.influenceable,
+            constraints=self.constraints,
+        )
 
 
 @dataclass(frozen=True)
@@ -665,8 +688,6 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "allocation",
             "budget",
         )
-    from .estimate.spec import NeedSpec
-
     try:
         a.policy()
     except AllocationError as e:
@@ -760,7 +781,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     if m.exposure is not None and m.exposure == d.id:
         raise ctx.error(f"the id column '{d.id}' is used as exposure", "model", "exposure")
     try:
-        NeedSpec.from_config(m, unit_key=d.unit_key)
+        m.spec(unit_key=d.unit_key)
     except InputError as e:
         found = re.match(r"(\w+)[=' ]", str(e))
         key = found.group(1) if found and found.group(1) in _field_names(ModelConfig) else None

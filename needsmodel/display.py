@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .i18n import label
+
 __all__ = [
     "DisplayMixin",
     "FitStats",
@@ -202,8 +204,6 @@ class FitStats(dict[str, Any]):
 
     def table(self, lang: str = "en") -> pd.DataFrame:
         """``statistic, value`` with the statistics' labels."""
-        from .i18n import label
-
         return pd.DataFrame(
             {"statistic": [label(k, lang) for k in self], "value": list(self.values())},
             index=pd.Index(list(self), name="key"),

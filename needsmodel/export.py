@@ -7,10 +7,7 @@ staging folder first, moved into place only when all are complete, with a
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
-import os
-import platform
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -18,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import plots
+from ._version import __version__
 from .allocation import KEY_COLUMNS
 from .estimate.given import SMEARING_TERM
 from .estimate.results import TIDY_COLUMNS
 from .outputs import staged_outputs
+from .provenance import metadata_frame, relative_path
 from .report import write_report
 from .workbook import budget_frame, write_workbook
 
@@ -170,38 +170,6 @@ def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
     return out
 
 
-def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.DataFrame:
-    """What is needed to reproduce the run: config, input hashes, versions, time."""
-    import numpy
-    import scipy
-    import sklearn
-    import statsmodels
-
-    from . import __version__
-
-    when = when or _dt.datetime.now(_dt.UTC).replace(microsecond=0)
-    base = Path(result.config.path).parent if result.config.path else None
-    rows: list[tuple[str, str]] = [
-        ("needsmodel version", __version__),
-        ("run at (UTC)", when.isoformat()),
-        ("config file", Path(result.config.path).name if result.config.path else "(in memory)"),
-    ]
-    for path, digest in result.inputs.items():
-        rows.append((f"sha256 {Path(path).name}", digest))
-        rows.append((f"path {Path(path).name}", relative_path(path, base)))
-    rows += [
-        ("python", platform.python_version()),
-        ("numpy", numpy.__version__),
-        ("pandas", pd.__version__),
-        ("scipy", scipy.__version__),
-        ("statsmodels", statsmodels.__version__),
-        ("scikit-learn", sklearn.__version__),
-    ]
-    for i, line in enumerate(result.config.text.splitlines(), start=1):
-        rows.append((f"config line {i}", line))
-    return pd.DataFrame(rows, columns=["item", "value"])
-
-
 #: Leading characters that make a spreadsheet read a text cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -232,22 +200,6 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def relative_path(path: Path | str, base: Path | None) -> str:
-    """``path`` relative to ``base`` (the config's folder), so no machine's layout is printed.
-
-    Examples
-    --------
-    >>> relative_path("/srv/budget/data/units.csv", Path("/srv/budget"))
-    'data/units.csv'
-    """
-    if base is None:
-        return Path(path).name
-    try:
-        return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
-    except ValueError:  # another drive (Windows)
-        return Path(path).name
-
-
 def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
     """Write a CSV in English (``,`` and ``.``) or Danish Excel (``;``, ``,``, BOM) format.
 
@@ -265,8 +217,6 @@ def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
 
 def plot_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
     """The plots a run saves as PNG, by file stem (made lazily)."""
-    from . import plots
-
     res, alloc, lang, labels = (
         result.results,
         result.allocation,
@@ -315,9 +265,7 @@ def _write_report(result: RunResult, path: Path) -> None:
 
 
 def _save_plot(make: Callable[[], Any], path: Path) -> None:
-    from .plots import save
-
-    save(make(), path)
+    plots.save(make(), path)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
@@ -399,8 +347,6 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
     writers["report.html"] = lambda p: _write_report(result, p)
     for stem, make in plot_figures(result).items():
         writers[f"plots/{stem}.png"] = partial(_save_plot, make)
-    from . import __version__
-
     config = result.config
     record = {
         "version": __version__,

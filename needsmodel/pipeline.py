@@ -18,19 +18,20 @@ from .allocation import (
 )
 from .allocation.criteria import ADDITIVE_METHODS, intercept_need
 from .config import Config, load_config
+from .console import summary_rows
 from .data import read_table, validate_persons
 from .dictionary import DataDictionary, read_dictionary
 from .display import DisplayMixin, Summary
 from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
-from .estimate.fit import warn_influenceable
+from .estimate.fit import choose_engine, fit_file, warn_influenceable
 from .estimate.given import GivenCoefficients, apply_persons, apply_units, read_coefficients
 from .estimate.years import YearsResults, fit_years, year_labels
+from .export import write_outputs
 from .i18n import label
 from .outputs import file_sha256
 from .plausibility import Guard, check_model
 from .reading import check_text
-from .register import COLLAPSIBLE_METHODS, fit_file
 
 __all__ = ["RunResult", "file_sha256", "run", "validate"]
 
@@ -80,8 +81,6 @@ class RunResult(DisplayMixin):
 
     def summary(self, lang: str | None = None) -> Summary:
         """What was run and allocated, in the config's language, with the keys per unit."""
-        from .console import summary_rows
-
         header = summary_rows(self, None, lang)
         name = self.config.path.name if self.config.path else "(config in memory)"
         return Summary(f"needsmodel run: {name}", header, self.allocation.summary().tables)
@@ -129,8 +128,6 @@ class RunResult(DisplayMixin):
         list of Path
             The files written.
         """
-        from .export import write_outputs
-
         return write_outputs(
             self,
             Path(directory) if directory is not None else self.config.output.dir,
@@ -170,7 +167,7 @@ def _check_files(cfg: Config) -> None:
 
 
 def _spec(cfg: Config) -> NeedSpec:
-    return NeedSpec.from_config(cfg.model, unit_key=cfg.data.unit_key)
+    return cfg.model.spec(unit_key=cfg.data.unit_key)
 
 
 def _also(cfg: Config) -> tuple[str, ...]:
@@ -210,22 +207,11 @@ def _read_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
     )
 
 
-#: Person files above this size go through DuckDB (when the method allows it).
-DUCKDB_BYTES = 50_000_000
-
-
 def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
-    """Whether a person file is fitted out of core (exact on cells) rather than in memory."""
-    d = cfg.data
-    if d.engine == "memory" or d.persons is None:
+    """Whether a person file is fitted out of core (the engine is chosen in estimation)."""
+    if cfg.data.persons is None:
         return False
-    if d.engine == "duckdb":
-        return True
-    if spec.resolved_method not in COLLAPSIBLE_METHODS:
-        return False
-    return (
-        d.persons.suffix.lower() in (".parquet", ".pq") or d.persons.stat().st_size > DUCKDB_BYTES
-    )
+    return choose_engine(spec, cfg.data.persons, cfg.data.engine) == "duckdb"
 
 
 def _read_persons(cfg: Config, spec: NeedSpec, target_optional: bool = False) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from . import plots
 from .diagnostics import diagnose
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
+from .provenance import metadata_frame
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -346,8 +347,6 @@ def render_report(
     when : datetime, optional
         Time stamp shown in the reproducibility block (default: now, UTC).
     """
-    from .export import metadata_frame
-
     lang = lang or result.config.output.lang
     f = _Formats(lang)
     res, alloc, cfg = result.results, result.allocation, result.config

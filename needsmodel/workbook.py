@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .display import decimals_for
 from .i18n import LABELS, label, meta_label, pool_rules
 
 if TYPE_CHECKING:
@@ -166,8 +167,6 @@ def _fit_name(key: str, lang: str) -> str:
 
 
 def _number_format(col: str, values: pd.Series) -> str | None:
-    from .display import decimals_for
-
     if col in KR_COLUMNS or col.isdigit():
         return "#,##0"
     if col in PCT_COLUMNS:
@@ -357,8 +356,6 @@ def write_sheet(
 
 
 def _cell_format(value: float) -> str:
-    from .display import decimals_for
-
     if isinstance(value, int):
         return "#,##0"
     d = decimals_for([value])

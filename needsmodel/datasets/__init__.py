@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import MissingFileError
+from ._care import simulate_care
 from .real import (
     load_caschools,
     load_maschools,
@@ -51,8 +52,6 @@ def load_care_for_you() -> pd.DataFrame:
     diagnosis, own_home, level_intake, tariff, progression`` (steps on a 0-10
     functional scale over the year).
     """
-    from ._care import simulate_care
-
     return simulate_care()
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
+from ..reading import read_table
 from .cells import fit_cells
 from .cores import Core, fit_core
 from .cv import FoldNotes, cv_result, kfold_predictions, need_fit, resolve_scheme
@@ -18,6 +19,7 @@ from .design import Design
 from .linear import LinearProblem
 from .nonneg import fit_nonnegative
 from .person import person_fit_stats, predictive_ratios
+from .register import COLLAPSIBLE_METHODS, ENGINES, _continuous, fit_chunked, fit_collapsed
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
@@ -485,8 +487,6 @@ def fit(
     """
     warn_influenceable(spec)
     if isinstance(data, str | Path):
-        from ..register import fit_file
-
         if not spec.is_person_level:
             raise InputError(
                 "a file path is read as a person file; set unit_key (or read units first)"
@@ -497,3 +497,63 @@ def fit(
         clean_units = prepare_units(spec, units, id=id) if units is not None else None
         return fit_persons(spec, data, units=clean_units)
     return fit_units(spec, prepare_units(spec, data, id=id))
+
+
+def fit_file(
+    spec: NeedSpec,
+    path: Path | str,
+    *,
+    units: pd.DataFrame | None = None,
+    engine: str = "auto",
+    weights: str | None = None,
+) -> NeedResults:
+    """Fit a person-level model to a Parquet or CSV person file.
+
+    ``engine = "duckdb"`` (or ``"auto"`` for OLS, logit and Poisson): exact fit on
+    collapsed cells, or — for OLS with continuous indicators — from chunked
+    sufficient statistics. ``engine = "memory"``: read only the needed columns
+    and fit on persons (any method).
+    """
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
+    p = Path(path)
+    method = spec.resolved_method
+    fast = method in COLLAPSIBLE_METHODS
+    if engine == "duckdb" and not fast:
+        raise InputError(
+            f"engine 'duckdb' fits {', '.join(COLLAPSIBLE_METHODS)} exactly on collapsed cells; "
+            "method "
+            f"'{method}' needs the persons: use engine = 'memory'"
+        )
+    if engine == "memory" or not fast:
+        needed = [
+            c for c in (spec.unit_key, spec.target, *spec.indicators, spec.cluster, weights) if c
+        ]
+        persons = read_table(
+            p, id=spec.unit_key, columns=[spec.target], usecols=list(dict.fromkeys(needed))
+        )
+        return fit_persons(spec, persons, units=units, path=p)
+    numeric = [c for c in spec.indicators if c not in spec.categorical]
+    if method == "ols" and _continuous(p, numeric):
+        return fit_chunked(spec, p, weights=weights)
+    return fit_collapsed(spec, p, units=units, weights=weights)
+
+
+#: Person files above this size go through DuckDB (when the method allows it).
+DUCKDB_BYTES = 50_000_000
+
+
+def choose_engine(spec: NeedSpec, path: Path, engine: str = "auto") -> str:
+    """Where a person file is fitted: ``"duckdb"`` (exact on cells) or ``"memory"``.
+
+    ``"auto"`` collapses Parquet files and CSV files above 50 MB when the method
+    can be collapsed; the one place the engine is chosen.
+    """
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
+    if engine != "auto":
+        return engine
+    if spec.resolved_method not in COLLAPSIBLE_METHODS:
+        return "memory"
+    big = path.suffix.lower() in (".parquet", ".pq") or path.stat().st_size > DUCKDB_BYTES
+    return "duckdb" if big else "memory"

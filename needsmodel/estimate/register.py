@@ -1,0 +1,831 @@
+"""Register-scale person data: exact fits on collapsed cells and chunked sufficient statistics.
+
+Most criteria of a national need model are categorical (education, family
+type, age band, income quartile). A person-level OLS, logit or Poisson model
+with categorical indicators depends on the data only through per-cell counts
+and sums, so it can be fitted **exactly** on one row per combination of
+categories:
+
+* OLS / WLS: the cell means weighted by the (weighted) counts give the
+  person-level coefficients; the residual variance, and HC0-HC3 and
+  cluster-robust covariances, follow from per-cell sums of y and y²;
+* logit: successes out of trials per cell is the same binomial likelihood;
+* Poisson: summed counts with the cell's size as exposure is the same
+  likelihood.
+
+The heavy step is one ``GROUP BY`` that DuckDB runs out of core on Parquet or
+CSV files, reading only the needed columns. Statsmodels fits the cells; the
+person-level covariances are assembled from the cell sums (the same formulas
+statsmodels uses on persons, checked against it in the tests).
+
+Linear models with continuous indicators cannot be collapsed; for them
+:func:`fit_chunked` accumulates ``X'WX`` and ``X'Wy`` over chunks of the file
+(and, in a second pass, the robust "meat"), so memory does not grow with the
+number of persons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import statsmodels.api as sm
+
+from ..errors import DataError, InputError, MissingFileError, format_ids
+from ..progress import configure_duckdb, progress
+from .cores import Core
+from .cv import cv_result, group_folds, need_fit
+from .design import Design, level_key
+from .person import predictive_ratios
+from .results import NeedResults
+from .spec import NeedSpec
+
+__all__ = [
+    "COLLAPSIBLE_METHODS",
+    "ENGINES",
+    "Collapsed",
+    "collapse",
+    "fit_chunked",
+    "fit_collapsed",
+]
+
+COLLAPSIBLE_METHODS = ("ols", "binomial", "poisson")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _source_sql(path: Path) -> str:
+    suffix = path.suffix.lower()
+    literal = "'" + str(path).replace("'", "''") + "'"
+    if suffix in (".parquet", ".pq"):
+        return f"read_parquet({literal})"
+    if suffix in (".csv", ".txt"):
+        return f"read_csv({literal}, header = true)"
+    raise InputError(f"{path}: collapsing reads .parquet or .csv files; got '{path.suffix}'")
+
+
+@dataclass(frozen=True, eq=False)
+class Collapsed:
+    """A person file collapsed to cells.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        One row per combination of indicator values (row ``i`` is cell ``i``): the indicators, ``n``
+        (persons), ``sw`` (sum of weights), ``swy``, ``swyy`` (weighted sums of
+        y and y²), ``sww``, ``swwy``, ``swwyy`` (with squared weights, for the
+        robust covariances of weighted fits), ``npos`` (persons with y > 0).
+    unit_cells : DataFrame
+        The same per unit and cell, as numbers: ``unit`` (position in
+        :attr:`units`), ``cell``, ``n, sw, swy, swyy, npos``.
+    persons : int
+        Persons read.
+    units : Index
+        The unit ids, in code order.
+    """
+
+    cells: pd.DataFrame
+    unit_cells: pd.DataFrame
+    persons: int
+    units: pd.Index
+
+
+def collapse(
+    source: Path | str | pd.DataFrame,
+    *,
+    unit_key: str,
+    target: str,
+    indicators: list[str] | tuple[str, ...],
+    weights: str | None = None,
+    memory_limit: str | None = None,
+    log_factorial: bool = False,
+) -> Collapsed:
+    """Collapse a person file (or table) to cells with DuckDB.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        Parquet or CSV file (read out of core; only the needed columns), or a
+        DataFrame.
+    unit_key, target, indicators : str
+        Columns.
+    weights : str, optional
+        Person weight column.
+    memory_limit : str, optional
+        DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to disk beyond it.
+    log_factorial : bool
+        Also sum ``log y!`` per cell (``slgy``), for Poisson log-likelihoods.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    configure_duckdb(con)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if isinstance(source, pd.DataFrame):
+        con.register("persons_frame", source)
+        src = "persons_frame"
+        columns = list(source.columns)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise MissingFileError("file not found", path=path)
+        src = _source_sql(path)
+        columns = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
+    needed = [unit_key, target, *indicators, *([weights] if weights else [])]
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise DataError(
+            f"column(s) {format_ids(missing)} not found in the person file "
+            f"(columns: {', '.join(columns)})",
+            column=missing[0],
+        )
+    inds = ", ".join(_q(c) for c in indicators)
+    y = f"CAST({_q(target)} AS DOUBLE)"
+    w = f"CAST({_q(weights)} AS DOUBLE)" if weights else "1.0"
+    check = con.execute(
+        "SELECT COUNT(*), "
+        + ", ".join(f"COUNT(*) - COUNT({_q(c)})" for c in needed)
+        + f", SUM(CASE WHEN {y} < 0 THEN 1 ELSE 0 END) FROM {src}"
+    ).fetchone()
+    assert check is not None
+    total, *nulls, negative = check
+    for c, k in zip(needed, nulls, strict=True):
+        if k:
+            raise DataError(f"column '{c}' has {k} missing value(s) in the person file", column=c)
+    if negative:
+        raise DataError(
+            f"column '{target}' must not be negative; {negative} person(s) are", column=target
+        )
+    # weighted sums only when there are weights; Σ log y! only for Poisson likelihoods
+    weighted_sums = (
+        f", SUM({w} * {w}) AS sww, SUM({w} * {w} * {y}) AS swwy, "
+        f"SUM({w} * {w} * {y} * {y}) AS swwyy"
+        if weights
+        else ""
+    )
+    log_factorials = f", SUM(lgamma({y} + 1)) AS slgy" if log_factorial else ""
+    con.execute(
+        f"""CREATE TEMP TABLE uc AS
+        SELECT CAST({_q(unit_key)} AS VARCHAR) AS unit, {inds},
+               COUNT(*) AS n, SUM({w}) AS sw, SUM({w} * {y}) AS swy, SUM({w} * {y} * {y}) AS swyy,
+               SUM(CASE WHEN {y} > 0 THEN 1 ELSE 0 END) AS npos{weighted_sums}{log_factorials}
+        FROM {src} GROUP BY ALL"""
+    )
+    con.execute(
+        f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
+        f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
+    )
+    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
+    if weights:
+        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
+    if log_factorial:
+        sums += ", SUM(slgy) AS slgy"
+    cells = con.execute(
+        f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
+        f"GROUP BY {inds}, c.cell ORDER BY c.cell"
+    ).df()
+    con.execute(
+        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
+        "FROM (SELECT DISTINCT unit FROM uc)"
+    )
+    units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
+    # numbers only: the unit × cell table can have as many rows as there are persons
+    raw = con.execute(
+        "SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, uc.npos "
+        f"FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit) ORDER BY u.code, c.cell"
+    ).fetchnumpy()
+    con.close()
+    unit_cells = pd.DataFrame(
+        {
+            "unit": np.asarray(raw["unit"], dtype=np.int64),
+            "cell": np.asarray(raw["cell"], dtype=np.int64),
+            "n": np.asarray(raw["n"], dtype=np.int64),
+            "sw": np.asarray(raw["sw"], dtype=float),
+            "swy": np.asarray(raw["swy"], dtype=float),
+            "swyy": np.asarray(raw["swyy"], dtype=float),
+            "npos": np.asarray(raw["npos"], dtype=np.int64),
+        }
+    )
+    for c in ("n", "npos"):
+        cells[c] = cells[c].astype(np.int64)
+    if not weights:  # unit weights: the squared-weight sums are the plain ones
+        cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
+    return Collapsed(
+        cells=cells,
+        unit_cells=unit_cells,
+        persons=int(total),
+        units=pd.Index([str(u) for u in units], name=unit_key),
+    )
+
+
+# ----------------------------------------------------------------- exact covariances
+
+
+def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
+    return bread @ meat @ bread
+
+
+def _cluster_meat(
+    x_uc: np.ndarray, score_uc: np.ndarray, units: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Σ_g (Σ_{rows in g} score · x)(…)' from per-(unit, cell) score sums."""
+    codes, uniq = pd.factorize(units)
+    k = x_uc.shape[1]
+    per_unit = np.zeros((len(uniq), k))
+    np.add.at(per_unit, codes, x_uc * score_uc[:, None])
+    return per_unit.T @ per_unit, len(uniq)
+
+
+def _linear_fit(
+    spec: NeedSpec, design: Design, col: Collapsed, weighted: bool
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Any]:
+    c = col.cells
+    x = design.matrix(c)
+    k = x.shape[1]
+    sw = c["sw"].to_numpy(float)
+    mean = c["swy"].to_numpy(float) / sw
+    res = sm.WLS(mean, x, weights=sw).fit()
+    beta = np.asarray(res.params, dtype=float)
+    mu = x @ beta
+    n_persons = int(c["n"].sum())
+    # person-level weighted residual sums of squares, per cell: Σ w (y - μ)²
+    sse_c = c["swyy"].to_numpy(float) - 2 * mu * c["swy"].to_numpy(float) + mu**2 * sw
+    sse = float(sse_c.sum())
+    df_resid = n_persons - k
+    xtwx_inv = np.linalg.inv(x.T @ (x * sw[:, None]))
+    cov_type = spec.resolved_cov
+    if cov_type == "nonrobust":
+        cov = xtwx_inv * sse / df_resid
+    elif cov_type in ("HC0", "HC1", "HC2", "HC3"):
+        # Σ w² e² per cell; leverage of each person in a cell: h = w x' (X'WX)^-1 x
+        ee = (
+            c["swwyy"].to_numpy(float)
+            - 2 * mu * c["swwy"].to_numpy(float)
+            + mu**2 * c["sww"].to_numpy(float)
+        )
+        if cov_type in ("HC2", "HC3"):
+            hx = np.einsum("ij,jk,ik->i", x, xtwx_inv, x)
+            if weighted:
+                raise InputError(
+                    f"cov = '{cov_type}' needs each person's leverage, which depends on the "
+                    "person's "
+                    "weight; with person weights use HC0, HC1 or cluster on collapsed data"
+                )
+            power = 1 if cov_type == "HC2" else 2
+            ee = ee / (1 - hx) ** power
+        meat = x.T @ (x * ee[:, None])
+        cov = _sandwich(xtwx_inv, meat)
+        if cov_type == "HC1":
+            cov *= n_persons / df_resid
+    elif cov_type == "cluster":
+        uc = col.unit_cells
+        cell = uc["cell"].to_numpy()
+        score = uc["swy"].to_numpy(float) - mu[cell] * uc["sw"].to_numpy(float)
+        meat, g = _cluster_meat(x[cell], score, uc["unit"].to_numpy())
+        cov = _sandwich(xtwx_inv, meat) * g / (g - 1) * (n_persons - 1) / df_resid
+    else:  # pragma: no cover - checked by NeedSpec
+        raise InputError(f"cov {cov_type!r} is not available on collapsed data")
+    sst = float(c["swyy"].sum() - c["swy"].sum() ** 2 / sw.sum())
+    stats: dict[str, Any] = {
+        "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
+        "adj_r2": 1.0 - (sse / df_resid) / (sst / (n_persons - 1)) if sst > 0 else float("nan"),
+        "df_resid": float(df_resid),
+        "scale": sse / df_resid,
+    }
+    if not weighted:  # Gaussian log-likelihood of the persons, as statsmodels' OLS
+        llf = -n_persons / 2 * (np.log(2 * np.pi * sse / n_persons) + 1)
+        stats.update(llf=llf, aic=-2 * llf + 2 * k, bic=-2 * llf + k * np.log(n_persons))
+    names = design.terms
+    return (
+        pd.Series(beta, index=names),
+        pd.DataFrame(cov, index=names, columns=names),
+        stats,
+        res,
+    )
+
+
+def _glm_fit(
+    spec: NeedSpec, design: Design, col: Collapsed, method: str
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Any]:
+    c = col.cells
+    x = design.matrix(c)
+    n = c["n"].to_numpy(float)
+    sy = c["swy"].to_numpy(float)
+    n_persons = int(n.sum())
+    if method == "binomial":
+        if np.any(sy > n + 1e-9) or not np.allclose(c["swyy"], sy):
+            raise InputError("a collapsed logit needs a 0/1 target")
+        model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
+    else:
+        model = sm.GLM(sy, x, family=sm.families.Poisson(), exposure=n)
+    res = model.fit()
+    beta = np.asarray(res.params, dtype=float)
+    eta = x @ beta
+    mu = 1 / (1 + np.exp(-eta)) if method == "binomial" else np.exp(eta)
+    info = x.T @ (x * (n * (mu * (1 - mu) if method == "binomial" else mu))[:, None])
+    bread = np.linalg.inv(info)
+    syy = c["swyy"].to_numpy(float)
+    cov_type = spec.resolved_cov
+    k = x.shape[1]
+    if cov_type == "nonrobust":
+        cov = bread
+    elif cov_type == "HC0":
+        ee = syy - 2 * mu * sy + n * mu**2  # Σ (y - μ)² per cell
+        cov = _sandwich(bread, x.T @ (x * ee[:, None]))
+    elif cov_type == "cluster":
+        uc = col.unit_cells
+        cell = uc["cell"].to_numpy()
+        score = uc["swy"].to_numpy(float) - mu[cell] * uc["n"].to_numpy(float)
+        meat, g = _cluster_meat(x[cell], score, uc["unit"].to_numpy())
+        cov = _sandwich(bread, meat) * g / (g - 1) * (n_persons - 1) / (n_persons - k)
+    else:
+        raise InputError(
+            f"cov = '{cov_type}' is not available for method '{method}' (statsmodels computes only "
+            "the HC0 sandwich for GLMs)"
+        )
+    if method == "binomial":
+        # person-level Bernoulli likelihood (the two-column binomial adds log C(n, k) per cell)
+        llf = float(np.sum(sy * np.log(mu) + (n - sy) * np.log1p(-mu)))
+    else:
+        # Σ y log μ - μ - log y! over persons, from the cell sums and Σ log y!
+        llf = float(np.sum(sy * eta - n * mu) - c["slgy"].sum())
+    stats: dict[str, Any] = {}
+    if method == "binomial":
+        # a 0/1 target: the saturated log-likelihood is 0, so the deviances are exact on cells
+        p0 = float(sy.sum() / n.sum())
+        llnull = float(sy.sum() * np.log(p0) + (n.sum() - sy.sum()) * np.log1p(-p0))
+        deviance, null_deviance = -2 * llf, -2 * llnull
+        ee = syy - 2 * mu * sy + n * mu**2
+        stats = {
+            "deviance": deviance,
+            "null_deviance": null_deviance,
+            "deviance_r2": 1 - deviance / null_deviance if null_deviance > 0 else float("nan"),
+            "pearson_chi2": float(np.sum(ee / (mu * (1 - mu)))),
+            "scale": 1.0,
+        }
+    stats |= {
+        "df_resid": float(n_persons - k),
+        "llf": llf,
+        **({"pseudo_r2": stats["deviance_r2"]} if "deviance_r2" in stats else {}),
+        "aic": -2 * llf + 2 * k,
+        "bic": -2 * llf + k * np.log(n_persons),
+    }
+    names = design.terms
+    return pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), stats, res
+
+
+def _auc_from_cells(pred: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
+    """AUC (Mann-Whitney) from counts of positives and negatives per prediction value."""
+    order = np.argsort(pred, kind="stable")
+    pred, pos, neg = pred[order], pos[order], neg[order]
+    uniq, inverse = np.unique(pred, return_inverse=True)
+    p = np.bincount(inverse, weights=pos, minlength=len(uniq))
+    q = np.bincount(inverse, weights=neg, minlength=len(uniq))
+    below = np.concatenate([[0.0], np.cumsum(q)[:-1]])
+    total = p.sum() * q.sum()
+    return float(np.sum(p * (below + 0.5 * q)) / total) if total > 0 else float("nan")
+
+
+def fit_collapsed(
+    spec: NeedSpec,
+    source: Path | str | pd.DataFrame,
+    *,
+    units: pd.DataFrame | None = None,
+    weights: str | None = None,
+    memory_limit: str | None = None,
+) -> NeedResults:
+    """Fit a person-level model exactly on collapsed cells.
+
+    Parameters
+    ----------
+    spec : NeedSpec
+        Person-level specification (``unit_key`` set) with method ``ols``,
+        ``logit``/``binomial`` or ``poisson`` and indicators with few distinct
+        values (categories, 0/1 flags, grades).
+    source : path or DataFrame
+        Parquet or CSV person file (read out of core by DuckDB), or a table.
+    units : DataFrame, optional
+        Validated units table indexed by unit id (exposure, list of units).
+    weights : str, optional
+        Person weight column (WLS; ``ols`` only).
+
+    Returns
+    -------
+    NeedResults
+        As :func:`needsmodel.fit` on the persons: the same coefficients and
+        standard errors (nonrobust, HC0-HC3 for OLS, HC0 for GLMs, cluster by
+        ``spec.cluster`` = unit), the need per unit and the predictive ratios.
+        ``data`` holds the unit × cell table, ``extras["cells"]`` the cells.
+
+    Raises
+    ------
+    InputError
+        For a method or covariance that is not exact on collapsed data (with
+        the reason).
+    """
+    method = spec.resolved_method
+    if method not in COLLAPSIBLE_METHODS:
+        raise InputError(
+            f"method '{method}' cannot be fitted exactly on collapsed cells; collapsing is exact "
+            "for "
+            f"{', '.join(COLLAPSIBLE_METHODS)} (their likelihood depends on the data only through "
+            "cell counts and sums)"
+        )
+    if spec.unit_key is None:
+        raise InputError("collapsing is for person-level models; set unit_key")
+    if weights is not None and method != "ols":
+        raise InputError("person weights are supported for ols (WLS) on collapsed data")
+    if spec.resolved_cov == "cluster" and spec.cluster not in (None, spec.unit_key):
+        raise InputError(
+            f"on collapsed data clusters must be the units ('{spec.unit_key}'); "
+            f"got '{spec.cluster}'"
+        )
+    col = collapse(
+        source,
+        unit_key=spec.unit_key,
+        target=spec.target,
+        indicators=list(spec.indicators),
+        weights=weights,
+        memory_limit=memory_limit,
+        log_factorial=method == "poisson",
+    )
+    cells = col.cells
+    design = Design.learn(
+        cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
+    )
+    if method == "ols":
+        params, cov, stats, res = _linear_fit(spec, design, col, weights is not None)
+        link = None
+    else:
+        params, cov, stats, res = _glm_fit(spec, design, col, method)
+        link = res.model.family.link
+    x = design.matrix(cells)
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        eta = design.matrix(frame) @ params.to_numpy()
+        return eta if link is None else np.asarray(link.inverse(eta))
+
+    mu = predict(cells)
+    uc = col.unit_cells
+    cell = uc["cell"].to_numpy()
+    ucode = uc["unit"].to_numpy()
+    n_units = len(col.units)
+    sw_uc = uc["sw"].to_numpy(float)
+    need_all = pd.Series(
+        np.bincount(ucode, weights=mu[cell] * sw_uc, minlength=n_units), index=col.units
+    )
+    obs_all = pd.Series(
+        np.bincount(ucode, weights=uc["swy"].to_numpy(float), minlength=n_units), index=col.units
+    )
+    count_all = pd.Series(
+        np.bincount(ucode, weights=uc["n"].to_numpy(float), minlength=n_units), index=col.units
+    )
+    index = units.index if units is not None else col.units
+    if units is not None:
+        stray = sorted(set(col.units) - set(units.index))
+        if stray:
+            raise DataError(
+                f"person file has unit id(s) {format_ids(stray)} that are not in the units table"
+            )
+        empty = [u for u in units.index if u not in set(col.units)]
+        if empty:
+            raise DataError(f"unit(s) {format_ids(empty)} have no persons in the person file")
+    need = need_all.reindex(index).rename("need")
+    observed = obs_all.reindex(index).rename("observed")
+    exposure = (
+        units[spec.exposure].astype(float)
+        if units is not None and spec.exposure
+        else count_all.reindex(index)
+    ).rename("exposure")
+    need.index.name = observed.index.name = exposure.index.name = index.name
+    # grouped cross-validation by unit, exact: refit on the training units' cells
+    n_cells = len(cells)
+    k_folds = {"auto": min(10, n_units), "loo": n_units}.get(
+        str(spec.cv), min(int(spec.cv) if str(spec.cv).isdigit() else 10, n_units)
+    )
+    # the folds of the person-level fit (GroupKFold over persons, units in the order of index)
+    sizes = count_all.reindex(index).fillna(0).to_numpy(np.int64)
+    fold_of = pd.Series(group_folds(sizes, k_folds), index=index)
+    fold = fold_of.reindex(col.units).fillna(-1).to_numpy(np.int64)
+    oof = np.zeros(n_units)
+    sse_oof = 0.0
+    sums = {c: uc[c].to_numpy(float) for c in ("n", "sw", "swy", "swyy", "npos")}
+    for f in range(k_folds):
+        train = fold[ucode] != f
+        agg = {
+            c: np.bincount(cell[train], weights=v[train], minlength=n_cells)
+            for c, v in sums.items()
+        }
+        present = agg["n"] > 0
+        beta_f = _refit_params(method, x[present], agg, present)
+        eta_f = x @ beta_f
+        mu_f = eta_f if link is None else np.asarray(link.inverse(eta_f))
+        test = ~train
+        oof += np.bincount(ucode[test], weights=(mu_f[cell] * sw_uc)[test], minlength=n_units)
+        m = mu_f[cell][test]
+        sse_oof += float(
+            np.sum(sums["swyy"][test] - 2 * m * sums["swy"][test] + m**2 * sw_uc[test])
+        )
+    cv = cv_result(
+        f"grouped k-fold by unit (k={k_folds})",
+        observed,
+        pd.Series(oof, index=col.units).reindex(index).to_numpy(),
+    )
+    fit_stats: dict[str, Any] = {
+        "nobs": len(index),
+        "n_params": len(params),
+        **stats,
+        **need_fit(observed, need),
+        "cv_rmse": cv.rmse,
+        "cv_mae": cv.mae,
+        "cells": n_cells,
+        "persons": col.persons,
+    }
+    sw = cells["sw"].to_numpy(float)
+    swy = cells["swy"].to_numpy(float)
+    swyy = cells["swyy"].to_numpy(float)
+    sse = float(np.sum(swyy - 2 * mu * swy + mu**2 * sw))
+    sst = float(swyy.sum() - swy.sum() ** 2 / sw.sum())
+    person_stats: dict[str, Any] = {
+        "persons": col.persons,
+        "r2_person": 1.0 - sse / sst if sst > 0 else float("nan"),
+        "rmse_person": float(np.sqrt(sse / sw.sum())),
+        "mean_observed": float(swy.sum() / sw.sum()),
+        "mean_predicted": float(np.sum(mu * sw) / sw.sum()),
+        "share_positive": float(cells["npos"].sum() / cells["n"].sum()),
+        "cells": n_cells,
+    }
+    npos = cells["npos"].to_numpy(float)
+    if 0 < npos.sum() < cells["n"].sum():
+        person_stats["auc"] = _auc_from_cells(mu, npos, cells["n"].to_numpy(float) - npos)
+    for key in ("deviance", "deviance_r2", "pseudo_r2", "llf"):
+        if key in stats:
+            person_stats[key] = stats[key]
+    person_stats["cv_rmse_person"] = float(np.sqrt(sse_oof / sw.sum()))
+    ratios = predictive_ratios(
+        cells, swy, mu * sw, list(spec.indicators), design, counts=cells["n"].to_numpy()
+    )
+    core = Core(
+        method=method,
+        params=params,
+        cov=cov,
+        df_inference=None if method != "ols" else float(stats["df_resid"]),
+        stats=stats,
+        result=res,
+        predictor=predict,
+        design=design,
+    )
+    data = uc  # unit codes index extras["units"]; the ids stay out of this long table
+    return NeedResults(
+        spec=spec,
+        method=method,
+        params=params.rename("estimate"),
+        bse=pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=params.index, name="std_error"),
+        cov_params=cov,
+        df_inference=core.df_inference,
+        need=need,
+        observed=observed,
+        exposure=exposure,
+        fitted=pd.Series(mu, name="fitted"),
+        resid=pd.Series(swy / sw - mu, name="resid"),
+        weights=pd.Series(sw, name="weight"),
+        fit_stats=fit_stats,
+        cv=cv,
+        design=design,
+        data=data,
+        core=core,
+        person_stats=person_stats,
+        predictive_ratios=ratios,
+        extras={"collapsed": True, "cells": cells, "units": col.units},
+    )
+
+
+def _refit_params(
+    method: str, x: np.ndarray, agg: dict[str, np.ndarray], present: np.ndarray
+) -> np.ndarray:
+    """Coefficients from summed cell statistics (cross-validation refits)."""
+    sw = agg["sw"][present]
+    sy = agg["swy"][present]
+    if method == "ols":
+        beta, *_ = np.linalg.lstsq(x * np.sqrt(sw)[:, None], sy / np.sqrt(sw), rcond=None)
+        return np.asarray(beta)
+    n = agg["n"][present]
+    if method == "binomial":
+        model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
+    else:
+        model = sm.GLM(sy, x, family=sm.families.Poisson(), exposure=n)
+    return np.asarray(model.fit().params)
+
+
+# ----------------------------------------------------------------- chunked linear fits
+
+
+def fit_chunked(
+    spec: NeedSpec,
+    source: Path | str,
+    *,
+    weights: str | None = None,
+    chunk_rows: int = 250_000,
+    show_progress: bool | None = None,
+) -> NeedResults:
+    """A person-level linear model from sufficient statistics accumulated over chunks.
+
+    Pass 1 reads the file in chunks (only the needed columns) and accumulates
+    ``X'WX``, ``X'Wy``, ``y'Wy`` and each unit's ``Σ w·x``; pass 2 accumulates
+    the robust meat (HC0-HC3) or the per-unit scores (cluster). Memory is
+    ``O(k² + units · k)`` whatever the number of persons; the coefficients,
+    standard errors and need per unit equal statsmodels' on the full data.
+    Categorical indicators are found in a first scan of their distinct values.
+    """
+    import duckdb
+
+    if spec.resolved_method not in ("ols", "wls"):
+        raise InputError("chunked sufficient statistics are for linear models (ols)")
+    if spec.unit_key is None:
+        raise InputError("fit_chunked is for person-level models; set unit_key")
+    path = Path(source)
+    if not path.is_file():
+        raise MissingFileError("file not found", path=path)
+    cols = [spec.unit_key, spec.target, *spec.indicators, *([weights] if weights else [])]
+    con = duckdb.connect()
+    configure_duckdb(con)
+    src = _source_sql(path)
+    cat = [c for c in spec.indicators if c in spec.categorical]
+    described = con.execute(f"SELECT * FROM {src} LIMIT 0").description
+    types = {d[0]: str(d[1]).upper() for d in described}
+    cat += [c for c in spec.indicators if c not in cat and types.get(c) in ("VARCHAR", "STRING")]
+    levels = {
+        c: sorted(
+            (str(v) for v in con.execute(f"SELECT DISTINCT {_q(c)} FROM {src}").fetchnumpy()[c]),
+            key=level_key,
+        )
+        for c in cat
+    }
+    total = int(con.execute(f"SELECT COUNT(*) FROM {src}").fetchone()[0])  # type: ignore[index]
+    con.close()
+    # a small frame holding every level of every categorical indicator, to learn the design
+    rows = max([len(v) for v in levels.values()] + [1])
+    sample = pd.DataFrame({c: np.resize(np.asarray(levels[c], dtype=object), rows) for c in cat})
+    for c in spec.indicators:
+        if c not in cat:
+            sample[c] = 0.0
+    design = Design.learn(sample, spec.indicators, categorical=cat, reference=spec.reference_map)
+    k = len(design.terms)
+    dataset = ds.dataset(
+        str(path), format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+    )
+
+    def batches() -> Any:
+        for batch in dataset.to_batches(columns=cols, batch_size=chunk_rows):
+            frame = pa.Table.from_batches([batch]).to_pandas()
+            w = frame[weights].to_numpy(float) if weights else np.ones(len(frame))
+            yield frame, design.matrix(frame), frame[spec.target].to_numpy(float), w
+
+    xtwx = np.zeros((k, k))
+    xtwy = np.zeros(k)
+    ytwy = 0.0
+    sw = 0.0
+    swy = 0.0
+    n = 0
+    unit_x: dict[str, np.ndarray] = {}
+    unit_y: dict[str, float] = {}
+    unit_n: dict[str, float] = {}
+    bar = progress(total=2 * total, desc="reading persons", unit=" persons", enabled=show_progress)
+    for frame, x, y, w in batches():
+        xtwx += x.T @ (x * w[:, None])
+        xtwy += x.T @ (w * y)
+        ytwy += float(w @ (y * y))
+        sw += float(w.sum())
+        swy += float(w @ y)
+        n += len(y)
+        codes, uniq = pd.factorize(frame[spec.unit_key].astype(str))
+        sums = np.zeros((len(uniq), k))
+        np.add.at(sums, codes, x * w[:, None])
+        ys = np.bincount(codes, weights=w * y, minlength=len(uniq))
+        ns = np.bincount(codes, minlength=len(uniq)).astype(float)
+        for i, u in enumerate(uniq):
+            unit_x[u] = unit_x.get(u, np.zeros(k)) + sums[i]
+            unit_y[u] = unit_y.get(u, 0.0) + ys[i]
+            unit_n[u] = unit_n.get(u, 0.0) + ns[i]
+        bar.update(len(y))
+    beta = np.linalg.solve(xtwx, xtwy)
+    inv = np.linalg.inv(xtwx)
+    sse = ytwy - 2 * beta @ xtwy + beta @ xtwx @ beta
+    df_resid = n - k
+    cov_type = spec.resolved_cov
+    if cov_type == "nonrobust":
+        cov = inv * sse / df_resid
+        bar.update(total)
+    else:
+        meat = np.zeros((k, k))
+        unit_score: dict[str, np.ndarray] = {}
+        for frame, x, y, w in batches():
+            e = y - x @ beta
+            if cov_type == "cluster":
+                codes, uniq = pd.factorize(frame[spec.unit_key].astype(str))
+                s = np.zeros((len(uniq), k))
+                np.add.at(s, codes, x * (w * e)[:, None])
+                for i, u in enumerate(uniq):
+                    unit_score[u] = unit_score.get(u, np.zeros(k)) + s[i]
+            else:
+                ee = (w * e) ** 2
+                if cov_type in ("HC2", "HC3"):
+                    h = np.einsum("ij,jk,ik->i", x, inv, x) * w
+                    ee = ee / (1 - h) ** (1 if cov_type == "HC2" else 2)
+                meat += x.T @ (x * ee[:, None])
+            bar.update(len(y))
+        if cov_type == "cluster":
+            scores = np.vstack(list(unit_score.values()))
+            g = len(scores)
+            cov = inv @ (scores.T @ scores) @ inv * g / (g - 1) * (n - 1) / df_resid
+        else:
+            cov = inv @ meat @ inv
+            if cov_type == "HC1":
+                cov *= n / df_resid
+    bar.close()
+    names = design.terms
+    params = pd.Series(beta, index=names)
+    index = pd.Index(sorted(unit_x), name=spec.unit_key)
+    need = pd.Series([float(unit_x[u] @ beta) for u in index], index=index, name="need")
+    observed = pd.Series([unit_y[u] for u in index], index=index, name="observed")
+    exposure = pd.Series([unit_n[u] for u in index], index=index, name="exposure")
+    sst = ytwy - swy**2 / sw
+    stats = {
+        "r2": 1 - sse / sst,
+        "adj_r2": 1 - (sse / df_resid) / (sst / (n - 1)),
+        "df_resid": float(df_resid),
+        "scale": sse / df_resid,
+    }
+    cov_df = pd.DataFrame(cov, index=names, columns=names)
+    core = Core(
+        method="ols",
+        params=params,
+        cov=cov_df,
+        df_inference=float(df_resid),
+        stats=stats,
+        result=None,
+        predictor=lambda f: design.matrix(f) @ beta,
+        design=design,
+    )
+    return NeedResults(
+        spec=spec,
+        method="ols",
+        params=params.rename("estimate"),
+        bse=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error"),
+        cov_params=cov_df,
+        df_inference=float(df_resid),
+        need=need,
+        observed=observed,
+        exposure=exposure,
+        fitted=pd.Series(dtype=float),
+        resid=pd.Series(dtype=float),
+        weights=None,
+        fit_stats={
+            "nobs": len(index),
+            "n_params": k,
+            **stats,
+            **need_fit(observed, need),
+            "persons": n,
+        },
+        cv=None,
+        design=design,
+        data=pd.DataFrame(),
+        core=core,
+        person_stats={"persons": n, "r2_person": stats["r2"]},
+        predictive_ratios=None,
+        extras={"chunked": True},
+    )
+
+
+ENGINES = ("auto", "memory", "duckdb")
+
+
+def _continuous(path: Path, columns: list[str], limit: int = 50) -> list[str]:
+    """Numeric columns of ``path`` with more than ``limit`` distinct values."""
+    import duckdb
+
+    if not columns:
+        return []
+    con = duckdb.connect()
+    configure_duckdb(con)
+    src = _source_sql(path)
+    types = {
+        d[0]: str(d[1]).upper() for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description
+    }
+    numeric = [c for c in columns if types.get(c) not in ("VARCHAR", "STRING", None)]
+    if not numeric:
+        return []
+    counts = con.execute(
+        "SELECT " + ", ".join(f"approx_count_distinct({_q(c)})" for c in numeric) + f" FROM {src}"
+    ).fetchone()
+    con.close()
+    assert counts is not None
+    return [c for c, k in zip(numeric, counts, strict=True) if k > limit]
