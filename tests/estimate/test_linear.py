@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from conftest import SAMPLE_INDICATORS
+from sklearn.model_selection import KFold
 
 import needsmodel as nm
 from needsmodel.datasets import _generator as gen
+from needsmodel.estimate.cv import CV_SEED
 
 
 def _statsmodels_fit(units, cov, weights=True, cluster=None):
@@ -112,6 +114,21 @@ def test_leave_one_out_closed_form_equals_refits(sample_units, sample_spec):
     np.testing.assert_allclose(res.cv.predictions.to_numpy(), brute, rtol=1e-9)
     err = units["special_ed_cost"].to_numpy() - np.array(brute)
     assert res.fit_stats["cv_rmse"] == pytest.approx(np.sqrt(np.mean(err**2)), rel=1e-9)
+
+
+def test_kfold_predictions_equal_refits_without_the_fold(sample_units):
+    """Each unit's cross-validated need is the prediction of a WLS fitted without its fold."""
+    spec = nm.NeedSpec("special_ed_cost", SAMPLE_INDICATORS, exposure="pupils", cv=4)
+    res = nm.fit(spec, sample_units, id="district")
+    units = sample_units.set_index("district").loc[res.need.index]
+    x = sm.add_constant(units[SAMPLE_INDICATORS]).to_numpy()
+    y = (units["special_ed_cost"] / units["pupils"]).to_numpy()
+    w = units["pupils"].to_numpy(dtype=float)
+    expected = np.full(len(units), np.nan)
+    for train, test in KFold(n_splits=4, shuffle=True, random_state=CV_SEED).split(x):
+        fit = sm.WLS(y[train], x[train], weights=w[train]).fit()
+        expected[test] = fit.predict(x[test]) * w[test]
+    np.testing.assert_allclose(res.cv.predictions.to_numpy(), expected, rtol=1e-10)
 
 
 def test_kfold_predictions_are_out_of_fold(sample_units):

@@ -68,3 +68,26 @@ def test_scotland_gamma_scale(scotland):
     assert scotland.fit_stats["scale"] == pytest.approx(
         REF["scotland"]["scale"], rel=REF["scotland"]["rtol"]
     )
+
+
+FULL = json.loads(
+    (Path(__file__).parents[1] / "reference" / "statsmodels_glm_full.json").read_text()
+)
+STAR_TERMS = list(FULL["star98"]["params"])
+SCOT_TERMS = list(FULL["scotland"]["params"])
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("term", STAR_TERMS)
+def test_star98_every_coefficient_and_standard_error(star98, term):
+    ref = FULL["star98"]
+    assert star98.params[term] == pytest.approx(ref["params"][term], rel=ref["rtol_params"])
+    assert star98.bse[term] == pytest.approx(ref["bse"][term], rel=ref["rtol_bse"])
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("term", SCOT_TERMS)
+def test_scotland_every_coefficient_and_standard_error(scotland, term):
+    ref = FULL["scotland"]
+    assert scotland.params[term] == pytest.approx(ref["params"][term], rel=ref["rtol_params"])
+    assert scotland.bse[term] == pytest.approx(ref["bse"][term], rel=ref["rtol_bse"])
