@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE_INDICATORS
+from helpers import SAMPLE_INDICATORS
 
 import needsmodel as nm
 from needsmodel import errors

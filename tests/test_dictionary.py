@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.cli import main

@@ -7,7 +7,7 @@ import hashlib
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.errors import OutputError

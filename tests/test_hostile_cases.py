@@ -15,7 +15,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.cli import main

@@ -7,7 +7,7 @@ import csv
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 from needsmodel.cli import main
 from needsmodel.export import FORMULA_TRIGGERS, escape_cell

@@ -7,7 +7,7 @@ import signal
 
 import openpyxl
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.cli import main

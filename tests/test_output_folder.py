@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 from needsmodel.cli import main
 from needsmodel.errors import OutputError

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.cli import main

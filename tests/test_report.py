@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 import pytest
-from conftest import write_config
+from helpers import write_config
 
 import needsmodel as nm
 from needsmodel.report import REPORT_SECTIONS, render_report

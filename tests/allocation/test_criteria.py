@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLE_INDICATORS
+from helpers import SAMPLE_INDICATORS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

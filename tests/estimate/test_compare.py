@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import SAMPLE_INDICATORS
+from helpers import SAMPLE_INDICATORS
 from scipy import stats
 
 import needsmodel as nm

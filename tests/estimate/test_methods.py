@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import SAMPLE_INDICATORS
+from helpers import SAMPLE_INDICATORS
 
 import needsmodel as nm
 from needsmodel.errors import InputError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import write_config
+from helpers import write_config
 from sklearn.linear_model import LinearRegression
 
 import needsmodel as nm
