@@ -20,6 +20,7 @@ from ._version import __version__
 from .allocation import KEY_COLUMNS
 from .estimate.given import SMEARING_TERM
 from .estimate.results import TIDY_COLUMNS
+from .figures import FIGURE_FILES, draw_figures, run_diagnostics
 from .outputs import staged_outputs
 from .provenance import metadata_frame, relative_path
 from .report import write_report
@@ -215,57 +216,8 @@ def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 
-def plot_figures(result: RunResult) -> dict[str, Callable[[], Any]]:
-    """The plots a run saves as PNG, by file stem (made lazily)."""
-    res, alloc, lang, labels = (
-        result.results,
-        result.allocation,
-        result.config.output.lang,
-        result.labels,
-    )
-    out: dict[str, Callable[[], Any]] = {
-        "coefficients": lambda: plots.coefficient_plot(res, lang=lang),
-        "observed_vs_predicted": lambda: plots.observed_vs_predicted(res, lang=lang, labels=labels),
-        "need_index": lambda: plots.need_index_plot(alloc, lang=lang, labels=labels),
-        "allocation": lambda: plots.allocation_plot(
-            alloc, lang=lang, labels=labels, uncertainty=result.uncertainty
-        ),
-    }
-    if (
-        res.level == "unit"
-        and res.model_result is not None
-        and res.method
-        in (
-            "ols",
-            "wls",
-            "loglinear",
-            "gamma",
-            "poisson",
-            "binomial",
-            "tweedie",
-        )
-    ):
-        out["residuals_vs_fitted"] = lambda: plots.residuals_vs_fitted(
-            res, lang=lang, labels=labels
-        )
-        out["qq"] = lambda: plots.qq_plot(res, lang=lang)
-        out["influence"] = lambda: plots.influence_plot(res, lang=lang, labels=labels)
-    if alloc.table["current"].notna().any():
-        out["winners_losers"] = lambda: plots.winners_losers_plot(alloc, lang=lang, labels=labels)
-    if result.criteria is not None:
-        crit = result.criteria
-        out["criteria_weights"] = lambda: plots.criteria_plot(crit, lang=lang)
-    if res.predictive_ratios is not None:
-        out["predictive_ratios"] = lambda: plots.predictive_ratio_plot(res, lang=lang)
-    return out
-
-
-def _write_report(result: RunResult, path: Path) -> None:
-    write_report(result, path)
-
-
-def _save_plot(make: Callable[[], Any], path: Path) -> None:
-    plots.save(make(), path)
+def _write_report(result: RunResult, path: Path, figures: Any = None, diag: Any = None) -> None:
+    write_report(result, path, figures=figures, diagnostics=diag)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
@@ -335,7 +287,7 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
     directory = Path(directory)
     force = force or result.config.output.overwrite
     fmt = result.config.output.csv_format
-    writers: dict[str, Callable[[Path], None]] = {
+    writers: dict[str, Callable[[Path], object]] = {
         "allocation_keys.csv": lambda p: write_csv(keys_frame(result), p, fmt),
         "coefficients.csv": lambda p: write_csv(coefficients_frame(result), p, fmt),
         "model_fit.csv": lambda p: write_csv(fit_frame(result), p, fmt),
@@ -344,9 +296,12 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
     for stem, frame in extra_frames(result).items():
         writers[f"{stem}.csv"] = partial(_write_frame, frame, csv_format=fmt)
     writers["allocation_keys.xlsx"] = lambda p: _write_workbook(result, p)
-    writers["report.html"] = lambda p: _write_report(result, p)
-    for stem, make in plot_figures(result).items():
-        writers[f"plots/{stem}.png"] = partial(_save_plot, make)
+    # every figure drawn once, for the PNG files and the report alike
+    diag = run_diagnostics(result)
+    figs = draw_figures(result, result.config.output.lang, diag)
+    writers["report.html"] = lambda p: _write_report(result, p, figs, diag)
+    for key, fig in figs.items():
+        writers[f"plots/{FIGURE_FILES[key]}.png"] = partial(plots.save, fig)
     config = result.config
     record = {
         "version": __version__,

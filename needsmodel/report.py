@@ -21,8 +21,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.figure import Figure
 
-from . import plots
-from .diagnostics import diagnose
+from .figures import draw_figures, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
 from .provenance import metadata_frame
 
@@ -155,34 +154,13 @@ _SECTION_KEYS = (
 _UNIT_METHODS = ("ols", "wls", "loglinear", "gamma", "poisson", "binomial", "tweedie")
 
 
-def _images(result: RunResult, lang: str, diag: Any) -> tuple[dict[str, str], list[str]]:
-    res, alloc, labels = result.results, result.allocation, result.labels
-
-    def name(term: str) -> str:
-        return result.display(term, lang)
-
-    img = {
-        "coefficients": _png(plots.coefficient_plot(res, lang=lang, names=name)),
-        "observed": _png(plots.observed_vs_predicted(res, lang=lang, labels=labels)),
-        "index": _png(plots.need_index_plot(alloc, lang=lang, labels=labels)),
-        "allocation": _png(
-            plots.allocation_plot(alloc, lang=lang, labels=labels, uncertainty=result.uncertainty)
-        ),
-    }
-    diag_images: list[str] = []
-    if diag.influence is not None:
-        img["residuals"] = _png(plots.residuals_vs_fitted(res, lang=lang, labels=labels))
-        img["qq"] = _png(plots.qq_plot(res, lang=lang))
-        img["influence"] = _png(
-            plots.influence_plot(res, lang=lang, labels=labels, diagnostics=diag)
-        )
-        diag_images = ["residuals", "qq", "influence"]
-    if res.predictive_ratios is not None:
-        img["ratios"] = _png(plots.predictive_ratio_plot(res, lang=lang, names=name))
-    if alloc.table["current"].notna().any():
-        img["winners"] = _png(plots.winners_losers_plot(alloc, lang=lang, labels=labels))
-    if result.criteria is not None:
-        img["criteria"] = _png(plots.criteria_plot(result.criteria, lang=lang, names=name))
+def _images(
+    result: RunResult, lang: str, diag: Any, figures: dict[str, Figure] | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """The figures as embedded PNGs (drawn now unless ``figures`` are given)."""
+    figs = figures if figures is not None else draw_figures(result, lang, diag)
+    img = {key: _png(fig) for key, fig in figs.items()}
+    diag_images: list[str] = [k for k in ("residuals", "qq", "influence") if k in img]
     return img, diag_images
 
 
@@ -334,7 +312,12 @@ def _composition_lines(result: RunResult, lang: str) -> list[str]:
 
 
 def render_report(
-    result: RunResult, lang: str | None = None, when: _dt.datetime | None = None
+    result: RunResult,
+    lang: str | None = None,
+    when: _dt.datetime | None = None,
+    *,
+    figures: dict[str, Figure] | None = None,
+    diagnostics: Any | None = None,
 ) -> str:
     """The report of a run as one HTML document.
 
@@ -346,14 +329,17 @@ def render_report(
         Language (default: the config's ``[output] lang``).
     when : datetime, optional
         Time stamp shown in the reproducibility block (default: now, UTC).
+    figures, diagnostics : optional
+        Figures (:func:`~needsmodel.figures.draw_figures`, in ``lang``) and
+        diagnostics already computed for the run, so nothing is drawn twice.
     """
     lang = lang or result.config.output.lang
     f = _Formats(lang)
     res, alloc, cfg = result.results, result.allocation, result.config
     spec = res.spec
     labels = result.labels
-    diag = diagnose(res, labels, terms=lambda t, lg: result.display(t, lg))
-    img, diag_images = _images(result, lang, diag)
+    diag = diagnostics if diagnostics is not None else run_diagnostics(result)
+    img, diag_images = _images(result, lang, diag, figures)
     kpis, summary = _summary(result, lang, diag)
     table = alloc.table
     has_current = bool(table["current"].notna().any())
@@ -601,8 +587,17 @@ def render_report(
     )
 
 
-def write_report(result: RunResult, path: Path | str, lang: str | None = None) -> Path:
+def write_report(
+    result: RunResult,
+    path: Path | str,
+    lang: str | None = None,
+    *,
+    figures: dict[str, Figure] | None = None,
+    diagnostics: Any | None = None,
+) -> Path:
     """Render the report and write it to ``path`` (UTF-8)."""
     p = Path(path)
-    p.write_text(render_report(result, lang), encoding="utf-8")
+    p.write_text(
+        render_report(result, lang, figures=figures, diagnostics=diagnostics), encoding="utf-8"
+    )
     return p

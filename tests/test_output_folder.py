@@ -331,7 +331,7 @@ def test_cli_sigterm_while_writing_cleans_up_and_says_so(workdir):
         "import sys, time\n"
         "import needsmodel.export as export\n"
         "from needsmodel.cli import main\n"
-        "def slow(result, path):\n"
+        "def slow(result, path, *args):\n"
         "    print('writing', flush=True)\n"
         "    time.sleep(60)\n"
         "export._write_report = slow\n"
