@@ -691,9 +691,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     try:
         a.policy()
     except AllocationError as e:
-        found = re.match(r"(\w+) must", str(e))
-        names = _field_names(AllocationConfig)
-        key = found.group(1) if found and found.group(1) in names else None
+        key = e.field if e.field in _field_names(AllocationConfig) else None
         raise ctx.error(str(e), "allocation", key) from e
     if a.current is None:
         for rule in ("max_loss_pct", "max_gain_pct"):
@@ -783,8 +781,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     try:
         m.spec(unit_key=d.unit_key)
     except InputError as e:
-        found = re.match(r"(\w+)[=' ]", str(e))
-        key = found.group(1) if found and found.group(1) in _field_names(ModelConfig) else None
+        key = e.field if e.field in _field_names(ModelConfig) else None
         raise ctx.error(str(e), "model", key) from e
 
 

@@ -61,7 +61,18 @@ class NeedsModelError(Exception):
 
 
 class InputError(NeedsModelError):
-    """The user's input (file, column, config key or argument) is not usable."""
+    """The user's input (file, column, config key or argument) is not usable.
+
+    Attributes
+    ----------
+    field : str or None
+        The argument or setting at fault (``"method"``, ``"max_loss_pct"``),
+        when one is; the config reader names its key from it.
+    """
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
 
 
 class ConfigError(InputError):

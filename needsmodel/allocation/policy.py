@@ -81,7 +81,9 @@ class AllocationPolicy:
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> AllocationError:
-            return AllocationError(f"{name} must be {expected}; got {getattr(self, name)!r}")
+            return AllocationError(
+                f"{name} must be {expected}; got {getattr(self, name)!r}", field=name
+            )
 
         for name in ("budget", "round_to", "base_per_unit", "per_capita_pct", "equalisation_pct"):
             v = getattr(self, name)

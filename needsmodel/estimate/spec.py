@@ -131,65 +131,92 @@ class NeedSpec:
             if isinstance(value, str):
                 value = (value,)
             if not isinstance(value, Sequence) or not all(isinstance(i, str) for i in value):
-                raise InputError(f"{name} must be a list of column names; got {value!r}")
+                raise InputError(
+                    f"{name} must be a list of column names; got {value!r}", field=name
+                )
             object.__setattr__(self, name, tuple(value))
         ref = self.reference if self.reference is not None else ()
         if isinstance(ref, Mapping):
             ref = tuple(ref.items())
         object.__setattr__(self, "reference", tuple(sorted((str(k), v) for k, v in ref)))
         if len(set(self.indicators)) != len(self.indicators):
-            raise InputError(f"indicators lists a column twice: {list(self.indicators)}")
+            raise InputError(
+                f"indicators lists a column twice: {list(self.indicators)}", field="indicators"
+            )
         if self.method not in METHODS:
             raise InputError(
-                f"method must be one of {', '.join(map(repr, METHODS))}; got {self.method!r}"
+                f"method must be one of {', '.join(map(repr, METHODS))}; got {self.method!r}",
+                field="method",
             )
         if self.cov not in COV_TYPES:
             raise InputError(
-                f"cov must be one of {', '.join(map(repr, COV_TYPES))}; got {self.cov!r}"
+                f"cov must be one of {', '.join(map(repr, COV_TYPES))}; got {self.cov!r}",
+                field="cov",
             )
         if self.cov == "cluster" and self.cluster is None:
-            raise InputError("cov='cluster' needs cluster=<column with cluster labels>")
+            raise InputError(
+                "cov='cluster' needs cluster=<column with cluster labels>", field="cov"
+            )
         m = self.resolved_method
         if m == "wls" and self.exposure is None:
-            raise InputError("method='wls' weights by exposure; give exposure=<column>")
+            raise InputError(
+                "method='wls' weights by exposure; give exposure=<column>", field="method"
+            )
         if m in _GLM and self.cov in ("HC1", "HC2", "HC3"):
             raise InputError(
                 f"cov={self.cov!r} is not available for method {m!r}: statsmodels computes only "
-                "the HC0 sandwich for GLMs; use cov='HC0', 'cluster' or 'nonrobust'"
+                "the HC0 sandwich for GLMs; use cov='HC0', 'cluster' or 'nonrobust'",
+                field="cov",
             )
         if m == "cells" and self.unit_key is None:
             raise InputError(
-                "method='cells' groups persons; give unit_key=<unit column of the person table>"
+                "method='cells' groups persons; give unit_key=<unit column of the person table>",
+                field="method",
             )
         if self.link is not None and self.link not in LINKS_ALLOWED:
             raise InputError(
-                f"link must be one of {', '.join(map(repr, LINKS_ALLOWED))}; got {self.link!r}"
+                f"link must be one of {', '.join(map(repr, LINKS_ALLOWED))}; got {self.link!r}",
+                field="link",
             )
         if self.link is not None and m not in _GLM:
-            raise InputError(f"link applies to GLM methods, not {m!r}")
+            raise InputError(f"link applies to GLM methods, not {m!r}", field="link")
         if not 1.0 <= self.var_power <= 2.0:
-            raise InputError(f"var_power must be between 1 and 2; got {self.var_power!r}")
+            raise InputError(
+                f"var_power must be between 1 and 2; got {self.var_power!r}", field="var_power"
+            )
         if not (self.cv in ("auto", "loo") or (isinstance(self.cv, int) and self.cv >= 2)):
-            raise InputError(f"cv must be 'auto', 'loo' or an integer k >= 2; got {self.cv!r}")
+            raise InputError(
+                f"cv must be 'auto', 'loo' or an integer k >= 2; got {self.cv!r}", field="cv"
+            )
         if not 0.0 < self.alpha < 1.0:
-            raise InputError(f"alpha must be between 0 and 1; got {self.alpha!r}")
+            raise InputError(f"alpha must be between 0 and 1; got {self.alpha!r}", field="alpha")
         if self.constraints not in ("none", "nonnegative"):
             raise InputError(
-                f"constraints must be 'none' or 'nonnegative'; got {self.constraints!r}"
+                f"constraints must be 'none' or 'nonnegative'; got {self.constraints!r}",
+                field="constraints",
             )
         if self.constraints == "nonnegative" and (m not in _LINEAR[:2] or self.unit_key):
             raise InputError(
                 "constraints='nonnegative' is for unit-level linear models (ols or wls): "
                 f"the criteria of an additive model; got method {m!r}"
-                + (" at person level" if self.unit_key else "")
+                + (" at person level" if self.unit_key else ""),
+                field="constraints",
             )
         if self.small_cells not in ("merge", "shrink"):
-            raise InputError(f"small_cells must be 'merge' or 'shrink'; got {self.small_cells!r}")
+            raise InputError(
+                f"small_cells must be 'merge' or 'shrink'; got {self.small_cells!r}",
+                field="small_cells",
+            )
         if self.min_cell_size < 1:
-            raise InputError(f"min_cell_size must be at least 1; got {self.min_cell_size!r}")
+            raise InputError(
+                f"min_cell_size must be at least 1; got {self.min_cell_size!r}",
+                field="min_cell_size",
+            )
         stray = [c for c in self.categorical if c not in self.indicators]
         if stray:
-            raise InputError(f"categorical lists '{stray[0]}', which is not an indicator")
+            raise InputError(
+                f"categorical lists '{stray[0]}', which is not an indicator", field="categorical"
+            )
 
     # ------------------------------------------------------------ resolution
     @property
