@@ -16,7 +16,10 @@ The coefficients are compared, then needsmodel alone is run on 6,000,000
 pupils. Prints both timings, both peak memories and the ratios; exit code 1 if
 needsmodel is not at least 10x faster with at most a quarter of the memory.
 
-Run: ``python benchmarks/bench_register.py [--persons 2000000] [--large 6000000]``
+Prints the machine's load and BLAS thread settings; ``--busy`` keeps one core
+busy with another process during the timings.
+
+Run: ``python benchmarks/bench_register.py [--persons 2000000] [--large 6000000] [--busy]``
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from _machine import busy_core, describe
 
 FORMULA = (
     "special_ed ~ C(parents_education) + parents_outside_labour_market + single_parent"
@@ -98,8 +103,10 @@ def main() -> int:
     ap.add_argument(
         "--large", type=int, default=6_000_000, help="persons for the toolkit-only run (0: skip)"
     )
+    ap.add_argument("--busy", action="store_true", help="keep one core busy while timing")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    print(describe())
+    with tempfile.TemporaryDirectory() as tmp, busy_core(args.busy):
         path = Path(tmp) / "pupils.parquet"
         make(path, args.persons)
         tool = run(TOOLKIT, path)
@@ -134,6 +141,7 @@ def main() -> int:
                 f"peak {large['peak_mb']:.0f} MB, "
                 f"{large['cells']:,} cells"
             )
+    print(f"  after the run: {describe()}")
     print(
         "OK" if ok else "FAILED: needs >= 10x speed and <= 1/4 memory with equal need per district"
     )

@@ -37,6 +37,7 @@ from ..estimate.cv import FoldNotes
 from ..estimate.fit import model_arrays, refit_core
 from ..estimate.results import NeedResults
 from ..progress import progress_iter
+from ..threads import blas_limit
 from .keys import Allocation, target_amounts
 from .needmap import NeedMap
 
@@ -223,12 +224,14 @@ def need_draws(
         )
     nmap = NeedMap.from_results(results, year=year)
     rng = np.random.default_rng(seed)
-    if method == "parametric":
-        draws, failed = _parametric(results, nmap, replicates, rng)
-    elif results.method in ("ols", "wls") and not results.spec.is_person_level:
-        draws, failed = _bootstrap_linear(results, nmap, replicates, rng)
-    else:
-        draws, failed = _bootstrap_refits(results, nmap, replicates, rng)
+    rows = len(results.data) if results.data is not None else len(results.need)
+    with blas_limit(rows, len(results.params)):
+        if method == "parametric":
+            draws, failed = _parametric(results, nmap, replicates, rng)
+        elif results.method in ("ols", "wls") and not results.spec.is_person_level:
+            draws, failed = _bootstrap_linear(results, nmap, replicates, rng)
+        else:
+            draws, failed = _bootstrap_refits(results, nmap, replicates, rng)
     return draws, nmap, failed
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from ..reading import read_table
+from ..threads import blas_limit, small_algebra
 from .cells import fit_cells
 from .cores import Core, fit_core
 from .cv import FoldNotes, cv_result, kfold_predictions, need_fit, resolve_scheme
@@ -237,6 +238,7 @@ def refit_core(results: NeedResults, rows: np.ndarray, notes: FoldNotes | None =
     )
 
 
+@small_algebra
 def fit_units(spec: NeedSpec, units: pd.DataFrame) -> NeedResults:
     """Fit a unit-level model to a validated units table (indexed by unit id)."""
     design = _learn_design(spec, units)
@@ -495,7 +497,8 @@ def fit(
         return fit_file(spec, data, units=clean_units, engine=engine)
     if spec.is_person_level:
         clean_units = prepare_units(spec, units, id=id) if units is not None else None
-        return fit_persons(spec, data, units=clean_units)
+        with blas_limit(len(data), len(spec.indicators) + 1):
+            return fit_persons(spec, data, units=clean_units)
     return fit_units(spec, prepare_units(spec, data, id=id))
 
 
@@ -532,7 +535,8 @@ def fit_file(
         persons = read_table(
             p, id=spec.unit_key, columns=[spec.target], usecols=list(dict.fromkeys(needed))
         )
-        return fit_persons(spec, persons, units=units, path=p)
+        with blas_limit(len(persons), len(spec.indicators) + 1):
+            return fit_persons(spec, persons, units=units, path=p)
     numeric = [c for c in spec.indicators if c not in spec.categorical]
     if method == "ols" and _continuous(p, numeric):
         return fit_chunked(spec, p, weights=weights)

@@ -38,9 +38,11 @@ import statsmodels.api as sm
 
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import configure_duckdb, progress
+from ..threads import blas_limit
 from .cores import Core
 from .cv import cv_result, group_folds, need_fit
 from .design import Design, level_key
+from .irls import irls_cells
 from .person import predictive_ratios
 from .results import NeedResults
 from .spec import NeedSpec
@@ -457,12 +459,28 @@ def fit_collapsed(
         memory_limit=memory_limit,
         log_factorial=method == "poisson",
     )
-    cells = col.cells
     design = Design.learn(
-        cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
+        col.cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
     )
+    # the cell fits and the cross-validation refits are small dense algebra: one BLAS
+    # thread, so that a busy second core cannot stall every product
+    with blas_limit(len(col.cells), len(design.terms)):
+        return _fit_cells(spec, col, design, units=units, weighted=weights is not None)
+
+
+def _fit_cells(
+    spec: NeedSpec,
+    col: Collapsed,
+    design: Design,
+    *,
+    units: pd.DataFrame | None,
+    weighted: bool,
+) -> NeedResults:
+    """Fit, need per unit, grouped cross-validation and statistics from collapsed cells."""
+    method = spec.resolved_method
+    cells = col.cells
     if method == "ols":
-        params, cov, stats, res = _linear_fit(spec, design, col, weights is not None)
+        params, cov, stats, res = _linear_fit(spec, design, col, weighted)
         link = None
     else:
         params, cov, stats, res = _glm_fit(spec, design, col, method)
@@ -525,7 +543,7 @@ def fit_collapsed(
             for c, v in sums.items()
         }
         present = agg["n"] > 0
-        beta_f = _refit_params(method, x[present], agg, present)
+        beta_f = _refit_params(method, x[present], agg, present, params.to_numpy(float))
         eta_f = x @ beta_f
         mu_f = eta_f if link is None else np.asarray(link.inverse(eta_f))
         test = ~train
@@ -609,20 +627,23 @@ def fit_collapsed(
 
 
 def _refit_params(
-    method: str, x: np.ndarray, agg: dict[str, np.ndarray], present: np.ndarray
+    method: str,
+    x: np.ndarray,
+    agg: dict[str, np.ndarray],
+    present: np.ndarray,
+    start: np.ndarray,
 ) -> np.ndarray:
-    """Coefficients from summed cell statistics (cross-validation refits)."""
+    """Coefficients from summed cell statistics (cross-validation refits).
+
+    GLMs are refitted by Newton steps on the cells, warm-started at the
+    full-data coefficients ``start``.
+    """
     sw = agg["sw"][present]
     sy = agg["swy"][present]
     if method == "ols":
         beta, *_ = np.linalg.lstsq(x * np.sqrt(sw)[:, None], sy / np.sqrt(sw), rcond=None)
         return np.asarray(beta)
-    n = agg["n"][present]
-    if method == "binomial":
-        model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
-    else:
-        model = sm.GLM(sy, x, family=sm.families.Poisson(), exposure=n)
-    return np.asarray(model.fit().params)
+    return irls_cells(x, sy, agg["n"][present], method, start=start)
 
 
 # ----------------------------------------------------------------- chunked linear fits
