@@ -15,11 +15,12 @@ applies only to BLAS libraries, not to DuckDB's or OpenMP's own threads.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["SMALL_FLOPS", "blas_limit", "blas_settings", "small_algebra"]
 
@@ -29,6 +30,26 @@ SMALL_FLOPS = 2e8
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_controller: list[Any] = []  # [ThreadpoolController, number of modules when it was made]
+
+
+def _libraries() -> ThreadpoolController:
+    """The loaded thread-pool libraries, rescanned only when new modules were imported.
+
+    Scanning the process's shared libraries takes a few milliseconds, as long as
+    a whole bootstrap of a small model; a new import is the only way a new BLAS
+    library arrives.
+    """
+    if not _controller or _controller[1] != len(sys.modules):
+        _controller[:] = [ThreadpoolController(), len(sys.modules)]
+    return _controller[0]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    with _libraries().limit(limits=1, user_api="blas"):
+        yield
 
 
 @contextmanager
@@ -46,7 +67,7 @@ def blas_limit(rows: int, cols: int) -> Iterator[int | None]:
         1 when limited, None when the library default applies.
     """
     if rows * cols * cols <= SMALL_FLOPS:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_thread():
             yield 1
     else:
         yield None
@@ -57,7 +78,7 @@ def small_algebra(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _one_thread():
             return func(*args, **kwargs)
 
     return wrapper
@@ -65,7 +86,7 @@ def small_algebra(func: Callable[P, R]) -> Callable[P, R]:
 
 def blas_settings() -> str:
     """The BLAS libraries loaded and their thread counts, for benchmark output."""
-    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    libs = [i for i in _libraries().info() if i.get("user_api") == "blas"]
     if not libs:
         return "no BLAS library loaded"
     return ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in libs)
