@@ -46,7 +46,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+# the peer (duckreg) needs Ibis' DuckDB backend, which runs on DuckDB 1.x only: own venv
+BENCH_PEER := .venv-bench/bin/python
+
+$(BENCH_PEER):
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet duckreg 'duckdb<2'
+
+bench: $(STAMP) $(BENCH_PEER)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
 sample: $(STAMP)

@@ -12,9 +12,18 @@ own:
   core, statsmodels fits the cells, and the exact person-level covariance,
   need per district, predictive ratios and grouped cross-validation follow.
 
-The coefficients are compared, then needsmodel alone is run on 6,000,000
-pupils. Prints both timings, both peak memories and the ratios; exit code 1 if
-needsmodel is not at least 10x faster with at most a quarter of the memory.
+* duckreg (``make bench`` installs it in .venv-bench, beside DuckDB 1.x): its
+  ``DuckLogisticRegression(method="irls")`` on a DuckDB view with one 0/1
+  column per category (the same reference levels), IRLS on the compressed
+  cells and the inverse information as covariance; coefficients and standard
+  errors only, no need per district;
+* floor: DuckDB alone, the ``GROUP BY`` of the persons to unit × cell
+  fetched as arrays, which no collapsed fit can avoid.
+
+The need per district is compared with the plain path, the coefficients with
+duckreg's; then needsmodel alone is run on 6,000,000 pupils. Prints timings,
+peak memories and the ratios; exit code 1 if needsmodel is not at least 10x
+faster than the plain path with at most a quarter of its memory.
 
 Prints the machine's load and BLAS thread settings; ``--busy`` keeps one core
 busy with another process during the timings.
@@ -31,9 +40,24 @@ import sys
 import tempfile
 import textwrap
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 from _machine import busy_core, describe
+
+#: duckreg 0.4 needs Ibis' DuckDB backend, which does not run on DuckDB 2; ``make bench``
+#: therefore installs it with DuckDB 1.x in a separate environment, .venv-bench.
+PEER_VENV = Path(__file__).resolve().parent.parent / ".venv-bench" / "bin" / "python"
+
+
+def peer_python(given: str | None) -> str | None:
+    """Interpreter that has duckreg: ``--peer-python``, .venv-bench, or this one."""
+    if given:
+        return given
+    if PEER_VENV.exists():
+        return str(PEER_VENV)
+    return sys.executable if find_spec("duckreg") is not None else None
+
 
 FORMULA = (
     "special_ed ~ C(parents_education) + parents_outside_labour_market + single_parent"
@@ -42,7 +66,7 @@ FORMULA = (
 
 PLAIN = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     t0 = time.perf_counter()
     import pandas as pd
     import statsmodels.formula.api as smf
@@ -50,7 +74,7 @@ PLAIN = textwrap.dedent(
     res = smf.logit(FORMULA, df).fit(disp=0)
     need = res.predict(df).groupby(df["district"]).sum()
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = PEAK
     print(json.dumps({"seconds": elapsed, "peak_mb": peak,
                       "need": need.sort_index().tolist()}))
     """
@@ -58,7 +82,7 @@ PLAIN = textwrap.dedent(
 
 TOOLKIT = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     t0 = time.perf_counter()
     import needsmodel as nm
     spec = nm.NeedSpec(
@@ -72,18 +96,108 @@ TOOLKIT = textwrap.dedent(
     )
     res = nm.fit(spec, sys.argv[1])
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = PEAK
     print(json.dumps({"seconds": elapsed, "peak_mb": peak,
                       "need": res.need.sort_index().tolist(), "params": len(res.params),
+                      "coef": res.params.tolist(), "bse": res.bse.tolist(),
                       "cells": res.fit_stats["cells"]}))
     """
 )
 
 
-def run(code: str, path: Path) -> dict:
+CATEGORIES = {
+    "parents_education": ["long_higher", "short_medium_higher", "vocational"],
+    "parents_outside_labour_market": None,
+    "single_parent": None,
+    "background": ["descendant", "immigrant"],
+    "income_quartile": [2, 3, 4],
+    "grade": list(range(1, 10)),
+    "sex": ["girl"],
+    "siblings": [1, 2, 3, 4],
+}
+
+
+def dummies() -> tuple[list[str], list[str]]:
+    """SQL expressions and names of the 24 non-intercept columns (first level = reference)."""
+    exprs, names = [], []
+    for col, levels in CATEGORIES.items():
+        if levels is None:
+            exprs.append(f"{col}::DOUBLE AS {col}")
+            names.append(col)
+            continue
+        for i, level in enumerate(levels):
+            lit = f"'{level}'" if isinstance(level, str) else str(level)
+            exprs.append(f"({col} = {lit})::DOUBLE AS {col}_{i}")
+            names.append(f"{col}_{i}")
+    return exprs, names
+
+
+PEER = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np
+    t0 = time.perf_counter()
+    import duckdb
+    from duckreg import DuckLogisticRegression
+    con = duckdb.connect(sys.argv[2])
+    con.execute("CREATE VIEW pupils AS SELECT special_ed, EXPRS FROM read_parquet('"
+                + sys.argv[1] + "')")
+    con.close()
+    m = DuckLogisticRegression(db_name=sys.argv[2], table_name="pupils",
+                               formula="special_ed ~ NAMES", seed=1, method="irls",
+                               n_bootstraps=0)
+    m.fit()
+    m.fit_vcov()
+    elapsed = time.perf_counter() - t0
+    peak = PEAK
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak,
+                      "params": np.asarray(m.point_estimate).tolist(),
+                      "bse": np.sqrt(np.diag(m.vcov)).tolist()}))
+    """
+)
+
+FLOOR = textwrap.dedent(
+    """
+    import json, sys, time
+    t0 = time.perf_counter()
+    import duckdb
+    cols = ("district, parents_education, parents_outside_labour_market, single_parent, "
+            "background, income_quartile, grade, sex, siblings")
+    arrays = duckdb.sql(
+        f"SELECT {cols}, COUNT(*) AS n, SUM(special_ed) AS s "
+        f"FROM read_parquet('{sys.argv[1]}') GROUP BY ALL"
+    ).fetchnumpy()
+    elapsed = time.perf_counter() - t0
+    peak = PEAK
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak, "rows": len(arrays["n"])}))
+    """
+)
+
+
+#: Peak resident memory of this process in MB. VmHWM belongs to the process image, so
+#: unlike getrusage's ru_maxrss it does not inherit the parent's peak across fork + exec.
+PEAK_MB = (
+    "[int(line.split()[1]) for line in open('/proc/self/status') "
+    "if line.startswith('VmHWM')][0] / 1024"
+)
+PLAIN, TOOLKIT, PEER, FLOOR = (
+    code.replace("PEAK", PEAK_MB) for code in (PLAIN, TOOLKIT, PEER, FLOOR)
+)
+
+
+def peer_code() -> str:
+    exprs, names = dummies()
+    return PEER.replace("EXPRS", ", ".join(exprs)).replace("NAMES", " + ".join(names))
+
+
+def run(code: str, path: Path, *extra: str, python: str = sys.executable) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+        [python, "-c", code, str(path), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -103,6 +217,7 @@ def main() -> int:
     ap.add_argument(
         "--large", type=int, default=6_000_000, help="persons for the toolkit-only run (0: skip)"
     )
+    ap.add_argument("--peer-python", help="Python interpreter with duckreg installed")
     ap.add_argument("--busy", action="store_true", help="keep one core busy while timing")
     args = ap.parse_args()
     print(describe())
@@ -110,6 +225,13 @@ def main() -> int:
         path = Path(tmp) / "pupils.parquet"
         make(path, args.persons)
         tool = run(TOOLKIT, path)
+        floor = run(FLOOR, path)
+        peer_py = peer_python(args.peer_python)
+        peer = (
+            run(peer_code(), path, str(Path(tmp) / "peer.duckdb"), python=peer_py)
+            if peer_py
+            else None
+        )
         plain = run(PLAIN, path)
         import numpy as np
 
@@ -125,11 +247,31 @@ def main() -> int:
             f"  pandas + statsmodels formula: {plain['seconds']:7.1f} s"
             f"   peak {plain['peak_mb']:7.0f} MB"
         )
+        if peer is not None:
+            print(
+                f"  duckreg (IRLS on cells):      {peer['seconds']:7.1f} s"
+                f"   peak {peer['peak_mb']:7.0f} MB"
+            )
+        print(
+            f"  DuckDB GROUP BY floor:        {floor['seconds']:7.1f} s"
+            f"   peak {floor['peak_mb']:7.0f} MB   ({floor['rows']:,} unit x cell rows)"
+        )
         print(
             f"  needsmodel (DuckDB cells):    {tool['seconds']:7.1f} s"
             f"   peak {tool['peak_mb']:7.0f} MB"
         )
         print(f"  speed-up {speed:.1f}x; memory {memory:.2f} of the plain path's")
+        print(f"  needsmodel / GROUP BY floor: time {tool['seconds'] / floor['seconds']:.2f}x")
+        if peer is not None:
+            coef = float(np.max(np.abs(np.asarray(tool["coef"]) - np.asarray(peer["params"]))))
+            bse = float(np.max(np.abs(np.asarray(tool["bse"]) / np.asarray(peer["bse"]) - 1)))
+            print(
+                f"  needsmodel / duckreg: time {tool['seconds'] / peer['seconds']:.2f}x, "
+                f"memory {tool['peak_mb'] / peer['peak_mb']:.2f}x; largest coefficient "
+                f"difference {coef:.1e}, standard errors {bse:.1e} relative"
+            )
+        else:
+            print("  duckreg not installed (make bench creates .venv-bench with it): peer skipped")
         print(f"  largest relative difference of the need per district: {diff:.1e}")
         ok = speed >= 10 and memory <= 0.25 and diff < 1e-6
         if args.large:
