@@ -27,6 +27,8 @@ The public API:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import datasets, errors
 from ._version import __version__
 from .allocation import (
@@ -57,7 +59,9 @@ from .estimate import (
     fit_years,
     read_coefficients,
 )
-from .pipeline import RunResult, run, validate
+
+if TYPE_CHECKING:  # loaded on first use: the pipeline brings the report, Excel and matplotlib
+    from .pipeline import RunResult, run, validate
 
 __all__ = [
     "Allocation",
@@ -118,11 +122,17 @@ _LAZY = (
 )
 
 
+# Names of the whole-pipeline API, loaded with their module on first use, so that
+# ``nm.fit`` on a register file does not import the report and plotting stack.
+_LAZY_NAMES = {"RunResult": "pipeline", "run": "pipeline", "validate": "pipeline"}
+
+
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
+    if name in _LAZY or name in _LAZY_NAMES:
         import importlib
 
-        module = importlib.import_module(f".{name}", __name__)
-        globals()[name] = module
-        return module
+        module = importlib.import_module(f".{_LAZY_NAMES.get(name, name)}", __name__)
+        value = getattr(module, name) if name in _LAZY_NAMES else module
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'needsmodel' has no attribute {name!r}")
