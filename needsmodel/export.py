@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import plots
 from ._version import __version__
 from .allocation import KEY_COLUMNS
 from .estimate.given import SMEARING_TERM
 from .estimate.results import TIDY_COLUMNS
-from .figures import FIGURE_FILES, draw_figures, run_diagnostics
+from .figures import FIGURE_FILES, draw_figures, render_png, run_diagnostics
 from .outputs import staged_outputs
 from .provenance import metadata_frame, relative_path
 from .report import write_report
@@ -220,6 +219,10 @@ def _write_report(result: RunResult, path: Path, figures: Any = None, diag: Any 
     write_report(result, path, figures=figures, diagnostics=diag)
 
 
+def _write_bytes(data: bytes, path: Path) -> None:
+    path.write_bytes(data)
+
+
 def _write_frame(frame: pd.DataFrame, path: Path, csv_format: str) -> None:
     write_csv(frame, path, csv_format)
 
@@ -299,9 +302,11 @@ def write_outputs(result: RunResult, directory: Path, *, force: bool = False) ->
     # every figure drawn once, for the PNG files and the report alike
     diag = run_diagnostics(result)
     figs = draw_figures(result, result.config.output.lang, diag)
-    writers["report.html"] = lambda p: _write_report(result, p, figs, diag)
-    for key, fig in figs.items():
-        writers[f"plots/{FIGURE_FILES[key]}.png"] = partial(plots.save, fig)
+    # ... and rendered once: the report embeds the bytes that the PNG files hold
+    pngs = {key: render_png(fig) for key, fig in figs.items()}
+    writers["report.html"] = lambda p: _write_report(result, p, pngs, diag)
+    for key, data in pngs.items():
+        writers[f"plots/{FIGURE_FILES[key]}.png"] = partial(_write_bytes, data)
     config = result.config
     record = {
         "version": __version__,

@@ -2,12 +2,14 @@
 
 :func:`draw_figures` draws every figure that applies to a run, with the data
 dictionary's labels, in one language; the report embeds them and the output
-folder saves the same figures under ``plots/``. Drawing each only once halves
-the plotting time of a run.
+folder saves the same figures under ``plots/``. :func:`render_png` renders
+each once more, to PNG bytes that are both embedded and written: a figure is
+drawn once and rendered once per run.
 """
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
@@ -18,7 +20,10 @@ from .diagnostics import Diagnostics, diagnose
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["FIGURE_FILES", "draw_figures", "run_diagnostics"]
+__all__ = ["FIGURE_FILES", "PNG_DPI", "draw_figures", "render_png", "run_diagnostics"]
+
+#: Resolution of the PNG files and of the figures embedded in the report.
+PNG_DPI = 110
 
 #: Figure key (as the report uses it) → file stem under ``plots/``.
 FIGURE_FILES: dict[str, str] = {
@@ -33,6 +38,13 @@ FIGURE_FILES: dict[str, str] = {
     "criteria": "criteria_weights",
     "ratios": "predictive_ratios",
 }
+
+
+def render_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes at :data:`PNG_DPI` (the same bytes for report and file)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI)
+    return buf.getvalue()
 
 
 def run_diagnostics(result: RunResult) -> Diagnostics:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.figure import Figure
 
-from .figures import draw_figures, run_diagnostics
+from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
 from .provenance import metadata_frame
 
@@ -46,10 +45,10 @@ REPORT_SECTIONS = (
 Fmt = Callable[[Any], str]
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+def _png(fig: Figure | bytes) -> str:
+    """A data URI of a figure, or of PNG bytes already rendered."""
+    data = fig if isinstance(fig, bytes) else render_png(fig)
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _table(
@@ -155,9 +154,12 @@ _UNIT_METHODS = ("ols", "wls", "loglinear", "gamma", "poisson", "binomial", "twe
 
 
 def _images(
-    result: RunResult, lang: str, diag: Any, figures: dict[str, Figure] | None = None
+    result: RunResult,
+    lang: str,
+    diag: Any,
+    figures: Mapping[str, Figure | bytes] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """The figures as embedded PNGs (drawn now unless ``figures`` are given)."""
+    """The figures as embedded PNGs (drawn now unless ``figures`` or their PNGs are given)."""
     figs = figures if figures is not None else draw_figures(result, lang, diag)
     img = {key: _png(fig) for key, fig in figs.items()}
     diag_images: list[str] = [k for k in ("residuals", "qq", "influence") if k in img]
@@ -316,7 +318,7 @@ def render_report(
     lang: str | None = None,
     when: _dt.datetime | None = None,
     *,
-    figures: dict[str, Figure] | None = None,
+    figures: Mapping[str, Figure | bytes] | None = None,
     diagnostics: Any | None = None,
 ) -> str:
     """The report of a run as one HTML document.
@@ -330,7 +332,8 @@ def render_report(
     when : datetime, optional
         Time stamp shown in the reproducibility block (default: now, UTC).
     figures, diagnostics : optional
-        Figures (:func:`~needsmodel.figures.draw_figures`, in ``lang``) and
+        Figures (:func:`~needsmodel.figures.draw_figures`, in ``lang``), or
+        their PNG bytes (:func:`~needsmodel.figures.render_png`), and
         diagnostics already computed for the run, so nothing is drawn twice.
     """
     lang = lang or result.config.output.lang
@@ -592,7 +595,7 @@ def write_report(
     path: Path | str,
     lang: str | None = None,
     *,
-    figures: dict[str, Figure] | None = None,
+    figures: Mapping[str, Figure | bytes] | None = None,
     diagnostics: Any | None = None,
 ) -> Path:
     """Render the report and write it to ``path`` (UTF-8)."""

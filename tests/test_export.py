@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 
 import openpyxl
 import pandas as pd
@@ -163,3 +165,18 @@ def test_csv_outputs_are_identical_between_runs(workdir):
     nm.run(cfg).write(workdir / "b")
     for name in ("allocation_keys.csv", "coefficients.csv", "model_fit.csv"):
         assert (workdir / "a" / name).read_bytes() == (workdir / "b" / name).read_bytes(), name
+
+
+def test_report_embeds_the_bytes_of_the_png_files(result, workdir):
+    # each figure is rendered once: the report's images are the files' bytes
+    result.write()
+    out = workdir / "out"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    embedded = {
+        base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    }
+    files = {p.read_bytes() for p in (out / "plots").glob("*.png")}
+    assert len(files) >= 7
+    assert embedded == files
+    for data in files:
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
