@@ -252,3 +252,38 @@ def test_pipeline_with_the_duckdb_engine_equals_the_in_memory_run(tmp_path):
         duck.allocation.table["allocation"], memory.allocation.table["allocation"]
     )
     assert duck.allocation.table["allocation"].sum() == 100_000_000
+
+
+def test_a_category_found_in_one_district_only_cross_validates_like_the_person_fit(
+    person_file, tmp_path
+):
+    # a rare background found in one district, with no referrals: in the fold
+    # that holds that district out, the category is absent from the training
+    # cells; the collapsed refits must give the same out-of-fold need as the
+    # person-level refits (statsmodels) instead of failing
+    _, df = person_file
+    sub = df[df["district"].isin(sorted(df["district"].unique())[:8])].drop(
+        columns=["weight", "income"]
+    )
+    sub = sub.copy()
+    first = sub["district"] == sub["district"].iloc[0]
+    rare = first & (np.arange(len(sub)) % 7 == 0)
+    sub.loc[rare, "background"] = "rare"
+    sub.loc[rare, "special_ed"] = 0
+    path = tmp_path / "rare.parquet"
+    sub.to_parquet(path)
+    spec = nm.NeedSpec(
+        "special_ed",
+        INDICATORS,
+        method="logit",
+        categorical=CATEGORICAL,
+        unit_key="district",
+        cov="nonrobust",
+        cv=4,
+    )
+    collapsed = fit_collapsed(spec, path)
+    full = nm.fit(spec, sub)
+    np.testing.assert_allclose(
+        collapsed.cv.predictions.to_numpy(), full.cv.predictions.to_numpy(), rtol=1e-6
+    )
+    assert collapsed.fit_stats["cv_rmse"] == pytest.approx(full.fit_stats["cv_rmse"], rel=1e-6)

@@ -12,6 +12,7 @@ of :class:`~needsmodel.NeedResults`); this solver is checked against it in
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from ..errors import EstimationError
 
@@ -26,6 +27,7 @@ def irls_cells(
     *,
     start: np.ndarray | None = None,
     tol: float = 1e-11,
+    dev_tol: float = 1e-14,
     max_iter: int = 100,
 ) -> np.ndarray:
     """Maximum-likelihood coefficients of a logit or log-linear Poisson model on cells.
@@ -44,6 +46,10 @@ def irls_cells(
         Starting coefficients (warm start); by default the mean-only model.
     tol : float
         Converged when no coefficient moves more than ``tol × (1 + |β|)``.
+    dev_tol : float
+        Also converged when the log-likelihood changes by less than
+        ``dev_tol × (|llf| + 0.1)`` (quasi-separation: a category with none or
+        all of the outcome, whose coefficient has no finite maximum).
     max_iter : int
         Newton steps before giving up.
 
@@ -55,7 +61,7 @@ def irls_cells(
     Raises
     ------
     EstimationError
-        If the iterations do not converge or leave finite values (separation).
+        If the iterations do not converge or leave finite values.
     """
     if family not in ("binomial", "poisson"):
         raise EstimationError(f"irls_cells fits 'binomial' or 'poisson'; got {family!r}")
@@ -71,28 +77,54 @@ def irls_cells(
         )[0]
     else:
         beta = np.asarray(start, dtype=float).copy()
-    for _ in range(max_iter):
-        eta = x @ beta
-        if family == "binomial":
-            p = 1.0 / (1.0 + np.exp(-eta))
-            w = n * p * (1.0 - p)
-            score = sy - n * p
-        else:
-            mu = np.exp(eta + offset)
-            w = mu
-            score = sy - mu
-        info = x.T @ (x * w[:, None])
-        grad = x.T @ score
-        try:
-            step = np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(info, grad, rcond=None)[0]
-        beta = beta + step
-        if not np.all(np.isfinite(beta)):
-            break
-        if np.max(np.abs(step) / (1.0 + np.abs(beta))) < tol:
-            return beta
+    # a column without any nonzero cell (a category absent from the training
+    # folds) is not identified: its coefficient is 0, as in statsmodels'
+    # minimum-norm solution, and the Newton steps run on the other columns
+    active = np.any(x != 0, axis=0)
+    if not active.all():
+        x = x[:, active]
+        beta = beta[active]
+    llf_old = -np.inf
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            eta = x @ beta
+            if family == "binomial":
+                p = expit(eta)
+                w = n * p * (1.0 - p)
+                score = sy - n * p
+                llf = float(np.sum(sy * eta - n * np.logaddexp(0.0, eta)))
+            else:
+                mu = np.exp(eta + offset)
+                w = mu
+                score = sy - mu
+                llf = float(np.sum(sy * (eta + offset) - mu))
+            if not np.isfinite(llf):
+                break
+            # the likelihood has stopped moving: converged, or a category without
+            # (or with only) positives whose coefficient drifts off towards -inf
+            # (+inf) while its predictions settle at 0 (1), as statsmodels also stops
+            if abs(llf - llf_old) <= dev_tol * (abs(llf) + 0.1):
+                return _expand(beta, active)
+            llf_old = llf
+            info = x.T @ (x * w[:, None])
+            grad = x.T @ score
+            try:
+                step = np.linalg.solve(info, grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(info, grad, rcond=None)[0]
+            beta = beta + step
+            if not np.all(np.isfinite(beta)):
+                break
+            if np.max(np.abs(step) / (1.0 + np.abs(beta))) < tol:
+                return _expand(beta, active)
     raise EstimationError(
         f"the {family} refit on cells did not converge in {max_iter} steps "
-        "(a category with all or none of the outcome in the training folds?)"
+        "(collinear cells in the training folds?)"
     )
+
+
+def _expand(beta: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Coefficients of all columns: the fitted ones, 0 for columns without data."""
+    out = np.zeros(len(active))
+    out[active] = beta
+    return out

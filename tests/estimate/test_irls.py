@@ -54,15 +54,44 @@ def test_warm_start_from_full_data_equals_statsmodels_on_a_fold(family: str) -> 
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
 
 
-def test_separation_is_an_estimation_error() -> None:
-    # the second column predicts the outcome perfectly: the logit has no maximum
+def test_a_category_without_positives_stops_like_statsmodels() -> None:
+    # quasi-separation: the third column's level has no positives, so its
+    # coefficient has no finite maximum; like statsmodels the refit stops once
+    # the likelihood stops moving, with that level's probability near 0 and
+    # the other coefficients at their maximum
+    x = np.column_stack([np.ones(6), [0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1]]).astype(float)
+    sy = np.array([3.0, 4.0, 5.0, 6.0, 0.0, 0.0])
+    n = np.full(6, 10.0)
+    got = irls_cells(x, sy, n, "binomial")
+    want = reference(x, sy, n, "binomial")
+    np.testing.assert_allclose(got[:2], want[:2], rtol=1e-9)
+    assert got[2] < -20
+    p = 1 / (1 + np.exp(-(x @ got)))
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-(x @ want))), atol=1e-9)
+
+
+def test_perfect_separation_gives_the_observed_shares() -> None:
+    # the outcome is all 0 or all 1 by the second column: fitted shares 0 and 1
     x = np.column_stack([np.ones(4), [0.0, 0.0, 1.0, 1.0]])
     sy = np.array([0.0, 0.0, 10.0, 10.0])
     n = np.full(4, 10.0)
-    with pytest.raises(EstimationError, match="did not converge"):
-        irls_cells(x, sy, n, "binomial")
+    p = 1 / (1 + np.exp(-(x @ irls_cells(x, sy, n, "binomial"))))
+    np.testing.assert_allclose(p, sy / n, atol=1e-9)
 
 
 def test_unknown_family_is_refused() -> None:
     with pytest.raises(EstimationError, match="binomial"):
         irls_cells(np.ones((2, 1)), np.ones(2), np.ones(2), "gamma")
+
+
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.SingularMatrixWarning")
+def test_a_column_without_data_gets_zero_like_statsmodels() -> None:
+    # a category absent from the training cells: statsmodels' minimum-norm
+    # solution gives it 0 and the other coefficients their maximum
+    x, sy, n = cells(4, "binomial")
+    x[:, 3] = 0.0
+    got = irls_cells(x, sy, n, "binomial", start=np.full(x.shape[1], 0.3))
+    want = reference(x, sy, n, "binomial")
+    assert got[3] == 0.0
+    np.testing.assert_allclose(want[3], 0.0, atol=1e-10)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
