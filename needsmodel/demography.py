@@ -178,13 +178,8 @@ def _price_factor(year: int, base_year: int, price_index: Mapping[int, float] | 
     return float((1.0 + price_index) ** (year - base_year))
 
 
-def _factors(
-    population: pd.DataFrame,
-    unit_cost: pd.Series,
-    healthy_years_per_year: float,
-    price_index: Mapping[int, float] | float,
-    base_year: int,
-) -> pd.DataFrame:
+def _check_costed(population: pd.DataFrame, unit_cost: pd.Series) -> None:
+    """Every age group of the population has a unit cost."""
     unknown = sorted(set(population["age_band"]) - set(unit_cost.index))
     if unknown:
         raise DataError(
@@ -192,6 +187,16 @@ def _factors(
             column="age_band",
             ids=unknown,
         )
+
+
+def _factors(
+    population: pd.DataFrame,
+    unit_cost: pd.Series,
+    healthy_years_per_year: float,
+    price_index: Mapping[int, float] | float,
+    base_year: int,
+) -> pd.DataFrame:
+    _check_costed(population, unit_cost)
     rows = []
     for year, part in population.groupby("year", sort=True):
         y = int(str(year))
@@ -294,13 +299,7 @@ def decompose_change(
     """
     require_columns(population, ["district", "age_band", "year", "citizens"], "decompose_change")
     base = int(population["year"].min()) if base_year is None else int(base_year)
-    unknown = sorted(set(population["age_band"]) - set(unit_cost.index))
-    if unknown:
-        raise DataError(
-            f"age group(s) {format_ids(unknown)} of the population have no unit cost",
-            column="age_band",
-            ids=unknown,
-        )
+    _check_costed(population, unit_cost)
     key = ["district", "age_band"]
     years = population["year"].astype(int)
     rows0 = population[years == int(year0)]

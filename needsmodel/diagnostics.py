@@ -31,7 +31,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .display import DisplayMixin, Summary
 from .estimate.results import NeedResults
-from .i18n import fmt_num, fmt_pct
+from .i18n import Reading, fmt_num, fmt_pct
 
 __all__ = ["Diagnostics", "Finding", "diagnose"]
 
@@ -40,7 +40,7 @@ _GLM = ("gamma", "poisson", "binomial", "tweedie")
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Reading):
     """One plain-language reading of a diagnostic.
 
     Attributes
@@ -56,15 +56,7 @@ class Finding:
         Units (or groups) the finding names.
     """
 
-    code: str
-    severity: str
-    en: str
-    da: str
     units: list[str] = field(default_factory=list)
-
-    def text(self, lang: str = "en") -> str:
-        """The reading in ``lang``."""
-        return self.da if lang == "da" else self.en
 
 
 @dataclass(frozen=True, eq=False, repr=False)

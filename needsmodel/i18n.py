@@ -9,6 +9,7 @@ the language's conventions: Danish ``1.234.567 kr.`` and ``12,3 %``, English
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from babel.numbers import format_decimal
@@ -18,6 +19,7 @@ __all__ = [
     "LANGS",
     "SENTENCES",
     "Lang",
+    "Reading",
     "fmt_int",
     "fmt_kr",
     "fmt_num",
@@ -32,6 +34,31 @@ __all__ = [
 Lang = Literal["da", "en"]
 LANGS: tuple[str, ...] = ("da", "en")
 _LOCALE = {"da": "da_DK", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A finding said in both languages (base of diagnostics' and guards' findings).
+
+    Attributes
+    ----------
+    code : str
+        What was checked.
+    severity : str
+        ``"ok"``, ``"note"`` or ``"warning"``.
+    en, da : str
+        The reading in English and Danish.
+    """
+
+    code: str
+    severity: str
+    en: str
+    da: str
+
+    def text(self, lang: str = "en") -> str:
+        """The reading in ``lang``."""
+        return self.da if lang == "da" else self.en
+
 
 #: key → (English, Danish)
 LABELS: dict[str, tuple[str, str]] = {

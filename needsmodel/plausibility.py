@@ -29,7 +29,7 @@ import pandas as pd
 
 from .dictionary import DataDictionary
 from .estimate.results import NeedResults
-from .i18n import fmt_kr, fmt_num
+from .i18n import Reading, fmt_kr, fmt_num
 
 __all__ = ["UNITS_PER_PARAMETER", "Guard", "baseline_cv_rmse", "check_model"]
 
@@ -38,7 +38,7 @@ UNITS_PER_PARAMETER = 10
 
 
 @dataclass(frozen=True)
-class Guard:
+class Guard(Reading):
     """One finding about a model's plausibility.
 
     Attributes
@@ -54,15 +54,7 @@ class Guard:
         The terms or criteria concerned.
     """
 
-    code: str
-    severity: str
-    en: str
-    da: str
     terms: list[str] = field(default_factory=list)
-
-    def text(self, lang: str = "en") -> str:
-        """The reading in ``lang``."""
-        return self.da if lang == "da" else self.en
 
 
 def baseline_cv_rmse(results: NeedResults) -> float | None:

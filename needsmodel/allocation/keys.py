@@ -63,6 +63,13 @@ def need_index(need: pd.Series, exposure: pd.Series | None = None) -> pd.Series:
     return ((need / exposure) / (need.sum() / exposure.sum())).rename("index")
 
 
+#: Columns of the winners-and-losers table; the fixed-price ones appear when prices are given.
+_WINNERS_LOSERS = (
+    "unit", "current", "current_fixed", "current_adjusted", "target", "allocation", "change",
+    "change_pct", "change_fixed", "change_fixed_pct", "change_adjusted", "transition", "reason",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Allocation(DisplayMixin):
     """A budget distributed over units.
@@ -149,37 +156,19 @@ class Allocation(DisplayMixin):
         """
         if self.table["current"].isna().all():
             raise AllocationError("no current budget was given, so there are no winners or losers")
+        t = self.table
         before = self._previous_price()
-        if before is not None:
-            t = self.table.assign(current_fixed=self.table["current"] * before)
+        if before is not None:  # and the change in fixed prices
+            t = t.assign(current_fixed=t["current"] * before)
             t["change_fixed"] = t["allocation"] - t["current_fixed"]
             with np.errstate(divide="ignore", invalid="ignore"):
                 t["change_fixed_pct"] = np.where(
                     t["current_fixed"] > 0, 100.0 * t["change_fixed"] / t["current_fixed"], np.nan
                 )
-            cols = [
-                "unit", "current", "current_fixed", "current_adjusted", "target", "allocation",
-                "change", "change_pct", "change_fixed", "change_fixed_pct", "change_adjusted",
-                "transition", "reason",
-            ]  # fmt: skip
-            return t.sort_values(["change", "unit"], ascending=[False, True]).reset_index(
-                drop=True
-            )[cols]
-        cols = [
-            "unit",
-            "current",
-            "current_adjusted",
-            "target",
-            "allocation",
-            "change",
-            "change_pct",
-            "change_adjusted",
-            "transition",
-            "reason",
+        cols = [c for c in _WINNERS_LOSERS if c in t.columns]
+        return t.sort_values(["change", "unit"], ascending=[False, True]).reset_index(drop=True)[
+            cols
         ]
-        return self.table.sort_values(["change", "unit"], ascending=[False, True]).reset_index(
-            drop=True
-        )[cols]
 
     def _previous_price(self) -> float | None:
         """Factor taking the current (last year's) budget to the budget year's prices."""
