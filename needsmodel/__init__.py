@@ -43,6 +43,7 @@ from .allocation import (
     largest_remainder,
     need_index,
 )
+from .collapse import DatabaseTable
 from .config import Config, load_config, parse_config
 from .data import read_table, validate_units
 from .estimate import (
@@ -70,6 +71,7 @@ __all__ = [
     "Comparison",
     "Config",
     "CriteriaWeights",
+    "DatabaseTable",
     "KeyUncertainty",
     "NeedResults",
     "NeedSpec",

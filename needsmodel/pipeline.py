@@ -17,6 +17,7 @@ from .allocation import (
     key_uncertainty,
 )
 from .allocation.criteria import ADDITIVE_METHODS, intercept_need
+from .collapse import DatabaseTable, check_persons, read_database
 from .config import Config, load_config
 from .console import summary_rows
 from .data import read_table, validate_persons
@@ -208,20 +209,26 @@ def _read_units(cfg: Config, spec: NeedSpec) -> pd.DataFrame:
 
 
 def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
-    """Whether a person file is fitted out of core (the engine is chosen in estimation)."""
-    if cfg.data.persons is None:
+    """Whether persons are fitted out of core (the engine is chosen in estimation)."""
+    source = cfg.data.person_source
+    if source is None:
         return False
-    return choose_engine(spec, cfg.data.persons, cfg.data.engine) == "duckdb"
+    return choose_engine(spec, source, cfg.data.engine) == "duckdb"
 
 
 def _read_persons(cfg: Config, spec: NeedSpec, target_optional: bool = False) -> pd.DataFrame:
-    assert cfg.data.persons is not None
-    if target_optional:  # given coefficients: the persons' cost is not needed
-        return read_table(cfg.data.persons, id=cfg.data.unit_key, options=cfg.data.read_options())
+    source = cfg.data.person_source
+    assert source is not None
     numeric = [spec.target, *(c for c in spec.indicators if c not in spec.categorical)]
     used = [spec.unit_key, *numeric, *spec.indicators, spec.cluster, cfg.data.weights]
+    if isinstance(source, DatabaseTable):
+        if target_optional:
+            used = [c for c in used if c != spec.target]
+        return read_database(source, [c for c in dict.fromkeys(used) if c], id=str(spec.unit_key))
+    if target_optional:  # given coefficients: the persons' cost is not needed
+        return read_table(source, id=cfg.data.unit_key, options=cfg.data.read_options())
     return read_table(
-        cfg.data.persons,
+        source,
         id=cfg.data.unit_key,
         columns=numeric,
         options=cfg.data.read_options(),
@@ -294,9 +301,10 @@ def _estimate(
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
-    if d.persons is not None:
+    source = d.person_source
+    if source is not None:
         if _use_duckdb(cfg, spec):
-            res = fit_file(spec, d.persons, units=units, engine="duckdb", weights=d.weights)
+            res = fit_file(spec, source, units=units, engine="duckdb", weights=d.weights)
         else:
             persons = _read_persons(cfg, spec)
             res = fit_persons(spec, persons, units=units, path=d.persons)
@@ -322,7 +330,7 @@ def _apply_given(
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, dictionary)
     warn_influenceable(spec, flagged)
-    if d.persons is not None:
+    if d.person_level:
         persons = _read_persons(cfg, spec, target_optional=True)
         res = apply_persons(spec, given, persons, units, path=d.persons)
     else:
@@ -535,7 +543,17 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
         _, table = _allocation_rows(cfg, table)
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, _dictionary(cfg))
-    if cfg.data.persons is not None:
+    source = cfg.data.person_source
+    if isinstance(source, DatabaseTable) and _use_duckdb(cfg, spec):
+        # checked where the persons are: one query, no rows fetched
+        check_persons(
+            source,
+            unit_key=str(spec.unit_key),
+            target=spec.target,
+            indicators=spec.indicators,
+            weights=cfg.data.weights,
+        )
+    elif source is not None:
         persons = _read_persons(cfg, spec)
         cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical
         validate_persons(

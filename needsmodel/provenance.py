@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ._version import __version__
+from .collapse import DatabaseTable, redact_passwords
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["metadata_frame", "relative_path"]
+__all__ = ["metadata_frame", "redact_passwords", "relative_path"]
 
 
 def _version(package: str) -> str:
@@ -55,8 +56,11 @@ def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.Da
             ("scikit-learn", "scikit-learn"),
         )
     ]
+    source = result.config.data.person_source
+    if isinstance(source, DatabaseTable):  # no file to hash: say where the persons were read
+        rows.append(("persons from", source.where))
     for i, line in enumerate(result.config.text.splitlines(), start=1):
-        rows.append((f"config line {i}", line))
+        rows.append((f"config line {i}", redact_passwords(line)))
     return pd.DataFrame(rows, columns=["item", "value"])
 
 

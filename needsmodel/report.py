@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
-from .provenance import metadata_frame
+from .provenance import metadata_frame, redact_passwords
 
 if TYPE_CHECKING:
     from .pipeline import RunResult
@@ -585,7 +585,7 @@ def render_report(
         uncertainty_text=uncertainty_text,
         uncertainty_table=uncertainty_table,
         meta_table=meta_table,
-        config_text=cfg.text,
+        config_text=redact_passwords(cfg.text),
         img=img,
     )
 

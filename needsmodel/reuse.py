@@ -39,8 +39,8 @@ def _inputs(cfg: Config) -> dict[str, str]:
 def reusable_uncertainty(cfg: Config, folder: Path) -> Reused | None:
     """The key intervals of the run in ``folder`` if it ran this config on this data, else None."""
     u = cfg.uncertainty
-    if u.method == "none":
-        return None
+    if u.method == "none" or cfg.data.persons_table is not None:
+        return None  # a database table has no file hash to prove it unchanged
     manifest = read_manifest(folder)
     name = "key_uncertainty.csv"
     if manifest is None or name not in manifest.files:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..collapse import DatabaseTable, read_database
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from ..reading import read_table
@@ -432,7 +433,7 @@ def fit_persons(
 
 def fit(
     spec: NeedSpec,
-    data: pd.DataFrame | Path | str,
+    data: pd.DataFrame | Path | str | DatabaseTable,
     *,
     id: str | None = None,
     units: pd.DataFrame | None = None,
@@ -488,7 +489,7 @@ def fit(
     1.0
     """
     warn_influenceable(spec)
-    if isinstance(data, str | Path):
+    if isinstance(data, str | Path | DatabaseTable):
         if not spec.is_person_level:
             raise InputError(
                 "a file path is read as a person file; set unit_key (or read units first)"
@@ -504,7 +505,7 @@ def fit(
 
 def fit_file(
     spec: NeedSpec,
-    path: Path | str,
+    path: Path | str | DatabaseTable,
     *,
     units: pd.DataFrame | None = None,
     engine: str = "auto",
@@ -515,11 +516,12 @@ def fit_file(
     ``engine = "duckdb"`` (or ``"auto"`` for OLS, logit and Poisson): exact fit on
     collapsed cells, or — for OLS with continuous indicators — from chunked
     sufficient statistics. ``engine = "memory"``: read only the needed columns
-    and fit on persons (any method).
+    and fit on persons (any method). A :class:`~needsmodel.collapse.DatabaseTable`
+    is collapsed on its server; with ``"memory"`` (or a method that needs the
+    persons) its needed columns are read into memory.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
-    p = Path(path)
     method = spec.resolved_method
     fast = method in COLLAPSIBLE_METHODS
     if engine == "duckdb" and not fast:
@@ -528,10 +530,15 @@ def fit_file(
             "method "
             f"'{method}' needs the persons: use engine = 'memory'"
         )
+    needed = [c for c in (spec.unit_key, spec.target, *spec.indicators, spec.cluster, weights) if c]
+    if isinstance(path, DatabaseTable):
+        if engine == "memory" or not fast:
+            persons = read_database(path, list(dict.fromkeys(needed)), id=str(spec.unit_key))
+            with blas_limit(len(persons), len(spec.indicators) + 1):
+                return fit_persons(spec, persons, units=units)
+        return fit_collapsed(spec, path, units=units, weights=weights)
+    p = Path(path)
     if engine == "memory" or not fast:
-        needed = [
-            c for c in (spec.unit_key, spec.target, *spec.indicators, spec.cluster, weights) if c
-        ]
         persons = read_table(
             p, id=spec.unit_key, columns=[spec.target], usecols=list(dict.fromkeys(needed))
         )
@@ -547,7 +554,7 @@ def fit_file(
 DUCKDB_BYTES = 50_000_000
 
 
-def choose_engine(spec: NeedSpec, path: Path, engine: str = "auto") -> str:
+def choose_engine(spec: NeedSpec, path: Path | DatabaseTable, engine: str = "auto") -> str:
     """Where a person file is fitted: ``"duckdb"`` (exact on cells) or ``"memory"``.
 
     ``"auto"`` collapses Parquet files and CSV files above 50 MB when the method
@@ -559,5 +566,7 @@ def choose_engine(spec: NeedSpec, path: Path, engine: str = "auto") -> str:
         return engine
     if spec.resolved_method not in COLLAPSIBLE_METHODS:
         return "memory"
+    if isinstance(path, DatabaseTable):  # collapse on the server
+        return "duckdb"
     big = path.suffix.lower() in (".parquet", ".pq") or path.stat().st_size > DUCKDB_BYTES
     return "duckdb" if big else "memory"

@@ -26,7 +26,6 @@ number of persons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import statsmodels.api as sm
 
+from ..collapse import Collapsed, DatabaseTable, _q, _source_sql, collapse
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import configure_duckdb, progress
 from ..threads import blas_limit
@@ -57,175 +57,6 @@ __all__ = [
 ]
 
 COLLAPSIBLE_METHODS = ("ols", "binomial", "poisson")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _source_sql(path: Path) -> str:
-    suffix = path.suffix.lower()
-    literal = "'" + str(path).replace("'", "''") + "'"
-    if suffix in (".parquet", ".pq"):
-        return f"read_parquet({literal})"
-    if suffix in (".csv", ".txt"):
-        return f"read_csv({literal}, header = true)"
-    raise InputError(f"{path}: collapsing reads .parquet or .csv files; got '{path.suffix}'")
-
-
-@dataclass(frozen=True, eq=False)
-class Collapsed:
-    """A person file collapsed to cells.
-
-    Attributes
-    ----------
-    cells : DataFrame
-        One row per combination of indicator values (row ``i`` is cell ``i``): the indicators, ``n``
-        (persons), ``sw`` (sum of weights), ``swy``, ``swyy`` (weighted sums of
-        y and y²), ``sww``, ``swwy``, ``swwyy`` (with squared weights, for the
-        robust covariances of weighted fits), ``npos`` (persons with y > 0).
-    unit_cells : DataFrame
-        The same per unit and cell, as numbers: ``unit`` (position in
-        :attr:`units`), ``cell``, ``n, sw, swy, swyy, npos``.
-    persons : int
-        Persons read.
-    units : Index
-        The unit ids, in code order.
-    """
-
-    cells: pd.DataFrame
-    unit_cells: pd.DataFrame
-    persons: int
-    units: pd.Index
-
-
-def collapse(
-    source: Path | str | pd.DataFrame,
-    *,
-    unit_key: str,
-    target: str,
-    indicators: list[str] | tuple[str, ...],
-    weights: str | None = None,
-    memory_limit: str | None = None,
-    log_factorial: bool = False,
-) -> Collapsed:
-    """Collapse a person file (or table) to cells with DuckDB.
-
-    Parameters
-    ----------
-    source : path or DataFrame
-        Parquet or CSV file (read out of core; only the needed columns), or a
-        DataFrame.
-    unit_key, target, indicators : str
-        Columns.
-    weights : str, optional
-        Person weight column.
-    memory_limit : str, optional
-        DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to disk beyond it.
-    log_factorial : bool
-        Also sum ``log y!`` per cell (``slgy``), for Poisson log-likelihoods.
-    """
-    import duckdb
-
-    con = duckdb.connect()
-    configure_duckdb(con)
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
-    if isinstance(source, pd.DataFrame):
-        con.register("persons_frame", source)
-        src = "persons_frame"
-        columns = list(source.columns)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise MissingFileError("file not found", path=path)
-        src = _source_sql(path)
-        columns = [d[0] for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description]
-    needed = [unit_key, target, *indicators, *([weights] if weights else [])]
-    missing = [c for c in needed if c not in columns]
-    if missing:
-        raise DataError(
-            f"column(s) {format_ids(missing)} not found in the person file "
-            f"(columns: {', '.join(columns)})",
-            column=missing[0],
-        )
-    inds = ", ".join(_q(c) for c in indicators)
-    y = f"CAST({_q(target)} AS DOUBLE)"
-    w = f"CAST({_q(weights)} AS DOUBLE)" if weights else "1.0"
-    check = con.execute(
-        "SELECT COUNT(*), "
-        + ", ".join(f"COUNT(*) - COUNT({_q(c)})" for c in needed)
-        + f", SUM(CASE WHEN {y} < 0 THEN 1 ELSE 0 END) FROM {src}"
-    ).fetchone()
-    assert check is not None
-    total, *nulls, negative = check
-    for c, k in zip(needed, nulls, strict=True):
-        if k:
-            raise DataError(f"column '{c}' has {k} missing value(s) in the person file", column=c)
-    if negative:
-        raise DataError(
-            f"column '{target}' must not be negative; {negative} person(s) are", column=target
-        )
-    # weighted sums only when there are weights; Σ log y! only for Poisson likelihoods
-    weighted_sums = (
-        f", SUM({w} * {w}) AS sww, SUM({w} * {w} * {y}) AS swwy, "
-        f"SUM({w} * {w} * {y} * {y}) AS swwyy"
-        if weights
-        else ""
-    )
-    log_factorials = f", SUM(lgamma({y} + 1)) AS slgy" if log_factorial else ""
-    con.execute(
-        f"""CREATE TEMP TABLE uc AS
-        SELECT CAST({_q(unit_key)} AS VARCHAR) AS unit, {inds},
-               COUNT(*) AS n, SUM({w}) AS sw, SUM({w} * {y}) AS swy, SUM({w} * {y} * {y}) AS swyy,
-               SUM(CASE WHEN {y} > 0 THEN 1 ELSE 0 END) AS npos{weighted_sums}{log_factorials}
-        FROM {src} GROUP BY ALL"""
-    )
-    con.execute(
-        f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
-        f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
-    )
-    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
-    if weights:
-        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
-    if log_factorial:
-        sums += ", SUM(slgy) AS slgy"
-    cells = con.execute(
-        f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
-        f"GROUP BY {inds}, c.cell ORDER BY c.cell"
-    ).df()
-    con.execute(
-        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
-        "FROM (SELECT DISTINCT unit FROM uc)"
-    )
-    units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
-    # numbers only: the unit × cell table can have as many rows as there are persons
-    raw = con.execute(
-        "SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, uc.npos "
-        f"FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit) ORDER BY u.code, c.cell"
-    ).fetchnumpy()
-    con.close()
-    unit_cells = pd.DataFrame(
-        {
-            "unit": np.asarray(raw["unit"], dtype=np.int64),
-            "cell": np.asarray(raw["cell"], dtype=np.int64),
-            "n": np.asarray(raw["n"], dtype=np.int64),
-            "sw": np.asarray(raw["sw"], dtype=float),
-            "swy": np.asarray(raw["swy"], dtype=float),
-            "swyy": np.asarray(raw["swyy"], dtype=float),
-            "npos": np.asarray(raw["npos"], dtype=np.int64),
-        }
-    )
-    for c in ("n", "npos"):
-        cells[c] = cells[c].astype(np.int64)
-    if not weights:  # unit weights: the squared-weight sums are the plain ones
-        cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
-    return Collapsed(
-        cells=cells,
-        unit_cells=unit_cells,
-        persons=int(total),
-        units=pd.Index([str(u) for u in units], name=unit_key),
-    )
 
 
 # ----------------------------------------------------------------- exact covariances
@@ -358,7 +189,7 @@ def _glm_fit(
         llf = float(np.sum(sy * np.log(mu) + (n - sy) * np.log1p(-mu)))
     else:
         # Σ y log μ - μ - log y! over persons, from the cell sums and Σ log y!
-        llf = float(np.sum(sy * eta - n * mu) - c["slgy"].sum())
+        llf = float(np.sum(sy * eta - n * mu) - col.log_factorial_sum)
     stats: dict[str, Any] = {}
     if method == "binomial":
         # a 0/1 target: the saturated log-likelihood is 0, so the deviances are exact on cells
@@ -398,7 +229,7 @@ def _auc_from_cells(pred: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float
 
 def fit_collapsed(
     spec: NeedSpec,
-    source: Path | str | pd.DataFrame,
+    source: Path | str | pd.DataFrame | DatabaseTable,
     *,
     units: pd.DataFrame | None = None,
     weights: str | None = None,
@@ -412,8 +243,9 @@ def fit_collapsed(
         Person-level specification (``unit_key`` set) with method ``ols``,
         ``logit``/``binomial`` or ``poisson`` and indicators with few distinct
         values (categories, 0/1 flags, grades).
-    source : path or DataFrame
-        Parquet or CSV person file (read out of core by DuckDB), or a table.
+    source : path, DataFrame or DatabaseTable
+        Parquet or CSV person file (read out of core by DuckDB), a table, or a
+        table in a database server (collapsed on the server).
     units : DataFrame, optional
         Validated units table indexed by unit id (exposure, list of units).
     weights : str, optional
