@@ -31,6 +31,7 @@ from scipy.optimize import linprog
 from .allocation.uncertainty import need_draws
 from .diagnostics import diagnose
 from .errors import DataError, EstimationError, InputError, format_ids
+from .estimate.methods import method_info
 from .estimate.results import NeedResults
 from .i18n import fmt_num, label
 from .plots import label_units, new_figure
@@ -128,7 +129,7 @@ def benchmark(
     sigma = float("nan")
     per_capita = bool(results.spec.per_capita and results.spec.exposure)
     z_crit = float(stats.norm.ppf(0.5 + level / 2))
-    if results.method in ("ols", "wls"):
+    if method_info(results.method).is_linear:
         res = results.model_result
         scale = expo if per_capita else np.ones(len(units))
         sigma = float(np.sqrt(res.scale))

@@ -29,6 +29,7 @@ from typing import Any, Literal, get_args
 from .allocation.policy import AllocationPolicy
 from .collapse import DatabaseTable
 from .errors import AllocationError, ConfigError, InputError
+from .estimate.methods import method_info, resolve_method
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS, NeedSpec
 from .reading import ReadOptions
 
@@ -592,8 +593,6 @@ def parse_config(
 
 def _check_consistency(cfg: Config, ctx: _Context) -> None:
     m, a, d = cfg.model, cfg.allocation, cfg.data
-    if m.method == "wls" and m.exposure is None:
-        raise ctx.error("method 'wls' weights by exposure; set [model] exposure", "model", "method")
     if m.cov == "cluster" and m.cluster is None:
         raise ctx.error("cov = 'cluster' needs [model] cluster = <column>", "model", "cov")
     if m.cluster is not None and m.cov != "cluster":
@@ -641,10 +640,6 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
     if d.weights is not None and not d.person_level:
         raise ctx.error("person weights need [data] persons", "data", "weights")
-    if m.method == "cells" and not d.person_level:
-        raise ctx.error(
-            "method 'cells' groups persons; set [data] persons and unit_key", "model", "method"
-        )
     for c in m.categorical:
         if c not in m.indicators:
             raise ctx.error(f"'{c}' is not one of the indicators", "model", "categorical")
@@ -771,7 +766,8 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
                 "allocation",
                 key,
             )
-        if m.method not in ("wls", "ols", "auto") or d.person_level or m.categorical:
+        method = resolve_method(m.method, exposure=m.exposure is not None, person_level=False)
+        if not method_info(method).additive or d.person_level or m.categorical:
             raise ctx.error(
                 "fixed criteria are for additive unit-level models with numeric indicators "
                 "(method wls or ols)",

@@ -30,13 +30,14 @@ from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from .display import DisplayMixin, Summary
+from .estimate.methods import REGISTRY, methods_where
 from .estimate.results import NeedResults
 from .i18n import Reading, fmt_num, fmt_pct
 
 __all__ = ["Diagnostics", "Finding", "diagnose"]
 
-_LINEAR = ("ols", "wls", "loglinear")
-_GLM = ("gamma", "poisson", "binomial", "tweedie")
+_LINEAR = tuple(m.name for m in REGISTRY.values() if m.least_squares)
+_UNIT = methods_where(unit_diagnostics=True)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _ols_view(results: NeedResults) -> Any:
 
 
 def _influence(results: NeedResults) -> pd.DataFrame | None:
-    if results.level != "unit" or results.method not in (*_LINEAR, *_GLM):
+    if results.level != "unit" or results.method not in _UNIT:
         return None
     if results.model_result is None:  # given coefficients: nothing was fitted here
         return None

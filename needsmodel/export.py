@@ -18,6 +18,7 @@ import pandas as pd
 from ._version import __version__
 from .allocation import KEY_COLUMNS
 from .estimate.given import SMEARING_TERM
+from .estimate.methods import method_info
 from .estimate.results import TIDY_COLUMNS
 from .figures import FIGURE_FILES, draw_figures, render_png, run_diagnostics
 from .outputs import staged_outputs
@@ -95,7 +96,7 @@ def coefficients_frame(result: RunResult) -> pd.DataFrame:
         t[col] = _round_significant(t[col])
     t = t[["term", *TIDY_COLUMNS]]
     smearing = res.fit_stats.get("smearing")
-    if res.method == "loglinear" and smearing is not None:
+    if method_info(res.method).kind == "log-linear" and smearing is not None:
         row = {"term": SMEARING_TERM, "estimate": float(f"{smearing:.12g}")}
         t = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
     return t

@@ -555,7 +555,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
         )
     elif source is not None:
         persons = _read_persons(cfg, spec)
-        cat = spec.indicators if spec.resolved_method == "cells" else spec.categorical
+        cat = spec.indicators if spec.info.kind == "cell-means" else spec.categorical
         validate_persons(
             persons,
             unit_key=str(spec.unit_key),

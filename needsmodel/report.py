@@ -20,6 +20,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from matplotlib.figure import Figure
 
+from .estimate.methods import methods_where
 from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
 from .provenance import metadata_frame, redact_passwords
@@ -150,7 +151,7 @@ _SECTION_KEYS = (
     "plot_index", "plot_allocation", "plot_winners", "plot_criteria",
 )  # fmt: skip
 
-_UNIT_METHODS = ("ols", "wls", "loglinear", "gamma", "poisson", "binomial", "tweedie")
+_UNIT_METHODS = methods_where(unit_diagnostics=True)
 
 
 def _images(

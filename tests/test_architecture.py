@@ -144,3 +144,72 @@ def test_function_level_imports_only_defer_listed_heavy_libraries():
             ) or target.startswith("needsmodel"):
                 offenders.append(f"{path.relative_to(ROOT.parent)}:{line} imports {target}")
     assert offenders == []
+
+
+# ----------------------------------------------------------------- the method registry
+
+_METHOD_NAMES = frozenset(
+    name for name in needsmodel.estimate.methods.method_names() if name != "auto"
+)
+
+
+def _strings(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [s for e in node.elts for s in _strings(e)]
+    if isinstance(node, ast.Starred):
+        return _strings(node.value)
+    return []
+
+
+def method_lists(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every comparison with a method name and every list of method names.
+
+    A method chosen by name (``NeedSpec(method="ols")``) is fine; asking *which*
+    method it is (``method == "binomial"``, ``m in ("ols", "wls")``) or declaring a
+    family of methods (``LINEAR = ("ols", "wls")``) belongs in the registry.
+    """
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            names = [s for side in (node.left, *node.comparators) for s in _strings(side)]
+            if any(s in _METHOD_NAMES for s in names):
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Tuple | ast.List | ast.Set):
+            names = _strings(node)
+            if sum(s in _METHOD_NAMES for s in names) >= 2:
+                found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_the_method_check_finds_comparisons_and_lists():
+    src = (
+        'if method == "binomial": pass\n'
+        'LINEAR = ("ols", "wls")\n'
+        'ok = fit(method="ols")\n'
+        'x = m in {"gamma"}\n'
+        'M = Literal["ols", "poisson"]\n'
+    )
+    assert sorted({line for line, _ in method_lists(src)}) == [1, 2, 4, 5]
+
+
+def test_method_names_are_listed_only_in_the_registry():
+    registry = ROOT / "estimate" / "methods.py"
+    offenders = [
+        f"{path.relative_to(ROOT.parent)}:{line}: {text}"
+        for path in sorted(ROOT.rglob("*.py"))
+        if path != registry
+        for line, text in method_lists(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, "ask needsmodel.estimate.methods instead:\n" + "\n".join(offenders)
+
+
+def test_every_registry_row_is_consistent():
+    from needsmodel.estimate.methods import REGISTRY
+
+    for m in REGISTRY.values():
+        assert m.default_cov in m.covariances, m.name
+        assert (m.sm_family is not None) == m.is_glm, m.name
+        assert not m.collapsible or m.kind in ("linear", "glm"), m.name
+        assert not m.additive or m.is_linear, m.name

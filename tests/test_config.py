@@ -101,7 +101,7 @@ def test_budget_not_a_multiple_of_round_to(tmp_path):
 def test_wls_without_exposure(tmp_path):
     path = write_config(tmp_path, model={"exposure": None, "method": "wls"})
     with pytest.raises(
-        ConfigError, match=re.escape("[model.method] method 'wls' weights by exposure")
+        ConfigError, match=re.escape("[model.method] method='wls' weights by exposure")
     ):
         nm.load_config(path)
 

@@ -183,7 +183,7 @@ def test_fit_on_a_path_chooses_the_engine(person_file):
 
 def test_what_is_not_available_on_collapsed_data_says_why(person_file):
     path, _ = person_file
-    with pytest.raises(InputError, match="collapsing is exact for ols, binomial, poisson"):
+    with pytest.raises(InputError, match="collapsing is exact for ols, poisson, binomial"):
         fit_collapsed(_spec("special_ed_cost", "gamma", "HC0"), path)
     with pytest.raises(InputError, match="cov = 'HC3' needs each person's leverage"):
         fit_collapsed(_spec("special_ed_cost", "ols", "HC3"), path, weights="weight")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..display import DisplayMixin, Summary
 from ..errors import InputError
+from ..estimate.methods import methods_where
 from ..estimate.results import NeedResults
 from .needmap import NeedMap
 
@@ -45,7 +46,7 @@ __all__ = [
 #: What the intercept of an additive model is: money per exposure, or a criterion.
 INTERCEPT_RULES = ("per_capita", "criterion")
 
-ADDITIVE_METHODS = ("ols", "wls")
+ADDITIVE_METHODS = methods_where(additive=True)
 
 
 @dataclass(frozen=True, repr=False)

@@ -35,6 +35,7 @@ from ..display import DisplayMixin, Summary
 from ..errors import EstimationError, InputError
 from ..estimate.cv import FoldNotes
 from ..estimate.fit import model_arrays, refit_core
+from ..estimate.methods import method_info
 from ..estimate.results import NeedResults
 from ..progress import progress_iter
 from ..threads import blas_limit
@@ -106,14 +107,19 @@ def _mean_draws(results: NeedResults, x: np.ndarray, beta: np.ndarray) -> np.nda
     """Expected value per row for each coefficient draw (rows × draws)."""
     method = results.method
     core = results.core
-    if method in ("ols", "wls"):
+    info = method_info(method)
+    if not info.parametric_draws:
+        raise InputError(
+            f"parametric intervals are not available for method '{method}'; use the bootstrap"
+        )
+    if info.is_linear:
         return x @ beta.T
-    if method == "loglinear":
+    if info.kind == "log-linear":
         return np.exp(x @ beta.T) * float(core.stats["smearing"])
-    if method in ("gamma", "poisson", "binomial", "tweedie"):
+    if info.is_glm:
         link = core.result.model.family.link
         return np.asarray(link.inverse(x @ beta.T))
-    if method == "twopart":
+    if info.kind == "two-part":
         k = x.shape[1]
         link = core.result["cost"].model.family.link
         return expit(x @ beta[:, :k].T) * np.asarray(link.inverse(x @ beta[:, k:].T))
@@ -228,7 +234,7 @@ def need_draws(
     with blas_limit(rows, len(results.params)):
         if method == "parametric":
             draws, failed = _parametric(results, nmap, replicates, rng)
-        elif results.method in ("ols", "wls") and not results.spec.is_person_level:
+        elif method_info(results.method).is_linear and not results.spec.is_person_level:
             draws, failed = _bootstrap_linear(results, nmap, replicates, rng)
         else:
             draws, failed = _bootstrap_refits(results, nmap, replicates, rng)

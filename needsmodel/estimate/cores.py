@@ -26,11 +26,12 @@ from statsmodels.tools.sm_exceptions import (
 
 from ..errors import EstimationError, InputError
 from .design import Design
+from .methods import method_info, methods_where
 
 __all__ = ["GLM_METHODS", "LINEAR_METHODS", "LINKS", "Core", "fit_core"]
 
-LINEAR_METHODS = ("ols", "wls")
-GLM_METHODS = ("gamma", "poisson", "binomial", "tweedie")
+LINEAR_METHODS = methods_where(kind="linear")
+GLM_METHODS = methods_where(kind="glm")
 
 LINKS: dict[str, Callable[[], Any]] = {
     "log": sm.families.links.Log,
@@ -40,8 +41,6 @@ LINKS: dict[str, Callable[[], Any]] = {
     "probit": sm.families.links.Probit,
     "cloglog": sm.families.links.CLogLog,
 }
-
-_DEFAULT_LINK = {"gamma": "log", "poisson": "log", "tweedie": "log", "binomial": "logit"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,30 +203,29 @@ def _loglinear(
 
 
 def _family(method: str, link: str | None, var_power: float) -> Any:
-    name = link or _DEFAULT_LINK[method]
+    info = method_info(method)
+    name = link or info.default_link
     if name not in LINKS:
         raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
     lk = LINKS[name]()
-    if method == "gamma":
-        return sm.families.Gamma(lk)
-    if method == "poisson":
-        return sm.families.Poisson(lk)
-    if method == "binomial":
-        return sm.families.Binomial(lk)
-    return sm.families.Tweedie(var_power=var_power, link=lk)
+    family = getattr(sm.families, str(info.sm_family))
+    if info.sm_family == "Tweedie":
+        return family(var_power=var_power, link=lk)
+    return family(lk)
 
 
 def _check_domain(method: str, y: np.ndarray) -> None:
-    if method in ("poisson", "tweedie") and np.any(y < 0):
+    outcome = method_info(method).outcome
+    if outcome == "nonnegative" and np.any(y < 0):
         raise InputError(f"method '{method}' needs a non-negative target")
-    if method == "gamma" and np.any(y <= 0):
+    if outcome == "positive" and np.any(y <= 0):
         raise InputError(
-            f"method 'gamma' needs a positive target; {int(np.sum(y <= 0))} row(s) are zero. "
+            f"method '{method}' needs a positive target; {int(np.sum(y <= 0))} row(s) are zero. "
             "Use 'twopart' or 'tweedie' for costs with zeros"
         )
-    if method == "binomial" and (np.any(y < 0) or np.any(y > 1)):
+    if outcome == "share" and (np.any(y < 0) or np.any(y > 1)):
         raise InputError(
-            "method 'binomial' needs a target between 0 and 1 (a 0/1 outcome, or a count of "
+            f"method '{method}' needs a target between 0 and 1 (a 0/1 outcome, or a count of "
             "cases per unit of exposure with per_capita = true)"
         )
 
@@ -253,11 +251,12 @@ def _glm(
     exposure = None
     counts = y * w if w is not None else y
     integer = bool(np.allclose(counts, np.round(counts), rtol=0, atol=1e-8))
-    if method == "binomial" and w is not None and integer:
+    counts_as = method_info(method).counts
+    if counts_as == "trials" and w is not None and integer:
         # cases out of w trials: the standard binomial likelihood
         endog = np.column_stack([np.round(counts), np.round(w - counts)])
         var_weights = None
-    elif method == "poisson" and w is not None and integer:
+    elif counts_as == "exposure" and w is not None and integer:
         # counts with exposure (log offset): the standard Poisson likelihood
         endog, exposure, var_weights = np.round(counts), w, None
     res = _quiet_fit(
@@ -278,7 +277,7 @@ def _glm(
         "scale": float(res.scale),
         "df_resid": float(res.df_resid),
     }
-    quasi = method == "poisson" and not integer
+    quasi = counts_as == "exposure" and not integer
     if quasi:
         stats["likelihood"] = "quasi-Poisson (non-integer target): no log-likelihood"
     else:
@@ -408,12 +407,13 @@ def fit_core(
     strict : bool
         Refuse a rank-deficient design (``False`` in cross-validation refits).
     """
-    if method in LINEAR_METHODS:
+    kind = method_info(method).kind
+    if kind == "linear":
         return _linear(method, design, frame, y, w, cov, groups)
-    if method == "loglinear":
+    if kind == "log-linear":
         return _loglinear(design, frame, y, w, cov, groups)
-    if method in GLM_METHODS:
+    if kind == "glm":
         return _glm(method, design, frame, y, w, cov, groups, link, var_power, strict=strict)
-    if method == "twopart":
+    if kind == "two-part":
         return _twopart(design, frame, y, w, cov, groups, link, strict)
-    raise InputError(f"unknown method {method!r}")  # pragma: no cover - checked by NeedSpec
+    raise InputError(f"method {method!r} is not fitted by a core")  # pragma: no cover

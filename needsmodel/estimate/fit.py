@@ -127,7 +127,7 @@ def _fit_core(
 ) -> Core:
     """Fit the spec's method; with ``notes`` (a cross-validation refit) be lenient."""
     method = spec.resolved_method
-    if method == "cells":
+    if spec.info.kind == "cell-means":
         return fit_cells(
             design, frame, y, w, min_cell_size=spec.min_cell_size, small_cells=spec.small_cells
         )
@@ -156,7 +156,7 @@ def _groups(spec: NeedSpec, frame: pd.DataFrame) -> np.ndarray | None:
 
 
 def _learn_design(spec: NeedSpec, frame: pd.DataFrame, path: Path | str | None = None) -> Design:
-    cells = spec.resolved_method == "cells"
+    cells = spec.info.kind == "cell-means"
     design = Design.learn(
         frame,
         spec.indicators,
@@ -181,7 +181,7 @@ def _unit_cv(
 ) -> CVResult:
     n = len(units)
     k = resolve_scheme(spec.cv, n)
-    if k is None and spec.resolved_method in ("ols", "wls"):
+    if k is None and spec.info.is_linear:
         prob = LinearProblem(
             x=design.matrix(units),
             y=y,
@@ -343,7 +343,7 @@ def fit_persons(
     """
     assert spec.unit_key is not None
     key = spec.unit_key
-    categorical = spec.indicators if spec.resolved_method == "cells" else spec.categorical
+    categorical = spec.indicators if spec.info.kind == "cell-means" else spec.categorical
     text = text_columns(persons, [c for c in spec.indicators if c not in categorical])
     numeric = [spec.target, *(c for c in spec.indicators if c not in categorical and c not in text)]
     extra = [*categorical, *text, *spec.extra_columns]
@@ -545,7 +545,7 @@ def fit_file(
         with blas_limit(len(persons), len(spec.indicators) + 1):
             return fit_persons(spec, persons, units=units, path=p)
     numeric = [c for c in spec.indicators if c not in spec.categorical]
-    if method == "ols" and _continuous(p, numeric):
+    if spec.info.is_linear and _continuous(p, numeric):
         return fit_chunked(spec, p, weights=weights)
     return fit_collapsed(spec, p, units=units, weights=weights)
 

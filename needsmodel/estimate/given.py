@@ -26,9 +26,10 @@ import pandas as pd
 from ..data import validate_persons
 from ..errors import DataError, InputError, format_ids
 from ..reading import read_table
-from .cores import _DEFAULT_LINK, GLM_METHODS, LINKS, Core
+from .cores import LINKS, Core
 from .cv import need_fit
 from .design import Design, _as_text, level_key
+from .methods import method_info, methods_where
 from .results import NeedResults
 from .spec import NeedSpec
 
@@ -43,7 +44,7 @@ __all__ = [
 #: The row of a coefficient table that holds a log-linear model's smearing factor.
 SMEARING_TERM = "(smearing)"
 _TERM = re.compile(r"^(?P<col>.+)\[(?P<level>[^\]]*)\]$")
-_APPLICABLE = ("ols", "wls", "loglinear", *GLM_METHODS)
+_APPLICABLE = methods_where(given_coefficients=True)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
             f"'{method}' has more than one set of coefficients or none"
         )
     beta = given.params.reindex(design.terms).to_numpy(dtype=float)
-    if method == "loglinear":
+    if method_info(method).kind == "log-linear":
         if given.smearing is None:
             raise InputError(
                 f"{given.source}: a log-linear model needs its smearing factor as a row "
@@ -193,8 +194,8 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
         def predictor(f: pd.DataFrame) -> np.ndarray:
             return np.asarray(np.exp(design.matrix(f) @ beta) * smear, dtype=float)
 
-    elif method in GLM_METHODS:
-        link = LINKS[spec.link or _DEFAULT_LINK[method]]()
+    elif method_info(method).is_glm:
+        link = LINKS[spec.link or str(method_info(method).default_link)]()
 
         def predictor(f: pd.DataFrame) -> np.ndarray:
             return np.asarray(link.inverse(design.matrix(f) @ beta), dtype=float)

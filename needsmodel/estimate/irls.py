@@ -15,6 +15,7 @@ import numpy as np
 from scipy.special import expit
 
 from ..errors import EstimationError
+from .methods import methods_where
 
 __all__ = ["irls_cells"]
 
@@ -63,16 +64,21 @@ def irls_cells(
     EstimationError
         If the iterations do not converge or leave finite values.
     """
-    if family not in ("binomial", "poisson"):
-        raise EstimationError(f"irls_cells fits 'binomial' or 'poisson'; got {family!r}")
+    trials = methods_where(counts="trials")
+    exposure = methods_where(counts="exposure")
+    if family not in (*trials, *exposure):
+        raise EstimationError(
+            f"irls_cells fits {', '.join(map(repr, (*trials, *exposure)))}; got {family!r}"
+        )
+    binary = family in trials
     n = np.asarray(n, dtype=float)
     sy = np.asarray(sy, dtype=float)
-    offset = np.log(n) if family == "poisson" else 0.0
+    offset = 0.0 if binary else np.log(n)
     if start is None:
         rate = sy.sum() / n.sum()
         beta = np.linalg.lstsq(
             x,
-            np.full(len(n), np.log(rate / (1 - rate)) if family == "binomial" else np.log(rate)),
+            np.full(len(n), np.log(rate / (1 - rate)) if binary else np.log(rate)),
             rcond=None,
         )[0]
     else:
@@ -88,7 +94,7 @@ def irls_cells(
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         for _ in range(max_iter):
             eta = x @ beta
-            if family == "binomial":
+            if binary:
                 p = expit(eta)
                 w = n * p * (1.0 - p)
                 score = sy - n * p

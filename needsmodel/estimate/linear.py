@@ -40,7 +40,7 @@ class LinearProblem:
         n = len(units)
         expo = units[spec.exposure].to_numpy(dtype=float) if spec.exposure else None
         scale = expo if (spec.per_capita and expo is not None) else np.ones(n)
-        w = expo if spec.resolved_method == "wls" and expo is not None else np.ones(n)
+        w = expo if spec.info.requires_exposure and expo is not None else np.ones(n)
         x = design_matrix(units, spec.indicators).to_numpy()
         return cls(x=x, y=observed / scale, w=w, scale=scale, observed=observed)
 

@@ -43,6 +43,7 @@ from .cores import Core
 from .cv import cv_result, group_folds, need_fit
 from .design import Design, level_key
 from .irls import irls_cells
+from .methods import method_info, methods_where
 from .person import predictive_ratios
 from .results import NeedResults
 from .spec import NeedSpec
@@ -56,7 +57,7 @@ __all__ = [
     "fit_collapsed",
 ]
 
-COLLAPSIBLE_METHODS = ("ols", "binomial", "poisson")
+COLLAPSIBLE_METHODS = methods_where(collapsible=True)
 
 
 # ----------------------------------------------------------------- exact covariances
@@ -153,7 +154,8 @@ def _glm_fit(
     n = c["n"].to_numpy(float)
     sy = c["swy"].to_numpy(float)
     n_persons = int(n.sum())
-    if method == "binomial":
+    binary = method_info(method).counts == "trials"
+    if binary:
         if np.any(sy > n + 1e-9) or not np.allclose(c["swyy"], sy):
             raise InputError("a collapsed logit needs a 0/1 target")
         model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
@@ -162,8 +164,8 @@ def _glm_fit(
     res = model.fit()
     beta = np.asarray(res.params, dtype=float)
     eta = x @ beta
-    mu = 1 / (1 + np.exp(-eta)) if method == "binomial" else np.exp(eta)
-    info = x.T @ (x * (n * (mu * (1 - mu) if method == "binomial" else mu))[:, None])
+    mu = 1 / (1 + np.exp(-eta)) if binary else np.exp(eta)
+    info = x.T @ (x * (n * (mu * (1 - mu) if binary else mu))[:, None])
     bread = np.linalg.inv(info)
     syy = c["swyy"].to_numpy(float)
     cov_type = spec.resolved_cov
@@ -184,14 +186,14 @@ def _glm_fit(
             f"cov = '{cov_type}' is not available for method '{method}' (statsmodels computes only "
             "the HC0 sandwich for GLMs)"
         )
-    if method == "binomial":
+    if binary:
         # person-level Bernoulli likelihood (the two-column binomial adds log C(n, k) per cell)
         llf = float(np.sum(sy * np.log(mu) + (n - sy) * np.log1p(-mu)))
     else:
         # Σ y log μ - μ - log y! over persons, from the cell sums and Σ log y!
         llf = float(np.sum(sy * eta - n * mu) - col.log_factorial_sum)
     stats: dict[str, Any] = {}
-    if method == "binomial":
+    if binary:
         # a 0/1 target: the saturated log-likelihood is 0, so the deviances are exact on cells
         p0 = float(sy.sum() / n.sum())
         llnull = float(sy.sum() * np.log(p0) + (n.sum() - sy.sum()) * np.log1p(-p0))
@@ -275,7 +277,7 @@ def fit_collapsed(
         )
     if spec.unit_key is None:
         raise InputError("collapsing is for person-level models; set unit_key")
-    if weights is not None and method != "ols":
+    if weights is not None and not method_info(method).is_linear:
         raise InputError("person weights are supported for ols (WLS) on collapsed data")
     if spec.resolved_cov == "cluster" and spec.cluster not in (None, spec.unit_key):
         raise InputError(
@@ -289,7 +291,7 @@ def fit_collapsed(
         indicators=list(spec.indicators),
         weights=weights,
         memory_limit=memory_limit,
-        log_factorial=method == "poisson",
+        log_factorial=method_info(method).counts == "exposure",
     )
     design = Design.learn(
         col.cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
@@ -311,7 +313,7 @@ def _fit_cells(
     """Fit, need per unit, grouped cross-validation and statistics from collapsed cells."""
     method = spec.resolved_method
     cells = col.cells
-    if method == "ols":
+    if spec.info.is_linear:
         params, cov, stats, res = _linear_fit(spec, design, col, weighted)
         link = None
     else:
@@ -427,7 +429,7 @@ def _fit_cells(
         method=method,
         params=params,
         cov=cov,
-        df_inference=None if method != "ols" else float(stats["df_resid"]),
+        df_inference=float(stats["df_resid"]) if spec.info.is_linear else None,
         stats=stats,
         result=res,
         predictor=predict,
@@ -472,7 +474,7 @@ def _refit_params(
     """
     sw = agg["sw"][present]
     sy = agg["swy"][present]
-    if method == "ols":
+    if method_info(method).is_linear:
         beta, *_ = np.linalg.lstsq(x * np.sqrt(sw)[:, None], sy / np.sqrt(sw), rcond=None)
         return np.asarray(beta)
     return irls_cells(x, sy, agg["n"][present], method, start=start)
@@ -500,7 +502,7 @@ def fit_chunked(
     """
     import duckdb
 
-    if spec.resolved_method not in ("ols", "wls"):
+    if not spec.info.is_linear:
         raise InputError("chunked sufficient statistics are for linear models (ols)")
     if spec.unit_key is None:
         raise InputError("fit_chunked is for person-level models; set unit_key")

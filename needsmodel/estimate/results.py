@@ -17,6 +17,7 @@ from scipy import stats
 
 from ..display import DisplayMixin, FitStats, Summary, format_number
 from ..i18n import label
+from .methods import method_info
 from .spec import NeedSpec
 
 __all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults"]
@@ -161,7 +162,7 @@ class NeedResults(DisplayMixin):
     @property
     def cells(self) -> pd.DataFrame | None:
         """Cell table of a cell model (persons, mean, estimate, merge/shrink rule)."""
-        return self.core.result if self.method == "cells" else None
+        return self.core.result if method_info(self.method).kind == "cell-means" else None
 
     # ------------------------------------------------------------------ tables
     def tidy(self, alpha: float | None = None) -> pd.DataFrame:

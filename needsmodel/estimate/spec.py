@@ -7,29 +7,16 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from ..errors import InputError
+from .methods import MethodInfo, method_info, method_names, resolve_method
 
 __all__ = ["COV_TYPES", "LINKS_ALLOWED", "METHODS", "CovType", "Method", "NeedSpec"]
 
-Method = Literal[
-    "auto",
-    "ols",
-    "wls",
-    "loglinear",
-    "gamma",
-    "poisson",
-    "binomial",
-    "logit",
-    "tweedie",
-    "twopart",
-    "cells",
-]
+#: A method name (see :mod:`needsmodel.estimate.methods`, the registry).
+Method = str
 CovType = Literal["auto", "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"]
-METHODS: tuple[str, ...] = get_args(Method)
+METHODS: tuple[str, ...] = method_names()
 COV_TYPES: tuple[str, ...] = get_args(CovType)
 LINKS_ALLOWED = ("log", "logit", "identity", "inverse", "probit", "cloglog")
-
-_LINEAR = ("ols", "wls", "loglinear")
-_GLM = ("gamma", "poisson", "binomial", "tweedie", "twopart")
 
 
 @dataclass(frozen=True)
@@ -158,19 +145,21 @@ class NeedSpec:
                 "cov='cluster' needs cluster=<column with cluster labels>", field="cov"
             )
         m = self.resolved_method
-        if m == "wls" and self.exposure is None:
+        info = self.info
+        if info.requires_exposure and self.exposure is None:
             raise InputError(
-                "method='wls' weights by exposure; give exposure=<column>", field="method"
+                f"method={m!r} weights by exposure; give exposure=<column>", field="method"
             )
-        if m in _GLM and self.cov in ("HC1", "HC2", "HC3"):
+        if self.cov != "auto" and self.cov not in info.covariances:
             raise InputError(
-                f"cov={self.cov!r} is not available for method {m!r}: statsmodels computes only "
-                "the HC0 sandwich for GLMs; use cov='HC0', 'cluster' or 'nonrobust'",
+                f"cov={self.cov!r} is not available for method {m!r}"
+                + (": statsmodels computes only the HC0 sandwich for GLMs" if info.has_link else "")
+                + f"; use {', '.join(map(repr, info.covariances))}",
                 field="cov",
             )
-        if m == "cells" and self.unit_key is None:
+        if info.person_level_only and self.unit_key is None:
             raise InputError(
-                "method='cells' groups persons; give unit_key=<unit column of the person table>",
+                f"method={m!r} groups persons; give unit_key=<unit column of the person table>",
                 field="method",
             )
         if self.link is not None and self.link not in LINKS_ALLOWED:
@@ -178,7 +167,7 @@ class NeedSpec:
                 f"link must be one of {', '.join(map(repr, LINKS_ALLOWED))}; got {self.link!r}",
                 field="link",
             )
-        if self.link is not None and m not in _GLM:
+        if self.link is not None and not info.has_link:
             raise InputError(f"link applies to GLM methods, not {m!r}", field="link")
         if not 1.0 <= self.var_power <= 2.0:
             raise InputError(
@@ -195,7 +184,7 @@ class NeedSpec:
                 f"constraints must be 'none' or 'nonnegative'; got {self.constraints!r}",
                 field="constraints",
             )
-        if self.constraints == "nonnegative" and (m not in _LINEAR[:2] or self.unit_key):
+        if self.constraints == "nonnegative" and (not info.nonnegative_constraint or self.unit_key):
             raise InputError(
                 "constraints='nonnegative' is for unit-level linear models (ols or wls): "
                 f"the criteria of an additive model; got method {m!r}"
@@ -222,21 +211,21 @@ class NeedSpec:
     @property
     def resolved_method(self) -> str:
         """The estimator used: ``auto`` is WLS with an exposure, else OLS; ``logit`` is binomial."""
-        if self.method == "logit":
-            return "binomial"
-        if self.method != "auto":
-            return self.method
-        return "wls" if self.exposure is not None and self.unit_key is None else "ols"
+        return resolve_method(
+            self.method, exposure=self.exposure is not None, person_level=self.unit_key is not None
+        )
+
+    @property
+    def info(self) -> MethodInfo:
+        """What the resolved method is and can do (its row of the method registry)."""
+        return method_info(self.resolved_method)
 
     @property
     def resolved_cov(self) -> str:
         """The covariance used: ``auto`` is HC3 for linear models, HC0 for GLMs."""
         if self.cov != "auto":
             return self.cov
-        m = self.resolved_method
-        if m == "cells":
-            return "nonrobust"
-        return "HC3" if m in _LINEAR else "HC0"
+        return self.info.default_cov
 
     @property
     def is_person_level(self) -> bool:
@@ -261,8 +250,7 @@ class NeedSpec:
     @property
     def weighted(self) -> bool:
         """Whether unit-level rows are weighted by exposure."""
-        m = self.resolved_method
-        if m == "ols" or self.exposure is None or self.is_person_level:
+        if not self.info.weighs_by_exposure or self.exposure is None or self.is_person_level:
             return False
         return self.per_capita
 
