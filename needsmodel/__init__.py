@@ -62,7 +62,8 @@ from .estimate import (
 )
 
 if TYPE_CHECKING:  # loaded on first use: the pipeline brings the report, Excel and matplotlib
-    from .pipeline import RunResult, run, validate
+    from .pipeline import run, validate
+    from .runresult import RunResult
 
 __all__ = [
     "Allocation",
@@ -126,7 +127,7 @@ _LAZY = (
 
 # Names of the whole-pipeline API, loaded with their module on first use, so that
 # ``nm.fit`` on a register file does not import the report and plotting stack.
-_LAZY_NAMES = {"RunResult": "pipeline", "run": "pipeline", "validate": "pipeline"}
+_LAZY_NAMES = {"RunResult": "runresult", "run": "pipeline", "validate": "pipeline"}
 
 
 def __getattr__(name: str) -> object:

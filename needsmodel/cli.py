@@ -33,7 +33,7 @@ from .reuse import reusable_uncertainty
 from .workbook import write_scenarios
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = ["main"]
 

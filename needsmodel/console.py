@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, plural
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = ["summary_lines", "summary_rows"]
 

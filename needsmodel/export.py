@@ -27,7 +27,7 @@ from .report import write_report
 from .workbook import budget_frame, write_workbook
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = [
     "OUTPUT_FILES",

@@ -18,7 +18,7 @@ from . import plots
 from .diagnostics import Diagnostics, diagnose
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = ["FIGURE_FILES", "PNG_DPI", "draw_figures", "render_png", "run_diagnostics"]
 

@@ -21,7 +21,7 @@ from ._version import __version__
 from .collapse import DatabaseTable, redact_passwords
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = ["metadata_frame", "redact_passwords", "relative_path"]
 

@@ -26,7 +26,7 @@ from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rule
 from .provenance import metadata_frame, redact_passwords
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = ["REPORT_SECTIONS", "render_report", "write_report"]
 

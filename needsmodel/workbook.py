@@ -24,7 +24,7 @@ from .display import decimals_for
 from .i18n import LABELS, label, meta_label, pool_rules
 
 if TYPE_CHECKING:
-    from .pipeline import RunResult
+    from .runresult import RunResult
 
 __all__ = [
     "KR_COLUMNS",
