@@ -29,39 +29,38 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import datasets, errors
 from ._version import __version__
-from .allocation import (
-    Allocation,
-    AllocationPolicy,
-    CriteriaWeights,
-    KeyUncertainty,
-    allocate,
-    compare_scenarios,
-    criteria_weights,
-    key_uncertainty,
-    largest_remainder,
-    need_index,
-)
-from .collapse import DatabaseTable
-from .config import Config, load_config, parse_config
-from .data import read_table, validate_units
-from .estimate import (
-    Comparison,
-    CVResult,
-    NeedResults,
-    NeedSpec,
-    RegularizedResults,
-    YearsResults,
-    compare,
-    fit,
-    fit_regularized,
-    fit_type_split,
-    fit_years,
-    read_coefficients,
-)
 
-if TYPE_CHECKING:  # loaded on first use: the pipeline brings the report, Excel and matplotlib
+if TYPE_CHECKING:  # every name loads with its module on first use (see __getattr__)
+    from . import datasets, errors
+    from .allocation import (
+        Allocation,
+        AllocationPolicy,
+        CriteriaWeights,
+        KeyUncertainty,
+        allocate,
+        compare_scenarios,
+        criteria_weights,
+        key_uncertainty,
+        largest_remainder,
+        need_index,
+    )
+    from .collapse import DatabaseTable
+    from .config import Config, load_config, parse_config
+    from .data import read_table, validate_units
+    from .estimate import (
+        CVResult,
+        NeedResults,
+        NeedSpec,
+        RegularizedResults,
+        YearsResults,
+        fit_regularized,
+        fit_type_split,
+        fit_years,
+        read_coefficients,
+    )
+    from .estimate.compare import Comparison, compare
+    from .estimate.fit import fit
     from .pipeline import run, validate
     from .runresult import RunResult
 
@@ -110,13 +109,17 @@ __all__ = [
     "validate_units",
 ]
 
-# Heavier neighbours (matplotlib, scipy's optimiser) load on first use.
+# Submodules and names load on first use, so that ``import needsmodel`` and
+# ``needsmodel --help`` are quick, and ``nm.fit`` on a register file does not
+# import the report and plotting stack.
 _LAZY = (
     "benchmark",
     "capacity",
+    "datasets",
     "demography",
     "diagnostics",
     "effect_tariffs",
+    "errors",
     "funding",
     "plots",
     "register",
@@ -124,10 +127,46 @@ _LAZY = (
     "result_funding",
 )
 
-
-# Names of the whole-pipeline API, loaded with their module on first use, so that
-# ``nm.fit`` on a register file does not import the report and plotting stack.
-_LAZY_NAMES = {"RunResult": "runresult", "run": "pipeline", "validate": "pipeline"}
+_LAZY_NAMES = {
+    **dict.fromkeys(
+        (
+            "Allocation",
+            "AllocationPolicy",
+            "CriteriaWeights",
+            "KeyUncertainty",
+            "allocate",
+            "compare_scenarios",
+            "criteria_weights",
+            "key_uncertainty",
+            "largest_remainder",
+            "need_index",
+        ),
+        "allocation",
+    ),
+    "DatabaseTable": "collapse",
+    **dict.fromkeys(("Config", "load_config", "parse_config"), "config"),
+    **dict.fromkeys(("read_table", "validate_units"), "data"),
+    **dict.fromkeys(
+        (
+            "CVResult",
+            "Comparison",
+            "NeedResults",
+            "NeedSpec",
+            "RegularizedResults",
+            "YearsResults",
+            "compare",
+            "fit",
+            "fit_regularized",
+            "fit_type_split",
+            "fit_years",
+            "read_coefficients",
+        ),
+        "estimate",
+    ),
+    "RunResult": "runresult",
+    "run": "pipeline",
+    "validate": "pipeline",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -138,4 +177,13 @@ def __getattr__(name: str) -> object:
         value = getattr(module, name) if name in _LAZY_NAMES else module
         globals()[name] = value
         return value
+    import importlib
+    import importlib.util
+
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)  # any other submodule
     raise AttributeError(f"module 'needsmodel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -7,171 +7,24 @@ Exit codes: 0 success, 2 bad input or config (one readable line on stderr),
 from __future__ import annotations
 
 import argparse
-import hashlib
+import importlib
 import signal
 import sys
 import threading
 import traceback
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._version import __version__
-from .allocation import compare_scenarios
-from .config import load_config
-from .console import summary_lines
-from .datasets import sample_config_path
 from .errors import InputError, NeedsModelError, NeedsModelWarning
-from .export import write_csv
-from .outputs import RunInterrupted, read_manifest, staged_outputs
-from .pipeline import run, validate
-from .report import write_report
-from .reuse import reusable_uncertainty
-from .workbook import write_scenarios
-
-if TYPE_CHECKING:
-    from .runresult import RunResult
+from .outputs import RunInterrupted
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-
-
-def _fmt_kr(v: float) -> str:
-    return f"{v:,.0f} kr"
-
-
-def _print_summary(result: RunResult, files: list[Path] | None) -> None:
-
-    for line in summary_lines(result, files):
-        print(line)
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-
-    result = run(args.config)
-    if args.out is not None:
-        result = _with_out(result, args.out)
-    previous = read_manifest(result.config.output.dir)
-    files = result.write(force=args.force)
-    if not args.quiet:
-        _print_summary(result, files)
-        if previous is not None:
-            print(f"Note: {previous.describe(result.inputs)}")
-    return EXIT_OK
-
-
-def _with_out(result: RunResult, out: Path) -> RunResult:
-    return replace(result, config=result.config.with_output_dir(out))
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-
-    result = _with_out(run(sample_config_path()), args.out)
-    files = result.write(force=args.force)
-    if not args.quiet:
-        print(f"Sample municipality: {sample_config_path()}")
-        _print_summary(result, files)
-    return EXIT_OK
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-
-    names = args.names or [Path(c).stem for c in args.configs]
-    if len(names) != len(args.configs):
-        raise InputError(f"--names gives {len(names)} names for {len(args.configs)} configs")
-    if len(set(names)) != len(names):
-        raise InputError(f"scenario names must differ; got {', '.join(names)} (use --names)")
-    results = {n: run(c) for n, c in zip(names, args.configs, strict=True)}
-    table = compare_scenarios(results)
-    inputs = {Path(p).resolve() for r in results.values() for p in r.inputs}
-    inputs |= {Path(c).resolve() for c in args.configs}
-    record = _record({Path(p): h for r in results.values() for p, h in r.inputs.items()}, "")
-    lang = next(iter(results.values())).config.output.lang
-    with staged_outputs(
-        args.out, ("scenarios.csv", "scenarios.xlsx"), inputs, manifest=record, force=args.force
-    ) as stage:
-        digits = {c: 10 if str(c).endswith("_share") else 2 for c in table.columns[1:]}
-        write_csv(table.round(digits), stage / "scenarios.csv")
-        write_scenarios(table, list(names), stage / "scenarios.xlsx", lang)
-    if not args.quiet:
-        first, *others = names
-        for other in others:
-            col = f"{other}_vs_{first}"
-            up = table.nlargest(1, col).iloc[0]
-            down = table.nsmallest(1, col).iloc[0]
-            moved = float(table[col].abs().sum()) / 2
-            print(
-                f"{other} vs {first}: {_fmt_kr(moved)} moves between units; largest gain "
-                f"{up['unit']} {up[col]:+,.0f} kr, largest loss {down['unit']} {down[col]:+,.0f} kr"
-            )
-        out = Path(args.out)
-        print(f"Wrote {out / 'scenarios.csv'} and {out / 'scenarios.xlsx'}")
-    return EXIT_OK
-
-
-def _cmd_report(args: argparse.Namespace) -> int:
-
-    cfg = load_config(args.config)
-    out = Path(args.out if args.out is not None else cfg.output.dir)
-    reused = reusable_uncertainty(cfg, out)
-    if reused is not None:  # the intervals of the run in this folder, same config and data
-        quick = replace(cfg, uncertainty=replace(cfg.uncertainty, method="none"))
-        result = replace(run(quick), config=cfg, uncertainty=reused.uncertainty)
-        said = reused.message
-    else:
-        result = run(cfg)
-        said = _recomputed(cfg)
-    inputs = {Path(p).resolve() for p in result.inputs} | {Path(args.config).resolve()}
-    record = _record(result.inputs, str(result.config.path or ""))
-    record["config_sha256"] = hashlib.sha256(cfg.text.encode("utf-8")).hexdigest()
-    with staged_outputs(
-        out, ("report.html",), inputs, manifest=record, force=args.force, update=True
-    ) as stage:
-        write_report(result, stage / "report.html", lang=args.lang)
-    if not args.quiet:
-        print(f"Report: {out / 'report.html'} ({said})")
-    return EXIT_OK
-
-
-def _recomputed(cfg: Any) -> str:
-    u = cfg.uncertainty
-    if u.method == "none":
-        return "recomputed the model fit and the allocation"
-    return (
-        f"recomputed the model fit, the allocation and {u.replicates:,} {u.method} draws: "
-        "no run of this config and data in the folder to reuse"
-    )
-
-
-def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, object]:
-
-    return {
-        "version": __version__,
-        "config": config,
-        "inputs": {str(k): v for k, v in inputs.items()},
-    }
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
-    units = validate(cfg)
-    # the model is fitted too (nothing is written), so that a weak model is said before a run
-    quick = replace(cfg, uncertainty=replace(cfg.uncertainty, method="none"))
-    result = run(quick)
-    lang = cfg.output.lang
-    for guard in result.guards:
-        label = (
-            ("Advarsel" if lang == "da" else "Warning")
-            if guard.severity == "warning"
-            else ("Kontrol" if lang == "da" else "Check")
-        )
-        print(f"{label}: {guard.text(lang)}")
-    print(f"OK: {args.config} and {cfg.data.units} ({len(units)} units) are valid; nothing written")
-    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -198,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite files with output names that needsmodel did not write",
     )
-    r.set_defaults(func=_cmd_run)
+    r.set_defaults(command_name="run")
 
     d = sub.add_parser(
         "demo",
@@ -218,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite files with output names that needsmodel did not write",
     )
-    d.set_defaults(func=_cmd_demo)
+    d.set_defaults(command_name="demo")
 
     rp = sub.add_parser(
         "report",
@@ -237,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite files with output names that needsmodel did not write",
     )
-    rp.set_defaults(func=_cmd_report)
+    rp.set_defaults(command_name="report")
 
     c = sub.add_parser(
         "compare",
@@ -264,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite files with output names that needsmodel did not write",
     )
-    c.set_defaults(func=_cmd_compare)
+    c.set_defaults(command_name="compare")
 
     v = sub.add_parser(
         "validate",
@@ -272,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Check the config file and the data it points to. Writes nothing.",
     )
     v.add_argument("config", type=Path, help="the run configuration (.toml)")
-    v.set_defaults(func=_cmd_validate)
+    v.set_defaults(command_name="validate")
     return p
 
 
@@ -280,14 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``needsmodel`` command. Returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
+    if getattr(args, "command_name", None) is None:
         parser.print_help()
         return EXIT_OK
     previous_term = _terminate_as_interrupt()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NeedsModelWarning)
-            code: int = args.func(args)
+            # the commands bring the statistics and output stacks: loaded only to run one
+            commands = importlib.import_module(".commands", __package__)
+            code: int = getattr(commands, f"cmd_{args.command_name}")(args)
         for w in caught:
             if issubclass(w.category, NeedsModelWarning):
                 print(f"needsmodel: warning: {w.message}", file=sys.stderr)
