@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -107,7 +107,7 @@ def _names(units: list[str], labels: dict[str, str] | None, limit: int = 8) -> s
 def _ols_view(results: NeedResults) -> Any:
     """The OLS problem a linear fit solves (weighted data for WLS)."""
     m = results.model_result.model
-    return sm.OLS(m.wendog, m.wexog).fit()
+    return OLS(m.wendog, m.wexog).fit()
 
 
 def _influence(results: NeedResults) -> pd.DataFrame | None:

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS, WLS
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     DomainWarning,
@@ -34,12 +36,12 @@ LINEAR_METHODS = methods_where(kind="linear")
 GLM_METHODS = methods_where(kind="glm")
 
 LINKS: dict[str, Callable[[], Any]] = {
-    "log": sm.families.links.Log,
-    "logit": sm.families.links.Logit,
-    "identity": sm.families.links.Identity,
-    "inverse": sm.families.links.InversePower,
-    "probit": sm.families.links.Probit,
-    "cloglog": sm.families.links.CLogLog,
+    "log": families.links.Log,
+    "logit": families.links.Logit,
+    "identity": families.links.Identity,
+    "inverse": families.links.InversePower,
+    "probit": families.links.Probit,
+    "cloglog": families.links.CLogLog,
 }
 
 
@@ -138,7 +140,7 @@ def _linear(
     groups: np.ndarray | None,
 ) -> Core:
     x = design.frame(frame)
-    model = sm.WLS(y, x, weights=w) if w is not None else sm.OLS(y, x)
+    model = WLS(y, x, weights=w) if w is not None else OLS(y, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
     df_inf = getattr(res, "df_resid_inference", None)
     stats = {
@@ -177,7 +179,7 @@ def _loglinear(
         )
     x = design.frame(frame)
     ly = np.log(y)
-    model = sm.WLS(ly, x, weights=w) if w is not None else sm.OLS(ly, x)
+    model = WLS(ly, x, weights=w) if w is not None else OLS(ly, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
     resid = np.asarray(res.resid, dtype=float)
     # Duan's (1983) smearing estimate of E[exp(error)]; weighted like the fit.
@@ -208,7 +210,7 @@ def _family(method: str, link: str | None, var_power: float) -> Any:
     if name not in LINKS:
         raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
     lk = LINKS[name]()
-    family = getattr(sm.families, str(info.sm_family))
+    family = getattr(families, str(info.sm_family))
     if info.sm_family == "Tweedie":
         return family(var_power=var_power, link=lk)
     return family(lk)
@@ -260,7 +262,7 @@ def _glm(
         # counts with exposure (log offset): the standard Poisson likelihood
         endog, exposure, var_weights = np.round(counts), w, None
     res = _quiet_fit(
-        lambda: sm.GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
+        lambda: GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
             **_cov_kwargs(cov, groups)
         ),
         f"the {method} GLM" + (f" ({label} part)" if label else ""),

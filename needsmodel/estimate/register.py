@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
-import statsmodels.api as sm
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import WLS
 
 from ..collapse import Collapsed, DatabaseTable, _q, _source_sql, collapse
 from ..errors import DataError, InputError, MissingFileError, format_ids
@@ -86,7 +88,7 @@ def _linear_fit(
     k = x.shape[1]
     sw = c["sw"].to_numpy(float)
     mean = c["swy"].to_numpy(float) / sw
-    res = sm.WLS(mean, x, weights=sw).fit()
+    res = WLS(mean, x, weights=sw).fit()
     beta = np.asarray(res.params, dtype=float)
     mu = x @ beta
     n_persons = int(c["n"].sum())
@@ -158,9 +160,9 @@ def _glm_fit(
     if binary:
         if np.any(sy > n + 1e-9) or not np.allclose(c["swyy"], sy):
             raise InputError("a collapsed logit needs a 0/1 target")
-        model = sm.GLM(np.column_stack([sy, n - sy]), x, family=sm.families.Binomial())
+        model = GLM(np.column_stack([sy, n - sy]), x, family=families.Binomial())
     else:
-        model = sm.GLM(sy, x, family=sm.families.Poisson(), exposure=n)
+        model = GLM(sy, x, family=families.Poisson(), exposure=n)
     res = model.fit()
     beta = np.asarray(res.params, dtype=float)
     eta = x @ beta

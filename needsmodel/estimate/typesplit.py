@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import MNLogit
 
 from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
@@ -131,7 +131,7 @@ def fit_type_split(
     x = design.frame(persons)
     order = [base, *types]
     codes = pd.Categorical(y, categories=order).codes
-    res = sm.MNLogit(codes, x).fit(method="newton", disp=False, maxiter=100)
+    res = MNLogit(codes, x).fit(method="newton", disp=False, maxiter=100)
     params = pd.DataFrame(np.asarray(res.params), index=design.terms, columns=types)
     bse = pd.DataFrame(np.asarray(res.bse), index=design.terms, columns=types)
     prob = pd.DataFrame(np.asarray(res.predict(x)), index=persons.index, columns=order)
