@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,11 @@ from .errors import DataError, InputError, MissingFileError, format_ids
 from .progress import configure_duckdb
 
 __all__ = [
+    "MEMORY_LIMIT",
+    "CellStore",
     "Collapsed",
     "DatabaseTable",
+    "check_memory_limit",
     "check_persons",
     "collapse",
     "read_database",
@@ -302,6 +307,25 @@ def read_database(source: DatabaseTable, columns: list[str], *, id: str) -> pd.D
     return frame
 
 
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def check_memory_limit(value: str) -> str:
+    """A DuckDB memory limit such as ``"512MB"`` or ``"2GB"``, checked.
+
+    Examples
+    --------
+    >>> check_memory_limit("2GB")
+    '2GB'
+    """
+    if not isinstance(value, str) or not _MEMORY.match(value):
+        raise InputError(
+            f"memory_limit must be a size such as '512MB' or '2GB'; got {value!r}",
+            field="memory_limit",
+        )
+    return value.strip()
+
+
 class _Session:
     """A person source opened for queries: DuckDB locally, plus a server connection if any."""
 
@@ -323,7 +347,7 @@ class _Session:
         self.remote: Any = None
         configure_duckdb(self.con)
         if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+            self.con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")
         try:
             if isinstance(source, DatabaseTable):
                 self.where = source.where
@@ -419,6 +443,260 @@ def check_persons(
         return session.check()
 
 
+def _unit_cell_table(session: _Session, log_factorial: bool) -> tuple[int, float]:
+    """Check the persons and build the unit × cell table ``uc`` in the session's DuckDB.
+
+    Returns the number of persons and Σ log y! (0 unless ``log_factorial``).
+    """
+    total = session.check()
+    log_factorial_sum = 0.0
+    if log_factorial:  # Σ k·log y! over the distinct outcomes y (k persons each)
+        counts = session.run("outcomes").fetchall()
+        log_factorial_sum = float(sum(k * math.lgamma(v + 1.0) for v, k in counts))
+    con = session.con
+    if session.remote is not None:  # the GROUP BY ran on the server; keep its result here
+        result = session.run("unit_cells")
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        con.register("uc_frame", frame)
+        con.execute("CREATE TEMP TABLE uc AS SELECT * FROM uc_frame")
+        con.unregister("uc_frame")
+        del frame
+        session.remote.close()
+        session.remote = None
+    else:
+        con.execute(f"CREATE TEMP TABLE uc AS {_duckdb_sql(session.st['unit_cells'])}")
+    return total, log_factorial_sum
+
+
+def _cells_and_units(
+    con: Any, unit_key: str, indicators: list[str], weights: str | None
+) -> tuple[pd.DataFrame, pd.Index]:
+    """Number the cells and units of ``uc`` (tables ``cellids``, ``unitids``); the cell table."""
+    inds = ", ".join(_q(c) for c in indicators)
+    con.execute(
+        f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
+        f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
+    )
+    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
+    if weights:
+        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
+    cells = con.execute(
+        f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
+        f"GROUP BY {inds}, c.cell ORDER BY c.cell"
+    ).df()
+    con.execute(
+        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
+        "FROM (SELECT DISTINCT unit FROM uc)"
+    )
+    units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
+    # one table of codes: the joins below read numbers only
+    con.execute(
+        "CREATE TEMP TABLE ucc AS SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, "
+        f"uc.npos FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit)"
+    )
+    con.execute("DROP TABLE uc")
+    for c in ("n", "npos"):
+        cells[c] = cells[c].astype(np.int64)
+    for c in ("sw", "swy", "swyy"):
+        cells[c] = cells[c].astype(float)
+    if not weights:  # unit weights: the squared-weight sums are the plain ones
+        cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
+    return cells, pd.Index([str(u) for u in units], name=unit_key)
+
+
+#: DuckDB's memory for the unit × cell table of a register fit; beyond it DuckDB
+#: spills to a temporary folder, so memory does not grow with the number of persons.
+MEMORY_LIMIT = "192MB"
+#: Limits tried in turn when a collapse does not fit (then DuckDB's own default).
+ESCALATION = (MEMORY_LIMIT, "1GB", "4GB")
+
+
+class CellStore:
+    """A person source collapsed to unit × cell sums that stay in DuckDB.
+
+    Only cell-level and unit-level arrays are fetched into Python: the cells,
+    the sums per unit, the sums per cross-validation fold and cell, the need
+    per unit for given cell means, the score sums per unit for clustered
+    covariances. Beyond ``memory_limit`` DuckDB spills the unit × cell table
+    to a temporary folder, so peak memory is bounded by the number of cells,
+    not of persons. Use as a context manager (the folder is deleted on close).
+
+    Parameters
+    ----------
+    source, unit_key, target, indicators, weights, log_factorial
+        As :func:`collapse`.
+    memory_limit : str, optional
+        DuckDB memory limit (default :data:`MEMORY_LIMIT`).
+    """
+
+    def __init__(
+        self,
+        source: Path | str | pd.DataFrame | DatabaseTable,
+        *,
+        unit_key: str,
+        target: str,
+        indicators: list[str] | tuple[str, ...],
+        weights: str | None = None,
+        memory_limit: str | None = None,
+        log_factorial: bool = False,
+    ) -> None:
+        import duckdb
+
+        # without a limit of the caller's: start small, and let DuckDB have more only when
+        # the unit × cell table does not fit even with spilling (a few operators cannot spill)
+        limits = [memory_limit] if memory_limit else [*ESCALATION, None]
+        for i, limit in enumerate(limits):
+            self._spill = tempfile.mkdtemp(prefix="needsmodel-cells-")
+            try:
+                self._session = _Session(
+                    source,
+                    unit_key=unit_key,
+                    target=target,
+                    indicators=list(indicators),
+                    weights=weights,
+                    memory_limit=limit,
+                )
+            except BaseException:
+                shutil.rmtree(self._spill, ignore_errors=True)
+                raise
+            try:
+                con = self._session.con
+                spill = self._spill.replace("'", "''")
+                con.execute(f"SET temp_directory = '{spill}'")
+                con.execute("SET preserve_insertion_order = false")
+                self.persons, self.log_factorial_sum = _unit_cell_table(
+                    self._session, log_factorial
+                )
+                self.cells, self.units = _cells_and_units(con, unit_key, list(indicators), weights)
+                self.memory_limit = limit
+                return
+            except duckdb.OutOfMemoryException as exc:
+                self.close()
+                if i + 1 < len(limits):
+                    continue
+                raise InputError(
+                    f"collapsing {self._session.where} needs more memory than the memory limit "
+                    f"of {limit} allows (DuckDB: {str(exc).splitlines()[0]}); raise memory_limit",
+                    field="memory_limit",
+                ) from exc
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def con(self) -> Any:
+        return self._session.con
+
+    def _register(self, name: str, columns: dict[str, np.ndarray]) -> None:
+        self.con.register(name, pd.DataFrame(columns))
+
+    def unit_sums(self) -> dict[str, np.ndarray]:
+        """``n``, ``sw``, ``swy`` per unit (position = unit code)."""
+        got = self.con.execute(
+            "SELECT unit, SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy FROM ucc GROUP BY unit"
+        ).fetchnumpy()
+        out = {}
+        for c in ("n", "sw", "swy"):
+            v = np.zeros(len(self.units))
+            v[np.asarray(got["unit"], dtype=np.int64)] = np.asarray(got[c], dtype=float)
+            out[c] = v
+        return out
+
+    def fold_cell_sums(self, fold: np.ndarray, k: int) -> dict[str, np.ndarray]:
+        """Sums per fold and cell (``k × cells`` arrays); ``fold[code]`` is a unit's fold."""
+        self._register("folds", {"unit": np.arange(len(fold)), "fold": fold.astype(np.int64)})
+        got = self.con.execute(
+            "SELECT f.fold, ucc.cell, SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, "
+            "SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc JOIN folds f USING (unit) "
+            "WHERE f.fold >= 0 GROUP BY f.fold, ucc.cell"
+        ).fetchnumpy()
+        f = np.asarray(got["fold"], dtype=np.int64)
+        c = np.asarray(got["cell"], dtype=np.int64)
+        out = {}
+        for name in ("n", "sw", "swy", "swyy", "npos"):
+            a = np.zeros((k, len(self.cells)))
+            a[f, c] = np.asarray(got[name], dtype=float)
+            out[name] = a
+        return out
+
+    def unit_totals(self, per_cell: np.ndarray, per_fold_cell: np.ndarray) -> np.ndarray:
+        """Per unit: Σ ``sw × per_cell[cell]`` and Σ ``sw × per_fold_cell[fold, cell]``.
+
+        The sums run over the unit's cells. Returns a ``units × 2`` array (the
+        folds are those of the last :meth:`fold_cell_sums`).
+        """
+        k, n_cells = per_fold_cell.shape
+        self._register("cellmean", {"cell": np.arange(n_cells), "m": per_cell})
+        self._register(
+            "foldmean",
+            {
+                "fold": np.repeat(np.arange(k), n_cells),
+                "cell": np.tile(np.arange(n_cells), k),
+                "m": per_fold_cell.ravel(),
+            },
+        )
+        got = self.con.execute(
+            "SELECT ucc.unit, SUM(ucc.sw * cm.m) AS a, SUM(ucc.sw * fm.m) AS b FROM ucc "
+            "JOIN cellmean cm USING (cell) JOIN folds f USING (unit) "
+            "LEFT JOIN foldmean fm ON fm.fold = f.fold AND fm.cell = ucc.cell GROUP BY ucc.unit"
+        ).fetchnumpy()
+        out = np.zeros((len(self.units), 2))
+        codes = np.asarray(got["unit"], dtype=np.int64)
+        out[codes, 0] = np.asarray(got["a"], dtype=float)
+        out[codes, 1] = np.nan_to_num(np.asarray(got["b"], dtype=float))
+        return out
+
+    def unit_scores(self, x: np.ndarray, mu: np.ndarray, scale: str) -> np.ndarray:
+        """Per unit, Σ over its cells of ``x[cell] · (swy − mu[cell] · scale)`` (units × k).
+
+        ``scale`` is ``"sw"`` (linear models) or ``"n"`` (GLMs): the score sums
+        of a cluster-robust covariance with the units as clusters.
+        """
+        k = x.shape[1]
+        cols = {"cell": np.arange(len(mu)), "mu": mu}
+        cols.update({f"x{j}": x[:, j] for j in range(k)})
+        self._register("design", cols)
+        sums = ", ".join(f"SUM((ucc.swy - d.mu * ucc.{scale}) * d.x{j}) AS s{j}" for j in range(k))
+        got = self.con.execute(
+            f"SELECT ucc.unit, {sums} FROM ucc JOIN design d USING (cell) GROUP BY ucc.unit"
+        ).fetchnumpy()
+        out = np.zeros((len(self.units), k))
+        codes = np.asarray(got["unit"], dtype=np.int64)
+        for j in range(k):
+            out[codes, j] = np.asarray(got[f"s{j}"], dtype=float)
+        return out
+
+    def unit_cells(self) -> pd.DataFrame:
+        """The whole unit × cell table, as numbers (as many rows as there can be persons)."""
+        raw = self.con.execute(
+            "SELECT unit, cell, n, sw, swy, swyy, npos FROM ucc ORDER BY unit, cell"
+        ).fetchnumpy()
+        return pd.DataFrame(
+            {
+                "unit": np.asarray(raw["unit"], dtype=np.int64),
+                "cell": np.asarray(raw["cell"], dtype=np.int64),
+                "n": np.asarray(raw["n"], dtype=np.int64),
+                "sw": np.asarray(raw["sw"], dtype=float),
+                "swy": np.asarray(raw["swy"], dtype=float),
+                "swyy": np.asarray(raw["swyy"], dtype=float),
+                "npos": np.asarray(raw["npos"], dtype=np.int64),
+            }
+        )
+
+    def close(self) -> None:
+        """Close DuckDB and delete its spill folder."""
+        try:
+            self._session.close()
+        finally:
+            shutil.rmtree(self._spill, ignore_errors=True)
+
+    def __enter__(self) -> CellStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def collapse(
     source: Path | str | pd.DataFrame | DatabaseTable,
     *,
@@ -445,91 +723,29 @@ def collapse(
         DuckDB memory limit (e.g. ``"4GB"``); DuckDB spills to disk beyond it.
     log_factorial : bool
         Also sum ``log y!`` over all persons, for Poisson log-likelihoods.
+
+    Returns
+    -------
+    Collapsed
+        The cells and the whole unit × cell table in memory; a fit that needs
+        only cell- and unit-level sums uses :class:`CellStore` instead.
     """
-    indicators = list(indicators)
-    with _Session(
+    with CellStore(
         source,
         unit_key=unit_key,
         target=target,
         indicators=indicators,
         weights=weights,
         memory_limit=memory_limit,
-    ) as session:
-        total = session.check()
-        log_factorial_sum = 0.0
-        if log_factorial:  # Σ k·log y! over the distinct outcomes y (k persons each)
-            counts = session.run("outcomes").fetchall()
-            log_factorial_sum = float(sum(k * math.lgamma(v + 1.0) for v, k in counts))
-        con = session.con
-        if session.remote is not None:  # the GROUP BY ran on the server; keep its result here
-            result = session.run("unit_cells")
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            con.register("uc_frame", frame)
-            con.execute("CREATE TEMP TABLE uc AS SELECT * FROM uc_frame")
-            con.unregister("uc_frame")
-            del frame
-            session.remote.close()
-            session.remote = None
-        else:
-            con.execute(f"CREATE TEMP TABLE uc AS {_duckdb_sql(session.st['unit_cells'])}")
-        return _coded(con, unit_key, indicators, weights, total, log_factorial_sum)
-
-
-def _coded(
-    con: Any,
-    unit_key: str,
-    indicators: list[str],
-    weights: str | None,
-    total: int,
-    log_factorial_sum: float,
-) -> Collapsed:
-    """Cell and unit codes for the unit × cell table ``uc`` (in DuckDB, for every source)."""
-    inds = ", ".join(_q(c) for c in indicators)
-    con.execute(
-        f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
-        f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
-    )
-    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
-    if weights:
-        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
-    cells = con.execute(
-        f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
-        f"GROUP BY {inds}, c.cell ORDER BY c.cell"
-    ).df()
-    con.execute(
-        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
-        "FROM (SELECT DISTINCT unit FROM uc)"
-    )
-    units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
-    # numbers only: the unit × cell table can have as many rows as there are persons
-    raw = con.execute(
-        "SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, uc.npos "
-        f"FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit) ORDER BY u.code, c.cell"
-    ).fetchnumpy()
-    unit_cells = pd.DataFrame(
-        {
-            "unit": np.asarray(raw["unit"], dtype=np.int64),
-            "cell": np.asarray(raw["cell"], dtype=np.int64),
-            "n": np.asarray(raw["n"], dtype=np.int64),
-            "sw": np.asarray(raw["sw"], dtype=float),
-            "swy": np.asarray(raw["swy"], dtype=float),
-            "swyy": np.asarray(raw["swyy"], dtype=float),
-            "npos": np.asarray(raw["npos"], dtype=np.int64),
-        }
-    )
-    for c in ("n", "npos"):
-        cells[c] = cells[c].astype(np.int64)
-    for c in ("sw", "swy", "swyy"):
-        cells[c] = cells[c].astype(float)
-    if not weights:  # unit weights: the squared-weight sums are the plain ones
-        cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
-    return Collapsed(
-        cells=cells,
-        unit_cells=unit_cells,
-        persons=total,
-        units=pd.Index([str(u) for u in units], name=unit_key),
-        log_factorial_sum=log_factorial_sum,
-    )
+        log_factorial=log_factorial,
+    ) as store:
+        return Collapsed(
+            cells=store.cells,
+            unit_cells=store.unit_cells(),
+            persons=store.persons,
+            units=store.units,
+            log_factorial_sum=store.log_factorial_sum,
+        )
 
 
 def _q(name: str) -> str:

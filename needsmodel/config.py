@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from .allocation.policy import AllocationPolicy
-from .collapse import DatabaseTable
+from .collapse import DatabaseTable, check_memory_limit
 from .errors import AllocationError, ConfigError, InputError
 from .estimate.methods import method_info, resolve_method
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS, NeedSpec
@@ -131,6 +131,12 @@ class DataConfig:
         _CHOICE, "auto", choices=("auto", "memory", "duckdb"), doc="how person files are read"
     )
     weights: str | None = _opt(_STR, None, doc="person weight column (person-level OLS)")
+    memory_limit: str | None = _opt(
+        _STR,
+        None,
+        doc="DuckDB's memory for collapsing persons, e.g. '2GB' (default: 192MB, more only "
+        "when needed)",
+    )
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
 
@@ -611,6 +617,11 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "data",
             "database" if d.database is None else "persons_table",
         )
+    if d.memory_limit is not None:
+        try:
+            check_memory_limit(d.memory_limit)
+        except InputError as exc:
+            raise ctx.error(str(exc), "data", "memory_limit") from exc
     if d.database is not None:
         try:
             _ = d.person_source

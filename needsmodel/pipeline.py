@@ -201,7 +201,14 @@ def _estimate(
     source = d.person_source
     if source is not None:
         if _use_duckdb(cfg, spec):
-            res = fit_file(spec, source, units=units, engine="duckdb", weights=d.weights)
+            res = fit_file(
+                spec,
+                source,
+                units=units,
+                engine="duckdb",
+                weights=d.weights,
+                memory_limit=d.memory_limit,
+            )
         else:
             persons = _read_persons(cfg, spec)
             res = fit_persons(spec, persons, units=units, path=d.persons)

@@ -287,3 +287,79 @@ def test_a_category_found_in_one_district_only_cross_validates_like_the_person_f
         collapsed.cv.predictions.to_numpy(), full.cv.predictions.to_numpy(), rtol=1e-6
     )
     assert collapsed.fit_stats["cv_rmse"] == pytest.approx(full.fit_stats["cv_rmse"], rel=1e-6)
+
+
+def test_key_intervals_of_a_collapsed_fit_equal_the_person_level_ones(person_file, tmp_path):
+    """The unit × cell table is not kept after the fit; the intervals collapse it again."""
+    path, df = person_file
+    spec = _spec("special_ed", "logit", "HC0")
+    res = fit_collapsed(spec, path)
+    assert list(res.data.columns) == ["persons", "weight", "outcome"]
+    assert res.data["persons"].sum() == PERSONS
+    alloc = nm.allocate(res.need, 1_000_000)
+    on_cells = nm.key_uncertainty(res, alloc, method="parametric", replicates=100, seed=4)
+    persons = nm.fit(spec, df)
+    on_persons = nm.key_uncertainty(
+        persons, nm.allocate(persons.need, 1_000_000), method="parametric", replicates=100, seed=4
+    )
+    pd.testing.assert_frame_equal(
+        on_cells.table.set_index("unit")[["share_low", "share_high"]],
+        on_persons.table.set_index("unit")[["share_low", "share_high"]],
+        rtol=1e-7,
+    )
+    # the file changing between the fit and the intervals is noticed, never mixed in
+    copy = tmp_path / "copy.parquet"
+    df.to_parquet(copy)
+    res2 = fit_collapsed(spec, copy)
+    df[df["district"] != df["district"].iloc[0]].to_parquet(copy)
+    with pytest.raises(nm.errors.DataError, match="changed since the model was fitted"):
+        nm.key_uncertainty(res2, alloc, method="parametric", replicates=10)
+
+
+def test_cell_store_memory_stays_bounded_by_its_limit(person_file):
+    from needsmodel.collapse import CellStore
+
+    path, _ = person_file
+    kw = {"unit_key": "district", "target": "special_ed", "indicators": INDICATORS}
+    with pytest.raises(InputError, match="more memory than the memory limit of 4MB allows"):
+        CellStore(path, **kw, memory_limit="4MB")
+    with CellStore(path, **kw, memory_limit="64MB") as store:
+        spill = store._spill
+        limit = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert "61" in limit or "64" in limit
+        assert store.unit_sums()["n"].sum() == PERSONS
+        full = store.unit_cells()
+        assert int(full["n"].sum()) == PERSONS
+    import os
+
+    assert not os.path.exists(spill)  # the spill folder is deleted with the store
+
+
+@pytest.mark.parametrize("limit", ["1GB'; DROP TABLE uc; --", "lots", "-5MB", ""])
+def test_hostile_memory_limits_are_refused(person_file, limit):
+    path, _ = person_file
+    with pytest.raises(InputError, match="memory_limit must be a size"):
+        fit_collapsed(_spec("special_ed", "logit", "HC0"), path, memory_limit=limit or " ")
+
+
+def test_config_memory_limit_is_checked_and_used(tmp_path):
+    import shutil
+
+    src = nm.datasets.sample_dir()
+    for name in ("special_education_register.toml", "school_districts.csv", "dictionary.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    shutil.copy(src / "pupils.parquet", tmp_path / "pupils.parquet")
+    text = (tmp_path / "special_education_register.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        text.replace('unit_key = "district"', 'unit_key = "district"\nmemory_limit = "1GB\' --"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(nm.errors.ConfigError, match=r"\[data.memory_limit\] memory_limit must be"):
+        nm.load_config(bad)
+    good = tmp_path / "good.toml"
+    good.write_text(
+        text.replace('unit_key = "district"', 'unit_key = "district"\nmemory_limit = "64MB"'),
+        encoding="utf-8",
+    )
+    assert nm.run(good).results.fit_stats["persons"] == 10393

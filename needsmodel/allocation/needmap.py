@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..errors import DataError
 from ..estimate.results import NeedResults
 
 __all__ = ["NeedMap"]
@@ -46,12 +47,21 @@ class NeedMap:
         spec = results.spec
         data = results.data
         if results.extras.get("collapsed"):
-            # rows are the cells; a unit's need is Σ over its cells of (weighted) persons × mean
+            # rows are the cells; a unit's need is Σ over its cells of (weighted) persons × mean.
+            # The unit × cell table stayed where it was built; it is collapsed again here.
             cells = results.extras["cells"]
             units = results.need.index
-            codes = units.get_indexer(results.extras["units"])[data["unit"].to_numpy()]
+            unit_ids, table = results.extras["unit_cells"]()
+            if int(table["cell"].max()) + 1 != len(cells) or not unit_ids.equals(
+                results.extras["units"]
+            ):
+                raise DataError(
+                    "the person data changed since the model was fitted: its cells or units "
+                    "differ; fit again"
+                )
+            codes = units.get_indexer(unit_ids)[table["unit"].to_numpy()]
             member = sparse.csr_matrix(
-                (data["sw"].to_numpy(float), (codes, data["cell"].to_numpy())),
+                (table["sw"].to_numpy(float), (codes, table["cell"].to_numpy())),
                 shape=(len(units), len(cells)),
             )
             return cls(rows=cells, scale=np.ones(len(cells)), units=units, member=member)

@@ -510,6 +510,7 @@ def fit_file(
     units: pd.DataFrame | None = None,
     engine: str = "auto",
     weights: str | None = None,
+    memory_limit: str | None = None,
 ) -> NeedResults:
     """Fit a person-level model to a Parquet or CSV person file.
 
@@ -536,7 +537,7 @@ def fit_file(
             persons = read_database(path, list(dict.fromkeys(needed)), id=str(spec.unit_key))
             with blas_limit(len(persons), len(spec.indicators) + 1):
                 return fit_persons(spec, persons, units=units)
-        return fit_collapsed(spec, path, units=units, weights=weights)
+        return fit_collapsed(spec, path, units=units, weights=weights, memory_limit=memory_limit)
     p = Path(path)
     if engine == "memory" or not fast:
         persons = read_table(
@@ -547,7 +548,7 @@ def fit_file(
     numeric = [c for c in spec.indicators if c not in spec.categorical]
     if spec.info.is_linear and _continuous(p, numeric):
         return fit_chunked(spec, p, weights=weights)
-    return fit_collapsed(spec, p, units=units, weights=weights)
+    return fit_collapsed(spec, p, units=units, weights=weights, memory_limit=memory_limit)
 
 
 #: Person files above this size go through DuckDB (when the method allows it).

@@ -26,6 +26,7 @@ number of persons.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import WLS
 
-from ..collapse import Collapsed, DatabaseTable, _q, _source_sql, collapse
+from ..collapse import CellStore, Collapsed, DatabaseTable, _q, _source_sql, collapse
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import configure_duckdb, progress
 from ..threads import blas_limit
@@ -69,19 +70,13 @@ def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
     return bread @ meat @ bread
 
 
-def _cluster_meat(
-    x_uc: np.ndarray, score_uc: np.ndarray, units: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Σ_g (Σ_{rows in g} score · x)(…)' from per-(unit, cell) score sums."""
-    codes, uniq = pd.factorize(units)
-    k = x_uc.shape[1]
-    per_unit = np.zeros((len(uniq), k))
-    np.add.at(per_unit, codes, x_uc * score_uc[:, None])
-    return per_unit.T @ per_unit, len(uniq)
+def _cluster_meat(per_unit: np.ndarray) -> tuple[np.ndarray, int]:
+    """Σ_g s_g s_g' from the score sums per unit (units × parameters), and the units."""
+    return per_unit.T @ per_unit, per_unit.shape[0]
 
 
 def _linear_fit(
-    spec: NeedSpec, design: Design, col: Collapsed, weighted: bool
+    spec: NeedSpec, design: Design, col: CellStore, weighted: bool
 ) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Any]:
     c = col.cells
     x = design.matrix(c)
@@ -122,10 +117,7 @@ def _linear_fit(
         if cov_type == "HC1":
             cov *= n_persons / df_resid
     elif cov_type == "cluster":
-        uc = col.unit_cells
-        cell = uc["cell"].to_numpy()
-        score = uc["swy"].to_numpy(float) - mu[cell] * uc["sw"].to_numpy(float)
-        meat, g = _cluster_meat(x[cell], score, uc["unit"].to_numpy())
+        meat, g = _cluster_meat(col.unit_scores(x, mu, "sw"))
         cov = _sandwich(xtwx_inv, meat) * g / (g - 1) * (n_persons - 1) / df_resid
     else:  # pragma: no cover - checked by NeedSpec
         raise InputError(f"cov {cov_type!r} is not available on collapsed data")
@@ -149,7 +141,7 @@ def _linear_fit(
 
 
 def _glm_fit(
-    spec: NeedSpec, design: Design, col: Collapsed, method: str
+    spec: NeedSpec, design: Design, col: CellStore, method: str
 ) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Any]:
     c = col.cells
     x = design.matrix(c)
@@ -178,10 +170,7 @@ def _glm_fit(
         ee = syy - 2 * mu * sy + n * mu**2  # Σ (y - μ)² per cell
         cov = _sandwich(bread, x.T @ (x * ee[:, None]))
     elif cov_type == "cluster":
-        uc = col.unit_cells
-        cell = uc["cell"].to_numpy()
-        score = uc["swy"].to_numpy(float) - mu[cell] * uc["n"].to_numpy(float)
-        meat, g = _cluster_meat(x[cell], score, uc["unit"].to_numpy())
+        meat, g = _cluster_meat(col.unit_scores(x, mu, "n"))
         cov = _sandwich(bread, meat) * g / (g - 1) * (n_persons - 1) / (n_persons - k)
     else:
         raise InputError(
@@ -286,27 +275,42 @@ def fit_collapsed(
             f"on collapsed data clusters must be the units ('{spec.unit_key}'); "
             f"got '{spec.cluster}'"
         )
-    col = collapse(
-        source,
-        unit_key=spec.unit_key,
-        target=spec.target,
-        indicators=list(spec.indicators),
-        weights=weights,
-        memory_limit=memory_limit,
-        log_factorial=method_info(method).counts == "exposure",
-    )
-    design = Design.learn(
-        col.cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
-    )
-    # the cell fits and the cross-validation refits are small dense algebra: one BLAS
-    # thread, so that a busy second core cannot stall every product
-    with blas_limit(len(col.cells), len(design.terms)):
-        return _fit_cells(spec, col, design, units=units, weighted=weights is not None)
+    collapse_args: dict[str, Any] = {
+        "unit_key": spec.unit_key,
+        "target": spec.target,
+        "indicators": list(spec.indicators),
+        "weights": weights,
+        "memory_limit": memory_limit,
+    }
+    with CellStore(
+        source, **collapse_args, log_factorial=method_info(method).counts == "exposure"
+    ) as store:
+        design = Design.learn(
+            store.cells, spec.indicators, categorical=spec.categorical, reference=spec.reference_map
+        )
+        # the cell fits and the cross-validation refits are small dense algebra: one BLAS
+        # thread, so that a busy second core cannot stall every product
+        with blas_limit(len(store.cells), len(design.terms)):
+            res = _fit_cells(spec, store, design, units=units, weighted=weights is not None)
+    # the unit × cell table is fetched again only when asked for (draws of the keys)
+    return replace(res, extras={**res.extras, "unit_cells": _Reload(source, collapse_args)})
+
+
+@dataclass(frozen=True)
+class _Reload:
+    """Collapse the source again and return ``(units, unit × cell table)`` (for the NeedMap)."""
+
+    source: Any
+    args: dict[str, Any]
+
+    def __call__(self) -> tuple[pd.Index, pd.DataFrame]:
+        col = collapse(self.source, **self.args)
+        return col.units, col.unit_cells
 
 
 def _fit_cells(
     spec: NeedSpec,
-    col: Collapsed,
+    store: CellStore,
     design: Design,
     *,
     units: pd.DataFrame | None,
@@ -314,12 +318,12 @@ def _fit_cells(
 ) -> NeedResults:
     """Fit, need per unit, grouped cross-validation and statistics from collapsed cells."""
     method = spec.resolved_method
-    cells = col.cells
+    cells = store.cells
     if spec.info.is_linear:
-        params, cov, stats, res = _linear_fit(spec, design, col, weighted)
+        params, cov, stats, res = _linear_fit(spec, design, store, weighted)
         link = None
     else:
-        params, cov, stats, res = _glm_fit(spec, design, col, method)
+        params, cov, stats, res = _glm_fit(spec, design, store, method)
         link = res.model.family.link
     x = design.matrix(cells)
 
@@ -328,39 +332,28 @@ def _fit_cells(
         return eta if link is None else np.asarray(link.inverse(eta))
 
     mu = predict(cells)
-    uc = col.unit_cells
-    cell = uc["cell"].to_numpy()
-    ucode = uc["unit"].to_numpy()
-    n_units = len(col.units)
-    sw_uc = uc["sw"].to_numpy(float)
-    need_all = pd.Series(
-        np.bincount(ucode, weights=mu[cell] * sw_uc, minlength=n_units), index=col.units
-    )
-    obs_all = pd.Series(
-        np.bincount(ucode, weights=uc["swy"].to_numpy(float), minlength=n_units), index=col.units
-    )
-    count_all = pd.Series(
-        np.bincount(ucode, weights=uc["n"].to_numpy(float), minlength=n_units), index=col.units
-    )
-    index = units.index if units is not None else col.units
+    per_unit = store.unit_sums()
+    obs_all = pd.Series(per_unit["swy"], index=store.units)
+    count_all = pd.Series(per_unit["n"], index=store.units)
+    index = units.index if units is not None else store.units
     if units is not None:
-        stray = sorted(set(col.units) - set(units.index))
+        stray = sorted(set(store.units) - set(units.index))
         if stray:
             raise DataError(
                 f"person file has unit id(s) {format_ids(stray)} that are not in the units table"
             )
-        empty = [u for u in units.index if u not in set(col.units)]
+        present_units = set(store.units)
+        empty = [u for u in units.index if u not in present_units]
         if empty:
             raise DataError(f"unit(s) {format_ids(empty)} have no persons in the person file")
-    need = need_all.reindex(index).rename("need")
     observed = obs_all.reindex(index).rename("observed")
     exposure = (
         units[spec.exposure].astype(float)
         if units is not None and spec.exposure
         else count_all.reindex(index)
     ).rename("exposure")
-    need.index.name = observed.index.name = exposure.index.name = index.name
     # grouped cross-validation by unit, exact: refit on the training units' cells
+    n_units = len(store.units)
     n_cells = len(cells)
     k_folds = {"auto": min(10, n_units), "loo": n_units}.get(
         str(spec.cv), min(int(spec.cv) if str(spec.cv).isdigit() else 10, n_units)
@@ -368,31 +361,26 @@ def _fit_cells(
     # the folds of the person-level fit (GroupKFold over persons, units in the order of index)
     sizes = count_all.reindex(index).fillna(0).to_numpy(np.int64)
     fold_of = pd.Series(group_folds(sizes, k_folds), index=index)
-    fold = fold_of.reindex(col.units).fillna(-1).to_numpy(np.int64)
-    oof = np.zeros(n_units)
+    fold = fold_of.reindex(store.units).fillna(-1).to_numpy(np.int64)
+    by_fold = store.fold_cell_sums(fold, k_folds)
+    totals = {c: cells[c].to_numpy(float) for c in ("n", "sw", "swy", "swyy", "npos")}
+    mu_fold = np.zeros((k_folds, n_cells))
     sse_oof = 0.0
-    sums = {c: uc[c].to_numpy(float) for c in ("n", "sw", "swy", "swyy", "npos")}
     for f in range(k_folds):
-        train = fold[ucode] != f
-        agg = {
-            c: np.bincount(cell[train], weights=v[train], minlength=n_cells)
-            for c, v in sums.items()
-        }
-        present = agg["n"] > 0
+        agg = {c: totals[c] - by_fold[c][f] for c in totals}
+        present = agg["n"] > 0.5
         beta_f = _refit_params(method, x[present], agg, present, params.to_numpy(float))
         eta_f = x @ beta_f
         mu_f = eta_f if link is None else np.asarray(link.inverse(eta_f))
-        test = ~train
-        oof += np.bincount(ucode[test], weights=(mu_f[cell] * sw_uc)[test], minlength=n_units)
-        m = mu_f[cell][test]
+        mu_fold[f] = mu_f
         sse_oof += float(
-            np.sum(sums["swyy"][test] - 2 * m * sums["swy"][test] + m**2 * sw_uc[test])
+            np.sum(by_fold["swyy"][f] - 2 * mu_f * by_fold["swy"][f] + mu_f**2 * by_fold["sw"][f])
         )
-    cv = cv_result(
-        f"grouped k-fold by unit (k={k_folds})",
-        observed,
-        pd.Series(oof, index=col.units).reindex(index).to_numpy(),
-    )
+    need_oof = store.unit_totals(mu, mu_fold)
+    need = pd.Series(need_oof[:, 0], index=store.units).reindex(index).rename("need")
+    oof = pd.Series(need_oof[:, 1], index=store.units).reindex(index).to_numpy()
+    need.index.name = observed.index.name = exposure.index.name = index.name
+    cv = cv_result(f"grouped k-fold by unit (k={k_folds})", observed, oof)
     fit_stats: dict[str, Any] = {
         "nobs": len(index),
         "n_params": len(params),
@@ -401,15 +389,15 @@ def _fit_cells(
         "cv_rmse": cv.rmse,
         "cv_mae": cv.mae,
         "cells": n_cells,
-        "persons": col.persons,
+        "persons": store.persons,
     }
-    sw = cells["sw"].to_numpy(float)
-    swy = cells["swy"].to_numpy(float)
-    swyy = cells["swyy"].to_numpy(float)
+    sw = totals["sw"]
+    swy = totals["swy"]
+    swyy = totals["swyy"]
     sse = float(np.sum(swyy - 2 * mu * swy + mu**2 * sw))
     sst = float(swyy.sum() - swy.sum() ** 2 / sw.sum())
     person_stats: dict[str, Any] = {
-        "persons": col.persons,
+        "persons": store.persons,
         "r2_person": 1.0 - sse / sst if sst > 0 else float("nan"),
         "rmse_person": float(np.sqrt(sse / sw.sum())),
         "mean_observed": float(swy.sum() / sw.sum()),
@@ -417,9 +405,9 @@ def _fit_cells(
         "share_positive": float(cells["npos"].sum() / cells["n"].sum()),
         "cells": n_cells,
     }
-    npos = cells["npos"].to_numpy(float)
+    npos = totals["npos"]
     if 0 < npos.sum() < cells["n"].sum():
-        person_stats["auc"] = _auc_from_cells(mu, npos, cells["n"].to_numpy(float) - npos)
+        person_stats["auc"] = _auc_from_cells(mu, npos, totals["n"] - npos)
     for key in ("deviance", "deviance_r2", "pseudo_r2", "llf"):
         if key in stats:
             person_stats[key] = stats[key]
@@ -437,7 +425,11 @@ def _fit_cells(
         predictor=predict,
         design=design,
     )
-    data = uc  # unit codes index extras["units"]; the ids stay out of this long table
+    # one row per unit with persons: the person-level data stay where they were read
+    data = pd.DataFrame(
+        {"persons": per_unit["n"], "weight": per_unit["sw"], "outcome": per_unit["swy"]},
+        index=store.units,
+    )
     return NeedResults(
         spec=spec,
         method=method,
@@ -458,7 +450,7 @@ def _fit_cells(
         core=core,
         person_stats=person_stats,
         predictive_ratios=ratios,
-        extras={"collapsed": True, "cells": cells, "units": col.units},
+        extras={"collapsed": True, "cells": cells, "units": store.units},
     )
 
 
