@@ -9,21 +9,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..display import DisplayMixin, FitStats, Summary, format_number
+from ..errors import InputError
 from ..i18n import label
 from .methods import method_info
 from .spec import NeedSpec
 
-__all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults"]
+__all__ = ["TIDY_COLUMNS", "CVResult", "NeedResults", "WaldTest"]
 
 #: Columns of :meth:`NeedResults.tidy`, also the columns of ``coefficients.csv``.
 TIDY_COLUMNS = ["estimate", "std_error", "t", "p_value", "ci_low", "ci_high"]
+
+
+class WaldTest(NamedTuple):
+    """A joint Wald test; unpacks as ``statistic, df, pvalue``.
+
+    Examples
+    --------
+    >>> t = WaldTest(4.2, 2, 0.1225)
+    >>> stat, df, p = t
+    >>> print(t)
+    Wald test, 2 restrictions: chi2(2) = 4.20, p = 0.1225
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+
+    def __str__(self) -> str:
+        return (
+            f"Wald test, {self.df} restriction{'s' if self.df != 1 else ''}: "
+            f"chi2({self.df}) = {self.statistic:.2f}, p = {self.pvalue:.4g}"
+        )
+
+
+class UnknownTermError(InputError, KeyError):
+    """A coefficient name that the model does not have."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -220,7 +250,7 @@ class NeedResults(DisplayMixin):
         """p-values of the Wald tests (a column of :meth:`tidy`)."""
         return self.tidy()["p_value"]
 
-    def wald_test(self, values: Mapping[str, float]) -> tuple[float, int, float]:
+    def wald_test(self, values: Mapping[str, float]) -> WaldTest:
         """Joint Wald test that the named coefficients equal ``values``.
 
         Uses the estimates' covariance (so correlated estimates are judged
@@ -233,18 +263,26 @@ class NeedResults(DisplayMixin):
 
         Returns
         -------
-        (statistic, df, p_value)
+        WaldTest
+            ``statistic``, ``df`` and ``pvalue`` (unpacks as a tuple).
+
+        Raises
+        ------
+        UnknownTermError
+            For a term the model does not have (an ``InputError`` and a ``KeyError``).
         """
         terms = list(values)
         missing = [t for t in terms if t not in self.params.index]
         if missing:
-            raise KeyError(f"no term {missing[0]!r}; terms are {list(self.params.index)}")
+            raise UnknownTermError(
+                f"no term {missing[0]!r}; terms are {list(self.params.index)}", field="values"
+            )
         d = self.params[terms].to_numpy(dtype=float) - np.array(
             [values[t] for t in terms], dtype=float
         )
         v = self.cov_params.loc[terms, terms].to_numpy(dtype=float)
         stat = float(d @ np.linalg.solve(v, d))
-        return stat, len(terms), float(stats.chi2.sf(stat, len(terms)))
+        return WaldTest(stat, len(terms), float(stats.chi2.sf(stat, len(terms))))
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Confidence intervals (columns ``ci_low``, ``ci_high`` of :meth:`tidy`)."""

@@ -230,3 +230,23 @@ def test_randhie_two_part_model_runs_on_real_person_data():
     # free care (coinsurance 0) raises both the chance of any use and the spending level: Manning et al. (1987)
     assert res.params["any:coins[25]"] < 0 and res.params["any:coins[95]"] < 0
     assert res.person_stats["share_positive"] == pytest.approx((df["meddol"] > 0).mean())
+
+
+def test_wald_test_is_an_object_that_still_unpacks(sample_units, sample_spec):
+    from needsmodel.estimate.results import UnknownTermError, WaldTest
+
+    res = nm.fit(sample_spec, sample_units, id="district")
+    slopes = [t for t in res.params.index if t != "Intercept"]
+    test = res.wald_test(dict.fromkeys(slopes, 0.0))
+    assert isinstance(test, WaldTest)
+    stat, df, p = test
+    assert (stat, df, p) == (test.statistic, test.df, test.pvalue)
+    assert df == len(slopes) and 0.0 <= p <= 1.0
+    # the statistic is statsmodels' own joint test of the same restrictions
+    ref = res.model_result.wald_test(np.eye(len(res.params))[1:], scalar=True, use_f=False)
+    assert stat == pytest.approx(float(ref.statistic), rel=1e-9)
+    assert str(test).startswith(f"Wald test, {df} restrictions: chi2({df}) = ")
+    with pytest.raises(UnknownTermError, match="no term 'nope'"):
+        res.wald_test({"nope": 0.0})
+    with pytest.raises(KeyError):  # still a KeyError for code written against the tuple API
+        res.wald_test({"nope": 0.0})
