@@ -66,13 +66,42 @@ COLLAPSIBLE_METHODS = methods_where(collapsible=True)
 # ----------------------------------------------------------------- exact covariances
 
 
-def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
-    return bread @ meat @ bread
+def robust_cov(
+    cov_type: str,
+    bread: np.ndarray,
+    *,
+    meat: np.ndarray | None = None,
+    unit_scores: np.ndarray | None = None,
+    nobs: int,
+) -> np.ndarray:
+    """The sandwich ``bread · meat · bread`` with statsmodels' small-sample factors.
 
+    One helper for every register engine (cells and chunks, linear models and GLMs).
 
-def _cluster_meat(per_unit: np.ndarray) -> tuple[np.ndarray, int]:
-    """Σ_g s_g s_g' from the score sums per unit (units × parameters), and the units."""
-    return per_unit.T @ per_unit, per_unit.shape[0]
+    Parameters
+    ----------
+    cov_type : {"HC0", "HC1", "HC2", "HC3", "cluster"}
+        HC1 scales by n / (n − k); cluster by g / (g − 1) · (n − 1) / (n − k),
+        as statsmodels does for the persons. HC2/HC3 come in through ``meat``
+        (their squared residuals are already divided by the leverage).
+    bread : ndarray
+        Inverse of X'WX (linear) or of the information matrix (GLMs).
+    meat : ndarray, optional
+        Σ x x' e² (HC0-HC3).
+    unit_scores : ndarray, optional
+        Score sums per unit (units × parameters) for ``"cluster"``.
+    nobs : int
+        Persons.
+    """
+    k = bread.shape[0]
+    if cov_type == "cluster":
+        assert unit_scores is not None
+        g = unit_scores.shape[0]
+        meat = unit_scores.T @ unit_scores
+        return bread @ meat @ bread * g / (g - 1) * (nobs - 1) / (nobs - k)
+    assert meat is not None
+    cov = bread @ meat @ bread
+    return cov * nobs / (nobs - k) if cov_type == "HC1" else cov
 
 
 def _linear_fit(
@@ -112,13 +141,10 @@ def _linear_fit(
                 )
             power = 1 if cov_type == "HC2" else 2
             ee = ee / (1 - hx) ** power
-        meat = x.T @ (x * ee[:, None])
-        cov = _sandwich(xtwx_inv, meat)
-        if cov_type == "HC1":
-            cov *= n_persons / df_resid
+        cov = robust_cov(cov_type, xtwx_inv, meat=x.T @ (x * ee[:, None]), nobs=n_persons)
     elif cov_type == "cluster":
-        meat, g = _cluster_meat(col.unit_scores(x, mu, "sw"))
-        cov = _sandwich(xtwx_inv, meat) * g / (g - 1) * (n_persons - 1) / df_resid
+        scores = col.unit_scores(x, mu, "sw")
+        cov = robust_cov(cov_type, xtwx_inv, unit_scores=scores, nobs=n_persons)
     else:  # pragma: no cover - checked by NeedSpec
         raise InputError(f"cov {cov_type!r} is not available on collapsed data")
     sst = float(c["swyy"].sum() - c["swy"].sum() ** 2 / sw.sum())
@@ -168,10 +194,10 @@ def _glm_fit(
         cov = bread
     elif cov_type == "HC0":
         ee = syy - 2 * mu * sy + n * mu**2  # Σ (y - μ)² per cell
-        cov = _sandwich(bread, x.T @ (x * ee[:, None]))
+        cov = robust_cov(cov_type, bread, meat=x.T @ (x * ee[:, None]), nobs=n_persons)
     elif cov_type == "cluster":
-        meat, g = _cluster_meat(col.unit_scores(x, mu, "n"))
-        cov = _sandwich(bread, meat) * g / (g - 1) * (n_persons - 1) / (n_persons - k)
+        scores = col.unit_scores(x, mu, "n")
+        cov = robust_cov(cov_type, bread, unit_scores=scores, nobs=n_persons)
     else:
         raise InputError(
             f"cov = '{cov_type}' is not available for method '{method}' (statsmodels computes only "
@@ -593,12 +619,9 @@ def fit_chunked(
             bar.update(len(y))
         if cov_type == "cluster":
             scores = np.vstack(list(unit_score.values()))
-            g = len(scores)
-            cov = inv @ (scores.T @ scores) @ inv * g / (g - 1) * (n - 1) / df_resid
+            cov = robust_cov(cov_type, inv, unit_scores=scores, nobs=n)
         else:
-            cov = inv @ meat @ inv
-            if cov_type == "HC1":
-                cov *= n / df_resid
+            cov = robust_cov(cov_type, inv, meat=meat, nobs=n)
     bar.close()
     names = design.terms
     params = pd.Series(beta, index=names)
