@@ -314,41 +314,10 @@ def _composition_lines(result: RunResult, lang: str) -> list[str]:
     return []
 
 
-def render_report(
-    result: RunResult,
-    lang: str | None = None,
-    when: _dt.datetime | None = None,
-    *,
-    figures: Mapping[str, Figure | bytes] | None = None,
-    diagnostics: Any | None = None,
-) -> str:
-    """The report of a run as one HTML document.
-
-    Parameters
-    ----------
-    result : RunResult
-        A finished run.
-    lang : {"da", "en"}, optional
-        Language (default: the config's ``[output] lang``).
-    when : datetime, optional
-        Time stamp shown in the reproducibility block (default: now, UTC).
-    figures, diagnostics : optional
-        Figures (:func:`~needsmodel.figures.draw_figures`, in ``lang``), or
-        their PNG bytes (:func:`~needsmodel.figures.render_png`), and
-        diagnostics already computed for the run, so nothing is drawn twice.
-    """
-    lang = lang or result.config.output.lang
-    f = _Formats(lang)
-    res, alloc, cfg = result.results, result.allocation, result.config
-    spec = res.spec
-    labels = result.labels
-    diag = diagnostics if diagnostics is not None else run_diagnostics(result)
-    img, diag_images = _images(result, lang, diag, figures)
-    kpis, summary = _summary(result, lang, diag)
-    table = alloc.table
-    has_current = bool(table["current"].notna().any())
-
-    data = res.data
+def _data_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
+    """The data section: the indicators' means and ranges."""
+    spec = result.results.spec
+    data = result.results.data
     cols = [
         c
         for c in [spec.target, spec.exposure, *spec.indicators]
@@ -383,6 +352,12 @@ def render_report(
         for cell, v in zip(row["cells"][1:], stats, strict=True):
             cell["text"] = fmt(v)
 
+    return {"data_table": data_table}
+
+
+def _model_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
+    """The model sections: coefficients, fit, persons and predictive ratios."""
+    res, spec = result.results, result.results.spec
     tidy = res.tidy().reset_index()
     tidy["term"] = [result.display(t, lang) for t in tidy["term"]]
     coef_table = _table(
@@ -416,6 +391,20 @@ def render_report(
             lang,
         )  # fmt: skip
 
+    return {
+        "coef_table": coef_table,
+        "coef_note": coef_note,
+        "fit_table": fit_table,
+        "person_table": person_table,
+        "ratio_table": ratio_table,
+    }
+
+
+def _allocation_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
+    """The allocation sections: pools, keys, winners and losers, transition, criteria."""
+    alloc, labels = result.allocation, result.labels
+    table = alloc.table
+    has_current = bool(table["current"].notna().any())
     pools = alloc.pools.assign(
         pool=[label(f"pool_{p}", lang) for p in alloc.pools["pool"]],
         rule=pool_rules(alloc.policy, lang),
@@ -499,6 +488,19 @@ def render_report(
             crit_cols.append(("estimated_weight_pct", f.pct, True))
         criteria_table = _table(crit, crit_cols, lang)
 
+    return {
+        "pools_table": pools_table,
+        "composition_table": composition_table,
+        "alloc_table": alloc_table,
+        "winners_table": winners_table,
+        "path_table": path_table,
+        "criteria_table": criteria_table,
+    }
+
+
+def _uncertainty_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
+    """The key intervals section."""
+    alloc, labels = result.allocation, result.labels
     uncertainty_table = None
     ku = result.uncertainty
     if ku is None:
@@ -532,11 +534,49 @@ def render_report(
             flag=ku.table["flagged"].tolist(),
         )  # fmt: skip
 
+    return {"uncertainty_text": uncertainty_text, "uncertainty_table": uncertainty_table}
+
+
+def _reproduce_section(
+    result: RunResult, lang: str, f: _Formats, when: _dt.datetime | None
+) -> dict[str, Any]:
+    """The reproducibility block: metadata and the config (passwords hidden)."""
     meta = metadata_frame(result, when=when)
     meta = meta.loc[~meta["item"].str.startswith("config line")]
     meta = meta.assign(item=[meta_label(str(v), lang) for v in meta["item"]])
     meta_table = _table(meta, [("item", f.text, False), ("value", f.text, False)], lang)
+    return {"meta_table": meta_table, "config_text": redact_passwords(result.config.text)}
 
+
+def render_report(
+    result: RunResult,
+    lang: str | None = None,
+    when: _dt.datetime | None = None,
+    *,
+    figures: Mapping[str, Figure | bytes] | None = None,
+    diagnostics: Any | None = None,
+) -> str:
+    """The report of a run as one HTML document.
+
+    Parameters
+    ----------
+    result : RunResult
+        A finished run.
+    lang : {"da", "en"}, optional
+        Language (default: the config's ``[output] lang``).
+    when : datetime, optional
+        Time stamp shown in the reproducibility block (default: now, UTC).
+    figures, diagnostics : optional
+        Figures (:func:`~needsmodel.figures.draw_figures`, in ``lang``), or
+        their PNG bytes (:func:`~needsmodel.figures.render_png`), and
+        diagnostics already computed for the run, so nothing is drawn twice.
+    """
+    lang = lang or result.config.output.lang
+    f = _Formats(lang)
+    alloc, cfg = result.allocation, result.config
+    diag = diagnostics if diagnostics is not None else run_diagnostics(result)
+    img, diag_images = _images(result, lang, diag, figures)
+    kpis, summary = _summary(result, lang, diag)
     env = Environment(
         loader=PackageLoader("needsmodel", "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True),
@@ -553,9 +593,10 @@ def render_report(
         ("criteria", "sec_criteria"), ("uncertainty", "sec_uncertainty"),
         ("reproduce", "sec_reproduce"),
     ]  # fmt: skip
+    allocation = _allocation_section(result, lang, f)
     present = {
-        "winners": winners_table is not None,
-        "criteria": criteria_table is not None,
+        "winners": allocation["winners_table"] is not None,
+        "criteria": allocation["criteria_table"] is not None,
     }
     toc = [(sid, label(key, lang)) for sid, key in sections if present.get(sid, True)]
     return env.get_template("report.html.j2").render(
@@ -567,26 +608,15 @@ def render_report(
         kpis=kpis,
         summary=summary,
         model_lines=_model_lines(result, lang),
-        data_table=data_table,
-        coef_table=coef_table,
-        coef_note=coef_note,
-        fit_table=fit_table,
-        person_table=person_table,
-        ratio_table=ratio_table,
+        **_data_section(result, lang, f),
+        **_model_section(result, lang, f),
         findings=[{"severity": x.severity, "text": x.text(lang)} for x in diag.findings],
         diag_images=diag_images,
-        pools_table=pools_table,
-        composition_table=composition_table,
+        **allocation,
         composition_lines=_composition_lines(result, lang),
-        alloc_table=alloc_table,
-        winners_table=winners_table,
         transition_lines=_transition_lines(alloc, lang),
-        path_table=path_table,
-        criteria_table=criteria_table,
-        uncertainty_text=uncertainty_text,
-        uncertainty_table=uncertainty_table,
-        meta_table=meta_table,
-        config_text=redact_passwords(cfg.text),
+        **_uncertainty_section(result, lang, f),
+        **_reproduce_section(result, lang, f, when),
         img=img,
     )
 
