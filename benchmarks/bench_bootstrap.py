@@ -6,8 +6,9 @@ and kroner of the budget, and take 90 % percentile intervals. Prints both
 timings, the ratio and how far apart the intervals are (they use different
 random draws, so they agree within Monte-Carlo error, not exactly).
 
-Each path runs three times in its own fresh process (the best time counts, as
-``timeit`` does); the script prints the machine's load and BLAS thread settings.
+Each path runs seven times in its own fresh process (the best time counts, as
+``timeit`` does: on a shared machine the fastest run is the one least
+disturbed); the script prints the machine's load and BLAS thread settings.
 ``--busy`` keeps one core busy with another process during the timings, the
 situation of a shared 2-core machine.
 
@@ -31,6 +32,7 @@ from _machine import busy_core, describe
 import needsmodel as nm
 
 N_UNITS, N_IND, REPLICATES, BUDGET, LEVEL = 100, 10, 2000, 500_000_000, 0.90
+REPEATS = 7
 
 
 def synthetic_units(seed: int = 1) -> pd.DataFrame:
@@ -74,11 +76,11 @@ def best_of(repeats: int, func):  # type: ignore[no-untyped-def]
 
 
 def side(name: str) -> dict:
-    """Time one path (best of 3) in this process; its intervals as lists."""
+    """Time one path (best of ``REPEATS``) in this process; its intervals as lists."""
     units = synthetic_units()
     indicators = [f"x{i}" for i in range(N_IND)]
     if name == "plain":
-        t, ((lo, hi), _) = best_of(3, lambda: plain_loop(units, indicators))
+        t, ((lo, hi), _) = best_of(REPEATS, lambda: plain_loop(units, indicators))
         return {"seconds": t, "low": lo.tolist(), "high": hi.tolist()}
     spec = nm.NeedSpec("cost", indicators, exposure="pupils")
     res = nm.fit(spec, units, id="unit")
@@ -89,7 +91,7 @@ def side(name: str) -> dict:
             res, alloc, method="bootstrap", replicates=REPLICATES, level=LEVEL, seed=3
         )
 
-    t, ku = best_of(3, tool)
+    t, ku = best_of(REPEATS, tool)
     return {
         "seconds": t,
         "low": ku.table["share_low"].tolist(),
@@ -129,8 +131,8 @@ def main() -> int:
     ratio = t_plain / t_tool
     print(f"bootstrap of allocation keys: {N_UNITS} units x {N_IND} indicators, ", end="")
     print(f"{REPLICATES} replicates")
-    print(f"  needsmodel (batched normal equations): {t_tool * 1000:8.1f} ms (best of 3)")
-    print(f"  statsmodels WLS loop:                  {t_plain * 1000:8.1f} ms (best of 3)")
+    print(f"  needsmodel (batched normal equations): {t_tool * 1000:8.1f} ms (best of {REPEATS})")
+    print(f"  statsmodels WLS loop:                  {t_plain * 1000:8.1f} ms (best of {REPEATS})")
     print(f"  speed-up:                              {ratio:8.1f} x")
     print(f"  interval width, needsmodel / loop (median over units): {rel_width:.3f}")
     print(f"  largest bound difference / width (median over units):  {rel_gap:.3f}")
