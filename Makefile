@@ -51,7 +51,7 @@ BENCH_PEER := .venv-bench/bin/python
 
 $(BENCH_PEER):
 	$(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/python -m pip install --quiet duckreg 'duckdb<2'
+	.venv-bench/bin/python -m pip install --quiet duckreg 'duckdb<2' pyfixest glum
 
 bench: $(STAMP) $(BENCH_PEER)
 	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -17,6 +17,9 @@ own:
   column per category (the same reference levels), IRLS on the compressed
   cells and the inverse information as covariance; coefficients and standard
   errors only, no need per district;
+* glum (where installed): ``GeneralizedLinearRegressor(family="binomial",
+  alpha=0)`` on the persons read into pandas, need per district from its
+  predictions;
 * floor: DuckDB alone, the ``GROUP BY`` of the persons to unit × cell
   fetched as arrays, which no collapsed fit can avoid.
 
@@ -156,6 +159,26 @@ PEER = textwrap.dedent(
     """
 )
 
+GLUM = textwrap.dedent(
+    """
+    import json, sys, time
+    t0 = time.perf_counter()
+    import pandas as pd
+    from glum import GeneralizedLinearRegressor
+    cols = ["parents_education", "parents_outside_labour_market", "single_parent",
+            "background", "income_quartile", "grade", "sex", "siblings"]
+    df = pd.read_parquet(sys.argv[1], columns=["special_ed", "district", *cols])
+    for c in ("parents_education", "background", "income_quartile", "grade", "sex", "siblings"):
+        df[c] = df[c].astype("category")
+    m = GeneralizedLinearRegressor(family="binomial", alpha=0, drop_first=True)
+    m.fit(df[cols], df["special_ed"])
+    need = pd.Series(m.predict(df[cols]), index=df.index).groupby(df["district"]).sum()
+    elapsed = time.perf_counter() - t0
+    peak = PEAK
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak, "need": need.sort_index().tolist()}))
+    """
+)
+
 FLOOR = textwrap.dedent(
     """
     import json, sys, time
@@ -180,8 +203,8 @@ PEAK_MB = (
     "[int(line.split()[1]) for line in open('/proc/self/status') "
     "if line.startswith('VmHWM')][0] / 1024"
 )
-PLAIN, TOOLKIT, PEER, FLOOR = (
-    code.replace("PEAK", PEAK_MB) for code in (PLAIN, TOOLKIT, PEER, FLOOR)
+PLAIN, TOOLKIT, PEER, GLUM, FLOOR = (
+    code.replace("PEAK", PEAK_MB) for code in (PLAIN, TOOLKIT, PEER, GLUM, FLOOR)
 )
 
 
@@ -232,6 +255,7 @@ def main() -> int:
             if peer_py
             else None
         )
+        glum = run(GLUM, path, python=peer_py) if peer_py else None
         plain = run(PLAIN, path)
         import numpy as np
 
@@ -272,6 +296,14 @@ def main() -> int:
             )
         else:
             print("  duckreg not installed (make bench creates .venv-bench with it): peer skipped")
+        if glum is not None:
+            gdiff = float(np.max(np.abs(np.asarray(tool["need"]) / np.asarray(glum["need"]) - 1)))
+            print(
+                f"  glum (unpenalised logit on persons): {glum['seconds']:.1f} s, peak "
+                f"{glum['peak_mb']:.0f} MB; needsmodel is {glum['seconds'] / tool['seconds']:.1f}x "
+                f"faster with {tool['peak_mb'] / glum['peak_mb']:.2f} of its memory; need per "
+                f"district {gdiff:.0e} relative"
+            )
         print(f"  largest relative difference of the need per district: {diff:.1e}")
         ok = speed >= 10 and memory <= 0.25 and diff < 1e-6
         if args.large:

@@ -34,7 +34,7 @@ from scipy.special import expit
 from ..display import DisplayMixin, Summary
 from ..errors import EstimationError, InputError
 from ..estimate.cv import FoldNotes
-from ..estimate.fit import model_arrays, refit_core
+from ..estimate.fit import model_arrays
 from ..estimate.methods import method_info
 from ..estimate.results import NeedResults
 from ..progress import progress_iter
@@ -200,7 +200,7 @@ def _bootstrap_refits(
     for _ in progress_iter(range(draws), desc="bootstrap", unit=" refits"):
         rows = _resample_rows(results, rng)
         try:
-            core = refit_core(results, rows, FoldNotes())
+            core = results.refit(rows, FoldNotes())
         except (EstimationError, InputError, np.linalg.LinAlgError):
             failed += 1
             continue

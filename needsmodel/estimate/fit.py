@@ -307,6 +307,7 @@ def _results(
         design=design,
         data=data,
         core=core,
+        refitter=refit_core,
         **fields,
     )
 

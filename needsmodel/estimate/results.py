@@ -7,7 +7,7 @@ is the single table of estimates that every other accessor selects from.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -153,12 +153,39 @@ class NeedResults(DisplayMixin):
     person_stats: Mapping[str, Any] | None = None
     predictive_ratios: pd.DataFrame | None = field(default=None, repr=False)
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    refitter: Callable[..., Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # fit statistics show themselves as a labelled table, and stay a mapping
         object.__setattr__(self, "fit_stats", FitStats(self.fit_stats))
         if self.person_stats is not None:
             object.__setattr__(self, "person_stats", FitStats(self.person_stats))
+
+    def refit(self, rows: np.ndarray, notes: Any | None = None) -> Any:
+        """The same method refitted on some of the estimation rows (point estimates).
+
+        What the bootstrap and the cross-validation call: ``rows`` are
+        positions in :attr:`data` (repeats allowed). Returns the fitted core
+        (``predict``, ``params``); a category absent from the rows takes the
+        reference level's value, recorded in ``notes`` (a ``FoldNotes``).
+
+        Raises
+        ------
+        InputError
+            For results that were not estimated from rows held here: given
+            coefficients, or a fit on collapsed cells.
+        """
+        if self.refitter is None:
+            raise InputError(
+                "these results cannot be refitted: "
+                + (
+                    "a fit on collapsed cells keeps only cell sums"
+                    if self.extras.get("collapsed")
+                    else "their coefficients were not estimated from rows held here"
+                ),
+                field="rows",
+            )
+        return self.refitter(self, np.asarray(rows), notes)
 
     @property
     def model_result(self) -> Any:

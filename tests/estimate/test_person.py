@@ -250,3 +250,23 @@ def test_wald_test_is_an_object_that_still_unpacks(sample_units, sample_spec):
         res.wald_test({"nope": 0.0})
     with pytest.raises(KeyError):  # still a KeyError for code written against the tuple API
         res.wald_test({"nope": 0.0})
+
+
+def test_results_refit_on_all_rows_gives_the_estimates_and_says_when_it_cannot(
+    sample_units, sample_spec, tmp_path
+):
+    res = nm.fit(sample_spec, sample_units, id="district")
+    core = res.refit(np.arange(len(res.data)))
+    np.testing.assert_allclose(core.params, res.params, rtol=1e-10)
+    half = res.refit(np.arange(len(res.data))[::2])
+    assert not np.allclose(half.params, res.params)
+    # given coefficients were not estimated here
+    coef = tmp_path / "coefficients.csv"
+    res.tidy().reset_index()[["term", "estimate"]].to_csv(coef, index=False)
+    given = nm.estimate.given.apply_units(
+        sample_spec,
+        nm.read_coefficients(coef),
+        nm.estimate.prepare_units(sample_spec, sample_units, id="district"),
+    )
+    with pytest.raises(nm.errors.InputError, match="cannot be refitted"):
+        given.refit(np.arange(3))
