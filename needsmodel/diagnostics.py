@@ -32,7 +32,7 @@ from statsmodels.stats.outliers_influence import variance_inflation_factor
 from .display import DisplayMixin, Summary
 from .estimate.methods import REGISTRY, methods_where
 from .estimate.results import NeedResults
-from .i18n import Reading, fmt_num, fmt_pct
+from .i18n import Reading, fmt_num, fmt_pct, say
 
 __all__ = ["Diagnostics", "Finding", "diagnose"]
 
@@ -96,6 +96,22 @@ class Diagnostics(DisplayMixin):
     def _describe(self) -> str:
         warnings = sum(f.severity == "warning" for f in self.findings)
         return f"{len(self.findings)} readings, {warnings} warnings"
+
+
+def _said(
+    code: str, severity: str, key: str, units: list[str] | None = None, **values: Any
+) -> Finding:
+    """A finding from the sentence ``key`` of :mod:`needsmodel.i18n` in both languages.
+
+    A value may be a function of the language (numbers and names formatted for it).
+    """
+
+    def filled(lang: str) -> dict[str, Any]:
+        return {k: v(lang) if callable(v) else v for k, v in values.items()}
+
+    return Finding(
+        code, severity, say(key, "en", **filled("en")), say(key, "da", **filled("da")), units or []
+    )
 
 
 def _names(units: list[str], labels: dict[str, str] | None, limit: int = 8) -> str:
@@ -224,172 +240,81 @@ def diagnose(
     n = results.nobs
     if infl is not None:
         bad = infl.loc[infl["influential"], "unit"].tolist()
-        thr_en, thr_da = fmt_num(4 / n, "en", 3), fmt_num(4 / n, "da", 3)
+
+        def thr(lang: str) -> str:
+            return fmt_num(4 / n, lang, 3)
+
         if bad:
             findings.append(
-                Finding(
-                    "influence",
-                    "warning",
-                    f"{len(bad)} of {n} units have Cook's distance above 4/n = {thr_en}: "
-                    f"{_names(bad, labels)}. Each of them moves the coefficients noticeably on its "
-                    "own; check their data before the model is adopted.",
-                    f"{len(bad)} af {n} enheder har Cooks afstand over 4/n = {thr_da}: "
-                    f"{_names(bad, labels)}. Hver af dem flytter alene koefficienterne mærkbart; "
-                    "kontrollér deres data, før modellen vedtages.",
-                    bad,
+                _said(
+                    "influence", "warning", "diag_influence_warning", bad,
+                    k=len(bad), n=n, thr=thr, names=_names(bad, labels),
                 )
-            )
+            )  # fmt: skip
         else:
-            findings.append(
-                Finding(
-                    "influence",
-                    "ok",
-                    f"No unit has Cook's distance above 4/n = {thr_en}: no single unit drives the "
-                    "coefficients.",
-                    f"Ingen enhed har Cooks afstand over 4/n = {thr_da}: ingen enkelt enhed "
-                    "bestemmer koefficienterne.",
-                )
-            )
+            findings.append(_said("influence", "ok", "diag_influence_ok", thr=thr))
     het = _het(results)
     if het is not None:
         p = het["p_value"]
-        p_en, p_da = fmt_num(p, "en", 3), fmt_num(p, "da", 3)
         cov = results.spec.resolved_cov
         robust = cov != "nonrobust"
+
+        def pval(lang: str) -> str:
+            return fmt_num(p, lang, 3)
+
         if p < 0.05:
-            en = (
-                "Breusch-Pagan test: the residual variance depends on the indicators "
-                f"(p = {p_en}). "
-                + (
-                    f"The {cov} standard errors used are robust to this, as they should be."
-                    if robust
-                    else "The standard errors assume a constant variance and are too optimistic; "
-                    "use cov = 'HC3'."
-                )
-            )
-            da = (
-                "Breusch-Pagan-test: residualernes varians afhænger af indikatorerne "
-                f"(p = {p_da}). "
-                + (
-                    f"De anvendte {cov}-standardfejl er robuste over for det, som de bør være."
-                    if robust
-                    else "Standardfejlene forudsætter konstant varians og er for optimistiske; "
-                    "brug cov = 'HC3'."
-                )
-            )
-            findings.append(Finding("heteroskedasticity", "note" if robust else "warning", en, da))
+            key = "diag_het_robust" if robust else "diag_het_plain"
+            sev = "note" if robust else "warning"
+            findings.append(_said("heteroskedasticity", sev, key, p=pval, cov=cov))
         else:
-            findings.append(
-                Finding(
-                    "heteroskedasticity",
-                    "ok",
-                    f"Breusch-Pagan test: no evidence that the residual variance depends on the "
-                    f"indicators (p = {p_en}); robust standard errors cost little and are "
-                    f"{'used' if robust else 'not used'}.",
-                    f"Breusch-Pagan-test: intet tegn på, at residualernes varians afhænger af "
-                    f"indikatorerne (p = {p_da}); robuste standardfejl koster lidt og er "
-                    f"{'anvendt' if robust else 'ikke anvendt'}.",
-                )
-            )
+            key = "diag_het_ok_robust" if robust else "diag_het_ok_plain"
+            findings.append(_said("heteroskedasticity", "ok", key, p=pval))
     vif = _vif(results)
     high = vif.loc[vif["vif"] > 10].sort_values("vif", ascending=False)
     if len(high):
-        parts_en = ", ".join(
-            f"{name(t, 'en')} ({fmt_num(v, 'en', 1)})"
-            for t, v in zip(high["term"], high["vif"], strict=True)
-        )
-        parts_da = ", ".join(
-            f"{name(t, 'da')} ({fmt_num(v, 'da', 1)})"
-            for t, v in zip(high["term"], high["vif"], strict=True)
-        )
-        findings.append(
-            Finding(
-                "vif",
-                "warning",
-                f"Variance inflation factors above 10: {parts_en}. These indicators move closely "
-                "with the others, so their coefficients are imprecise and may swing between years; "
-                "consider merging or dropping one.",
-                f"Variansinflationsfaktorer over 10: {parts_da}. Disse indikatorer følger de andre "
-                "tæt, så deres koefficienter er usikre og kan svinge fra år til år; overvej at slå "
-                "sammen eller udelade én.",
-                high["term"].tolist(),
+
+        def parts(lang: str) -> str:
+            return ", ".join(
+                f"{name(t, lang)} ({fmt_num(v, lang, 1)})"
+                for t, v in zip(high["term"], high["vif"], strict=True)
             )
+
+        findings.append(
+            _said("vif", "warning", "diag_vif_warning", high["term"].tolist(), parts=parts)
         )
     elif len(vif):
         top = vif.sort_values("vif", ascending=False).iloc[0]
         findings.append(
-            Finding(
-                "vif",
-                "ok",
-                f"No variance inflation factor above 10 (largest: {name(top['term'], 'en')}, "
-                f"{fmt_num(top['vif'], 'en', 1)}).",
-                f"Ingen variansinflationsfaktor over 10 (største: {name(top['term'], 'da')}, "
-                f"{fmt_num(top['vif'], 'da', 1)}).",
+            _said(
+                "vif", "ok", "diag_vif_ok",
+                term=lambda lang: name(top["term"], lang),
+                vif=lambda lang: fmt_num(top["vif"], lang, 1),
             )
-        )
+        )  # fmt: skip
     if infl is not None:
         out = infl.loc[infl["outside_band"], "unit"].tolist()
-        band_en = (
-            "outside the 95% prediction band"
-            if results.method in _LINEAR
-            else "with a studentised residual beyond ±1.96"
-        )
-        band_da = (
-            "uden for 95 %-prædiktionsintervallet"
-            if results.method in _LINEAR
-            else "med en studentiseret residual uden for ±1,96"
-        )
+        shape = "linear" if results.method in _LINEAR else "glm"
         if out:
             findings.append(
-                Finding(
-                    "prediction_band",
-                    "note",
-                    f"{len(out)} units lie {band_en}: {_names(out, labels)}. Their cost is not "
-                    "explained by their indicators; see whether something particular to them (a "
-                    "special school, a data error) explains the gap.",
-                    f"{len(out)} enheder ligger {band_da}: {_names(out, labels)}. Deres udgift "
-                    "forklares ikke af deres indikatorer; undersøg, om noget særligt (en "
-                    "specialskole, en datafejl) forklarer forskellen.",
-                    out,
+                _said(
+                    "prediction_band", "note", "diag_band_note", out,
+                    k=len(out), band=lambda lang: say(f"band_{shape}", lang),
+                    names=_names(out, labels),
                 )
-            )
+            )  # fmt: skip
         else:
-            findings.append(
-                Finding(
-                    "prediction_band",
-                    "ok",
-                    "Every unit lies within the 95% prediction band."
-                    if results.method in _LINEAR
-                    else "No unit has a studentised residual beyond ±1.96.",
-                    "Alle enheder ligger inden for 95 %-prædiktionsintervallet."
-                    if results.method in _LINEAR
-                    else "Ingen enhed har en studentiseret residual uden for ±1,96.",
-                )
-            )
+            findings.append(_said("prediction_band", "ok", f"diag_band_ok_{shape}"))
     fs = results.fit_stats
     if fs.get("rmse") and fs.get("cv_rmse"):
         excess = 100.0 * (fs["cv_rmse"] / fs["rmse"] - 1.0)
         scheme = results.cv.scheme if results.cv else "cross-validation"
         sev = "warning" if excess > 50 else "ok"
         findings.append(
-            Finding(
-                "overfitting",
-                sev,
-                f"Out-of-sample error ({scheme}) is {fmt_pct(excess, 'en', 0)} above the "
-                "in-sample error"
-                + (
-                    "; the model fits noise, consider fewer indicators."
-                    if sev == "warning"
-                    else ", a normal gap for a model of this size."
-                ),
-                f"Fejlen uden for stikprøven er {fmt_pct(excess, 'da', 0)} større end i stikprøven"
-                + (
-                    "; modellen tilpasser støj, overvej færre indikatorer."
-                    if sev == "warning"
-                    else ", en normal forskel for en model af denne størrelse."
-                ),
+            _said(
+                "overfitting", sev, f"diag_overfit_{sev}",
+                scheme=scheme, pct=lambda lang: fmt_pct(excess, lang, 0),
             )
-        )
+        )  # fmt: skip
     if results.predictive_ratios is not None:
         pr = results.predictive_ratios
         off = pr[
@@ -399,44 +324,17 @@ def diagnose(
         ]
         names = [f"{g}={lv}" for g, lv in zip(off["group"], off["level"], strict=True)]
         if names:
-            detail_en = ", ".join(
-                f"{n} ({fmt_num(r, 'en', 2)})" for n, r in zip(names, off["ratio"], strict=True)
-            )
-            detail_da = ", ".join(
-                f"{n} ({fmt_num(r, 'da', 2)})" for n, r in zip(names, off["ratio"], strict=True)
-            )
-            findings.append(
-                Finding(
-                    "predictive_ratio",
-                    "warning",
-                    f"Groups of at least 100 persons funded more than 10 % away from their cost "
-                    f"(predictive ratio outside 0.9-1.1): {detail_en}.",
-                    f"Grupper på mindst 100 personer, der finansieres mere end 10 % fra deres "
-                    f"udgift (prædiktiv ratio uden for 0,9-1,1): {detail_da}.",
-                    names,
+
+            def detail(lang: str) -> str:
+                return ", ".join(
+                    f"{n} ({fmt_num(r, lang, 2)})" for n, r in zip(names, off["ratio"], strict=True)
                 )
+
+            findings.append(
+                _said("predictive_ratio", "warning", "diag_ratio_warning", names, detail=detail)
             )
         else:
-            findings.append(
-                Finding(
-                    "predictive_ratio",
-                    "ok",
-                    "Every group of at least 100 persons is funded within 10 % of its cost "
-                    "(predictive ratios 0.9-1.1).",
-                    "Alle grupper på mindst 100 personer finansieres inden for 10 % af deres "
-                    "udgift (prædiktive ratioer 0,9-1,1).",
-                )
-            )
+            findings.append(_said("predictive_ratio", "ok", "diag_ratio_ok"))
     if infl is None:
-        findings.append(
-            Finding(
-                "not_available",
-                "note",
-                "Influence and prediction-band diagnostics are computed for unit-level linear and "
-                "GLM models; this model is judged by its person-level fit and predictive ratios.",
-                "Indflydelses- og prædiktionsintervaldiagnostik beregnes for lineære modeller og "
-                "GLM'er på enhedsniveau; denne model vurderes ved tilpasningen på personniveau og "
-                "de prædiktive ratioer.",
-            )
-        )
+        findings.append(_said("not_available", "note", "diag_not_available"))
     return Diagnostics(influence=infl, vif=vif, heteroskedasticity=het, findings=findings)

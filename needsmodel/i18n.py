@@ -235,6 +235,104 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: Sentences of the report: key → (English, Danish), filled with str.format.
 SENTENCES: dict[str, tuple[str, str]] = {
+    # diagnostics' readings (needsmodel.diagnostics)
+    "diag_influence_warning": (
+        "{k} of {n} units have Cook's distance above 4/n = {thr}: {names}. Each of them moves "
+        "the coefficients noticeably on its own; check their data before the model is adopted.",
+        "{k} af {n} enheder har Cooks afstand over 4/n = {thr}: {names}. Hver af dem flytter "
+        "alene koefficienterne mærkbart; kontrollér deres data, før modellen vedtages.",
+    ),
+    "diag_influence_ok": (
+        "No unit has Cook's distance above 4/n = {thr}: no single unit drives the coefficients.",
+        "Ingen enhed har Cooks afstand over 4/n = {thr}: ingen enkelt enhed bestemmer "
+        "koefficienterne.",
+    ),
+    "diag_het_robust": (
+        "Breusch-Pagan test: the residual variance depends on the indicators (p = {p}). The "
+        "{cov} standard errors used are robust to this, as they should be.",
+        "Breusch-Pagan-test: residualernes varians afhænger af indikatorerne (p = {p}). De "
+        "anvendte {cov}-standardfejl er robuste over for det, som de bør være.",
+    ),
+    "diag_het_plain": (
+        "Breusch-Pagan test: the residual variance depends on the indicators (p = {p}). The "
+        "standard errors assume a constant variance and are too optimistic; use cov = 'HC3'.",
+        "Breusch-Pagan-test: residualernes varians afhænger af indikatorerne (p = {p}). "
+        "Standardfejlene forudsætter konstant varians og er for optimistiske; brug cov = 'HC3'.",
+    ),
+    "diag_het_ok_robust": (
+        "Breusch-Pagan test: no evidence that the residual variance depends on the indicators "
+        "(p = {p}); robust standard errors cost little and are used.",
+        "Breusch-Pagan-test: intet tegn på, at residualernes varians afhænger af indikatorerne "
+        "(p = {p}); robuste standardfejl koster lidt og er anvendt.",
+    ),
+    "diag_het_ok_plain": (
+        "Breusch-Pagan test: no evidence that the residual variance depends on the indicators "
+        "(p = {p}); robust standard errors cost little and are not used.",
+        "Breusch-Pagan-test: intet tegn på, at residualernes varians afhænger af indikatorerne "
+        "(p = {p}); robuste standardfejl koster lidt og er ikke anvendt.",
+    ),
+    "diag_vif_warning": (
+        "Variance inflation factors above 10: {parts}. These indicators move closely with the "
+        "others, so their coefficients are imprecise and may swing between years; consider "
+        "merging or dropping one.",
+        "Variansinflationsfaktorer over 10: {parts}. Disse indikatorer følger de andre tæt, så "
+        "deres koefficienter er usikre og kan svinge fra år til år; overvej at slå sammen eller "
+        "udelade én.",
+    ),
+    "diag_vif_ok": (
+        "No variance inflation factor above 10 (largest: {term}, {vif}).",
+        "Ingen variansinflationsfaktor over 10 (største: {term}, {vif}).",
+    ),
+    "band_linear": ("outside the 95% prediction band", "uden for 95 %-prædiktionsintervallet"),
+    "band_glm": (
+        "with a studentised residual beyond ±1.96",
+        "med en studentiseret residual uden for ±1,96",
+    ),
+    "diag_band_note": (
+        "{k} units lie {band}: {names}. Their cost is not explained by their indicators; see "
+        "whether something particular to them (a special school, a data error) explains the gap.",
+        "{k} enheder ligger {band}: {names}. Deres udgift forklares ikke af deres indikatorer; "
+        "undersøg, om noget særligt (en specialskole, en datafejl) forklarer forskellen.",
+    ),
+    "diag_band_ok_linear": (
+        "Every unit lies within the 95% prediction band.",
+        "Alle enheder ligger inden for 95 %-prædiktionsintervallet.",
+    ),
+    "diag_band_ok_glm": (
+        "No unit has a studentised residual beyond ±1.96.",
+        "Ingen enhed har en studentiseret residual uden for ±1,96.",
+    ),
+    "diag_overfit_warning": (
+        "Out-of-sample error ({scheme}) is {pct} above the in-sample error; the model fits "
+        "noise, consider fewer indicators.",
+        "Fejlen uden for stikprøven er {pct} større end i stikprøven; modellen tilpasser støj, "
+        "overvej færre indikatorer.",
+    ),
+    "diag_overfit_ok": (
+        "Out-of-sample error ({scheme}) is {pct} above the in-sample error, a normal gap for a "
+        "model of this size.",
+        "Fejlen uden for stikprøven er {pct} større end i stikprøven, en normal forskel for en "
+        "model af denne størrelse.",
+    ),
+    "diag_ratio_warning": (
+        "Groups of at least 100 persons funded more than 10 % away from their cost (predictive "
+        "ratio outside 0.9-1.1): {detail}.",
+        "Grupper på mindst 100 personer, der finansieres mere end 10 % fra deres udgift "
+        "(prædiktiv ratio uden for 0,9-1,1): {detail}.",
+    ),
+    "diag_ratio_ok": (
+        "Every group of at least 100 persons is funded within 10 % of its cost (predictive "
+        "ratios 0.9-1.1).",
+        "Alle grupper på mindst 100 personer finansieres inden for 10 % af deres udgift "
+        "(prædiktive ratioer 0,9-1,1).",
+    ),
+    "diag_not_available": (
+        "Influence and prediction-band diagnostics are computed for unit-level linear and GLM "
+        "models; this model is judged by its person-level fit and predictive ratios.",
+        "Indflydelses- og prædiktionsintervaldiagnostik beregnes for lineære modeller og GLM'er "
+        "på enhedsniveau; denne model vurderes ved tilpasningen på personniveau og de prædiktive "
+        "ratioer.",
+    ),
     "kpi_budget": ("Budget", "Ramme"),
     "kpi_units": ("Units", "Enheder"),
     "kpi_method": ("Method", "Metode"),
