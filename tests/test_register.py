@@ -363,3 +363,23 @@ def test_config_memory_limit_is_checked_and_used(tmp_path):
         encoding="utf-8",
     )
     assert nm.run(good).results.fit_stats["persons"] == 10393
+
+
+def test_chunked_cross_validation_equals_the_in_memory_one(person_file):
+    """Grouped k-fold by unit from per-unit sufficient statistics, checked against the persons."""
+    path, df = person_file
+    inds = ["parents_education", "single_parent", "income", "grade"]
+    spec = nm.NeedSpec(
+        "special_ed_cost", inds, method="ols", categorical=["grade"], unit_key="district", cv=5
+    )
+    res = fit_chunked(spec, path, chunk_rows=40_000, show_progress=False)
+    mem = nm.fit(spec, df[["district", "special_ed_cost", *inds]])
+    assert res.cv is not None and res.cv.scheme == mem.cv.scheme
+    np.testing.assert_allclose(
+        res.cv.predictions, mem.cv.predictions.loc[res.cv.predictions.index], rtol=1e-8
+    )
+    assert res.fit_stats["cv_rmse"] == pytest.approx(mem.fit_stats["cv_rmse"], rel=1e-8)
+    assert res.person_stats["cv_rmse_person"] == pytest.approx(
+        mem.person_stats["cv_rmse_person"], rel=1e-8
+    )
+    assert res.data["persons"].sum() == PERSONS

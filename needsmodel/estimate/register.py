@@ -573,6 +573,11 @@ def fit_chunked(
     unit_x: dict[str, np.ndarray] = {}
     unit_y: dict[str, float] = {}
     unit_n: dict[str, float] = {}
+    unit_sw: dict[str, float] = {}
+    # each unit's own X'WX, X'Wy and y'Wy: the grouped cross-validation refits subtract them
+    unit_xtwx: dict[str, np.ndarray] = {}
+    unit_xtwy: dict[str, np.ndarray] = {}
+    unit_ytwy: dict[str, float] = {}
     bar = progress(total=2 * total, desc="reading persons", unit=" persons", enabled=show_progress)
     for frame, x, y, w in batches():
         xtwx += x.T @ (x * w[:, None])
@@ -586,10 +591,18 @@ def fit_chunked(
         np.add.at(sums, codes, x * w[:, None])
         ys = np.bincount(codes, weights=w * y, minlength=len(uniq))
         ns = np.bincount(codes, minlength=len(uniq)).astype(float)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
         for i, u in enumerate(uniq):
             unit_x[u] = unit_x.get(u, np.zeros(k)) + sums[i]
             unit_y[u] = unit_y.get(u, 0.0) + ys[i]
             unit_n[u] = unit_n.get(u, 0.0) + ns[i]
+            rows_u = order[bounds[i] : bounds[i + 1]]
+            xu, wu, yu = x[rows_u], w[rows_u], y[rows_u]
+            unit_xtwx[u] = unit_xtwx.get(u, np.zeros((k, k))) + xu.T @ (xu * wu[:, None])
+            unit_xtwy[u] = unit_xtwy.get(u, np.zeros(k)) + xu.T @ (wu * yu)
+            unit_ytwy[u] = unit_ytwy.get(u, 0.0) + float(wu @ (yu * yu))
+            unit_sw[u] = unit_sw.get(u, 0.0) + float(wu.sum())
         bar.update(len(y))
     beta = np.linalg.solve(xtwx, xtwy)
     inv = np.linalg.inv(xtwx)
@@ -629,6 +642,24 @@ def fit_chunked(
     need = pd.Series([float(unit_x[u] @ beta) for u in index], index=index, name="need")
     observed = pd.Series([unit_y[u] for u in index], index=index, name="observed")
     exposure = pd.Series([unit_n[u] for u in index], index=index, name="exposure")
+    # grouped k-fold cross-validation by unit, exact: the training folds' X'WX and X'Wy
+    # are the totals minus the held-out units' own
+    n_units = len(index)
+    k_folds = {"auto": min(10, n_units), "loo": n_units}.get(
+        str(spec.cv), min(int(spec.cv) if str(spec.cv).isdigit() else 10, n_units)
+    )
+    fold = group_folds(np.array([unit_n[u] for u in index], dtype=np.int64), k_folds)
+    oof = np.zeros(n_units)
+    sse_oof = 0.0
+    for f in range(k_folds):
+        held = [u for u, g in zip(index, fold, strict=True) if g == f]
+        a = sum((unit_xtwx[u] for u in held), np.zeros((k, k)))
+        b = sum((unit_xtwy[u] for u in held), np.zeros(k))
+        yy = sum(unit_ytwy[u] for u in held)
+        beta_f = np.linalg.lstsq(xtwx - a, xtwy - b, rcond=None)[0]
+        oof[fold == f] = [float(unit_x[u] @ beta_f) for u in held]
+        sse_oof += float(yy - 2 * beta_f @ b + beta_f @ a @ beta_f)
+    cv = cv_result(f"grouped k-fold by unit (k={k_folds})", observed, oof)
     sst = ytwy - swy**2 / sw
     stats = {
         "r2": 1 - sse / sst,
@@ -657,7 +688,7 @@ def fit_chunked(
         need=need,
         observed=observed,
         exposure=exposure,
-        fitted=pd.Series(dtype=float),
+        fitted=pd.Series(dtype=float),  # no person's row is kept
         resid=pd.Series(dtype=float),
         weights=None,
         fit_stats={
@@ -665,13 +696,28 @@ def fit_chunked(
             "n_params": k,
             **stats,
             **need_fit(observed, need),
+            "cv_rmse": cv.rmse,
+            "cv_mae": cv.mae,
             "persons": n,
         },
-        cv=None,
+        cv=cv,
         design=design,
-        data=pd.DataFrame(),
+        # one row per unit, as for collapsed fits
+        data=pd.DataFrame(
+            {
+                "persons": [unit_n[u] for u in index],
+                "weight": [unit_sw[u] for u in index],
+                "outcome": [unit_y[u] for u in index],
+            },
+            index=index,
+        ),
         core=core,
-        person_stats={"persons": n, "r2_person": stats["r2"]},
+        person_stats={
+            "persons": n,
+            "r2_person": stats["r2"],
+            "rmse_person": float(np.sqrt(sse / sw)),
+            "cv_rmse_person": float(np.sqrt(sse_oof / sw)),
+        },
         predictive_ratios=None,
         extras={"chunked": True},
     )
