@@ -141,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NeedsModelWarning)
             # the commands bring the statistics and output stacks: loaded only to run one
-            commands = importlib.import_module(".commands", __package__)
+            module = ".validate_command" if args.command_name == "validate" else ".commands"
+            commands = importlib.import_module(module, __package__)
             code: int = getattr(commands, f"cmd_{args.command_name}")(args)
         for w in caught:
             if issubclass(w.category, NeedsModelWarning):

@@ -20,13 +20,13 @@ from .datasets import sample_config_path
 from .errors import InputError
 from .export import write_csv
 from .outputs import read_manifest, staged_outputs
-from .pipeline import run, validate
+from .pipeline import run
 from .report import write_report
 from .reuse import reusable_uncertainty
 from .runresult import RunResult
 from .workbook import write_scenarios
 
-__all__ = ["cmd_compare", "cmd_demo", "cmd_report", "cmd_run", "cmd_validate"]
+__all__ = ["cmd_compare", "cmd_demo", "cmd_report", "cmd_run"]
 
 EXIT_OK = 0
 
@@ -145,21 +145,3 @@ def _record(inputs: dict[str, str] | dict[Path, str], config: str) -> dict[str, 
         "config": config,
         "inputs": {str(k): v for k, v in inputs.items()},
     }
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    cfg = load_config(args.config)
-    units = validate(cfg)
-    # the model is fitted too (nothing is written), so that a weak model is said before a run
-    quick = replace(cfg, uncertainty=replace(cfg.uncertainty, method="none"))
-    result = run(quick)
-    lang = cfg.output.lang
-    for guard in result.guards:
-        label = (
-            ("Advarsel" if lang == "da" else "Warning")
-            if guard.severity == "warning"
-            else ("Kontrol" if lang == "da" else "Check")
-        )
-        print(f"{label}: {guard.text(lang)}")
-    print(f"OK: {args.config} and {cfg.data.units} ({len(units)} units) are valid; nothing written")
-    return EXIT_OK

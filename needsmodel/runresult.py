@@ -7,6 +7,7 @@ pipeline that produces it.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from .dictionary import DataDictionary
 from .display import DisplayMixin, Summary
 from .estimate import NeedResults
 from .estimate.years import YearsResults
-from .export import write_outputs
 from .i18n import label
 from .plausibility import Guard
 
@@ -118,7 +118,9 @@ class RunResult(DisplayMixin):
         list of Path
             The files written.
         """
-        return write_outputs(
+        # the writers (Excel, the report, matplotlib) load only when something is written
+        export = importlib.import_module(".export", __package__)
+        return export.write_outputs(
             self,
             Path(directory) if directory is not None else self.config.output.dir,
             force=force,

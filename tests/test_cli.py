@@ -249,3 +249,33 @@ def test_bare_needsmodel_prints_help(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "usage: needsmodel" in out and "run" in out and "demo" in out
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_help_and_validate_load_only_what_they_use():
+    """--help answers without the statistics stack; validate without report, Excel or plots."""
+    helped = _modules_after(
+        "import contextlib, io\nfrom needsmodel.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])"
+    )
+    assert not {"pandas", "numpy", "statsmodels", "matplotlib", "duckdb"} & helped
+    sample = nm.datasets.sample_config_path()
+    validated = _modules_after(
+        "import contextlib, io\nfrom needsmodel.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): assert main(['validate', {str(sample)!r}]) == 0"
+    )
+    assert "needsmodel.pipeline" in validated
+    assert not {"matplotlib", "jinja2", "openpyxl", "needsmodel.report"} & validated
