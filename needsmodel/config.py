@@ -599,12 +599,6 @@ def parse_config(
 
 def _check_consistency(cfg: Config, ctx: _Context) -> None:
     m, a, d = cfg.model, cfg.allocation, cfg.data
-    if m.cov == "cluster" and m.cluster is None:
-        raise ctx.error("cov = 'cluster' needs [model] cluster = <column>", "model", "cov")
-    if m.cluster is not None and m.cov != "cluster":
-        raise ctx.error(
-            f"cluster is set but cov is '{m.cov}'; use cov = 'cluster'", "model", "cluster"
-        )
     if d.persons is not None and d.persons_table is not None:
         raise ctx.error(
             "persons come from a file (persons) or a database table (persons_table), not both",
@@ -651,19 +645,8 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
     if d.weights is not None and not d.person_level:
         raise ctx.error("person weights need [data] persons", "data", "weights")
-    for c in m.categorical:
-        if c not in m.indicators:
-            raise ctx.error(f"'{c}' is not one of the indicators", "model", "categorical")
-    if m.exposure is not None and m.exposure in m.indicators:
-        raise ctx.error(
-            f"exposure '{m.exposure}' is also listed as an indicator", "model", "indicators"
-        )
-    if m.target in m.indicators:
-        raise ctx.error(
-            f"target '{m.target}' is also listed as an indicator", "model", "indicators"
-        )
-    if not 0.0 < m.alpha < 1.0:
-        raise ctx.error(f"must be between 0 and 1, got {m.alpha}", "model", "alpha")
+    # the model's own settings (method, covariance, cluster, categories, alpha) are checked
+    # once, by NeedSpec, at the end; its error names the key
     if a.years is not None:
         first = next(iter(a.years))
         if int(a.years[first]) != a.budget:

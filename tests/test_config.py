@@ -158,3 +158,31 @@ def test_reading_option_errors(tmp_path):
         nm.load_config(write_config(tmp_path, data={"decimal": ",", "thousands": ","}))
     with pytest.raises(ConfigError, match="unknown key 'drop_total'; did you mean 'drop_totals'"):
         nm.load_config(write_config(tmp_path, data={"drop_total": True}))
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "message"),
+    [
+        ({"cov": "cluster"}, "model.cov", "cov='cluster' needs cluster="),
+        ({"cluster": "district"}, "model.cluster", "cluster is set but cov is 'HC3'"),
+        ({"categorical": ["pupils"]}, "model.categorical", "categorical lists 'pupils'"),
+        (
+            {"indicators": ["pupils", "single_parent"]},
+            "model.indicators",
+            "exposure 'pupils' is also listed as an indicator",
+        ),
+        (
+            {"indicators": ["special_ed_cost"]},
+            "model.indicators",
+            "target 'special_ed_cost' is also listed as an indicator",
+        ),
+        ({"alpha": 1.5}, "model.alpha", "alpha must be between 0 and 1"),
+    ],
+)
+def test_model_settings_are_checked_once_by_the_spec_and_name_their_key(
+    workdir, model, key, message
+):
+    """The config does not repeat NeedSpec's checks; NeedSpec's error names the config key."""
+    cfg = write_config(workdir, model=model)
+    with pytest.raises(ConfigError, match=re.escape(f"[{key}] ") + ".*" + re.escape(message)):
+        nm.load_config(cfg)

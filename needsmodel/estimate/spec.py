@@ -144,6 +144,15 @@ class NeedSpec:
             raise InputError(
                 "cov='cluster' needs cluster=<column with cluster labels>", field="cov"
             )
+        if self.cluster is not None and self.cov != "cluster":
+            raise InputError(
+                f"cluster is set but cov is {self.cov!r}; use cov='cluster'", field="cluster"
+            )
+        for role, column in (("exposure", self.exposure), ("target", self.target)):
+            if column is not None and column in self.indicators:
+                raise InputError(
+                    f"{role} '{column}' is also listed as an indicator", field="indicators"
+                )
         m = self.resolved_method
         info = self.info
         if info.requires_exposure and self.exposure is None:
