@@ -41,6 +41,9 @@ __all__ = [
     "check_memory_limit",
     "check_persons",
     "collapse",
+    "column_types",
+    "continuous_columns",
+    "distinct_values",
     "read_database",
     "redact_passwords",
     "source_columns",
@@ -233,6 +236,62 @@ def _statements(
     outcomes = sa.select(y.label("y"), sa.cast(count, sa.BigInteger).label("k")).select_from(frm)
     outcomes = outcomes.group_by(y)
     return {"checks": checks, "unit_cells": unit_cells, "outcomes": outcomes, "needed": needed}
+
+
+def _file_query(path: Path | str, sql: str) -> Any:
+    """Run ``sql`` (``{src}`` stands for the file) on a fresh DuckDB; fetch everything."""
+    import duckdb
+
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError("file not found", path=p)
+    con = duckdb.connect()
+    try:
+        configure_duckdb(con)
+        cur = con.execute(sql.format(src=_source_sql(p)))
+        return cur.description, cur.fetchall()
+    finally:
+        con.close()
+
+
+def column_types(path: Path | str) -> dict[str, str]:
+    """Column → DuckDB type name (upper case) of a Parquet or CSV file."""
+    description, _ = _file_query(path, "SELECT * FROM {src} LIMIT 0")
+    return {d[0]: str(d[1]).upper() for d in description}
+
+
+def distinct_values(path: Path | str, columns: list[str]) -> tuple[dict[str, list[str]], int]:
+    """The distinct values (as text) of ``columns`` in a file, and its number of rows."""
+    import duckdb
+
+    p = Path(path)
+    if not p.is_file():
+        raise MissingFileError("file not found", path=p)
+    con = duckdb.connect()
+    try:
+        configure_duckdb(con)
+        src = _source_sql(p)
+        out = {
+            c: [str(v) for v in con.execute(f"SELECT DISTINCT {_q(c)} FROM {src}").fetchnumpy()[c]]
+            for c in columns
+        }
+        row = con.execute(f"SELECT COUNT(*) FROM {src}").fetchone()
+    finally:
+        con.close()
+    return out, int(row[0]) if row else 0
+
+
+def continuous_columns(path: Path | str, columns: list[str], limit: int = 50) -> list[str]:
+    """Numeric columns of a file with more than ``limit`` distinct values (approximately)."""
+    if not columns:
+        return []
+    types = column_types(path)
+    numeric = [c for c in columns if types.get(c) not in ("VARCHAR", "STRING", None)]
+    if not numeric:
+        return []
+    counts = ", ".join(f"approx_count_distinct({_q(c)})" for c in numeric)
+    _, rows = _file_query(path, f"SELECT {counts} FROM {{src}}")
+    return [c for c, k in zip(numeric, rows[0], strict=True) if k > limit]
 
 
 def source_columns(source: Path | str | pd.DataFrame | DatabaseTable) -> list[str]:

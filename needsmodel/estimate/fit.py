@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..collapse import DatabaseTable, read_database
+from ..collapse import DatabaseTable, continuous_columns, read_database
 from ..data import check_collinearity, text_columns, validate_persons, validate_units
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from ..reading import read_table
@@ -21,7 +21,7 @@ from .design import Design
 from .linear import LinearProblem
 from .nonneg import fit_nonnegative
 from .person import person_fit_stats, predictive_ratios
-from .register import COLLAPSIBLE_METHODS, ENGINES, _continuous, fit_chunked, fit_collapsed
+from .register import COLLAPSIBLE_METHODS, ENGINES, fit_chunked, fit_collapsed
 from .results import CVResult, NeedResults
 from .spec import NeedSpec
 
@@ -547,7 +547,7 @@ def fit_file(
         with blas_limit(len(persons), len(spec.indicators) + 1):
             return fit_persons(spec, persons, units=units, path=p)
     numeric = [c for c in spec.indicators if c not in spec.categorical]
-    if spec.info.is_linear and _continuous(p, numeric):
+    if spec.info.is_linear and continuous_columns(p, numeric):
         return fit_chunked(spec, p, weights=weights)
     return fit_collapsed(spec, p, units=units, weights=weights, memory_limit=memory_limit)
 

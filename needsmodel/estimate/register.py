@@ -38,9 +38,9 @@ from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import WLS
 
-from ..collapse import CellStore, Collapsed, DatabaseTable, _q, _source_sql, collapse
+from ..collapse import CellStore, Collapsed, DatabaseTable, collapse, column_types, distinct_values
 from ..errors import DataError, InputError, MissingFileError, format_ids
-from ..progress import configure_duckdb, progress
+from ..progress import progress
 from ..threads import blas_limit
 from .cores import Core
 from .cv import cv_result, group_folds, need_fit
@@ -520,7 +520,6 @@ def fit_chunked(
     standard errors and need per unit equal statsmodels' on the full data.
     Categorical indicators are found in a first scan of their distinct values.
     """
-    import duckdb
 
     if not spec.info.is_linear:
         raise InputError("chunked sufficient statistics are for linear models (ols)")
@@ -530,22 +529,11 @@ def fit_chunked(
     if not path.is_file():
         raise MissingFileError("file not found", path=path)
     cols = [spec.unit_key, spec.target, *spec.indicators, *([weights] if weights else [])]
-    con = duckdb.connect()
-    configure_duckdb(con)
-    src = _source_sql(path)
+    types = column_types(path)
     cat = [c for c in spec.indicators if c in spec.categorical]
-    described = con.execute(f"SELECT * FROM {src} LIMIT 0").description
-    types = {d[0]: str(d[1]).upper() for d in described}
     cat += [c for c in spec.indicators if c not in cat and types.get(c) in ("VARCHAR", "STRING")]
-    levels = {
-        c: sorted(
-            (str(v) for v in con.execute(f"SELECT DISTINCT {_q(c)} FROM {src}").fetchnumpy()[c]),
-            key=level_key,
-        )
-        for c in cat
-    }
-    total = int(con.execute(f"SELECT COUNT(*) FROM {src}").fetchone()[0])  # type: ignore[index]
-    con.close()
+    found, total = distinct_values(path, cat)
+    levels = {c: sorted(found[c], key=level_key) for c in cat}
     # a small frame holding every level of every categorical indicator, to learn the design
     rows = max([len(v) for v in levels.values()] + [1])
     sample = pd.DataFrame({c: np.resize(np.asarray(levels[c], dtype=object), rows) for c in cat})
@@ -724,26 +712,3 @@ def fit_chunked(
 
 
 ENGINES = ("auto", "memory", "duckdb")
-
-
-def _continuous(path: Path, columns: list[str], limit: int = 50) -> list[str]:
-    """Numeric columns of ``path`` with more than ``limit`` distinct values."""
-    import duckdb
-
-    if not columns:
-        return []
-    con = duckdb.connect()
-    configure_duckdb(con)
-    src = _source_sql(path)
-    types = {
-        d[0]: str(d[1]).upper() for d in con.execute(f"SELECT * FROM {src} LIMIT 0").description
-    }
-    numeric = [c for c in columns if types.get(c) not in ("VARCHAR", "STRING", None)]
-    if not numeric:
-        return []
-    counts = con.execute(
-        "SELECT " + ", ".join(f"approx_count_distinct({_q(c)})" for c in numeric) + f" FROM {src}"
-    ).fetchone()
-    con.close()
-    assert counts is not None
-    return [c for c, k in zip(numeric, counts, strict=True) if k > limit]
