@@ -16,6 +16,7 @@ from scipy import sparse
 
 from ..errors import DataError
 from ..estimate.results import NeedResults
+from ..estimate.years import split_unit_year
 
 __all__ = ["NeedMap"]
 
@@ -77,9 +78,10 @@ class NeedMap:
                 else np.ones(len(data))
             )
             if year is not None:
-                keep = pd.Index(labels).str.endswith(f"|{year}")
-                data, scale, labels = data.loc[keep], scale[keep], labels[keep]
-                labels = np.asarray(pd.Index(labels).str.rsplit("|", n=1).str[0])
+                unit_year = split_unit_year(labels)
+                keep = np.asarray(unit_year.get_level_values("year") == str(year))
+                data, scale = data.loc[keep], scale[keep]
+                labels = np.asarray(unit_year.get_level_values("unit")[keep])
             units = pd.Index(list(dict.fromkeys(labels)), name=results.need.index.name)
         codes = units.get_indexer(pd.Index(labels))
         if np.any(codes < 0):  # pragma: no cover - rows always belong to a unit

@@ -22,7 +22,19 @@ from .fit import fit_units, prepare_units, warn_influenceable
 from .results import NeedResults
 from .spec import NeedSpec
 
-__all__ = ["YearsResults", "fit_years", "year_labels"]
+__all__ = [
+    "UNIT_YEAR_SEP",
+    "YearsResults",
+    "fit_years",
+    "split_unit_year",
+    "unit_year_labels",
+    "year_labels",
+]
+
+#: Separator of the row labels of a pooled several-year fit: the unit id, then the year.
+#: Only this module builds or splits such labels; everyone else gets a (unit, year)
+#: MultiIndex from :func:`split_unit_year`.
+UNIT_YEAR_SEP = "|"
 
 
 def year_labels(values: pd.Series) -> pd.Series:
@@ -30,6 +42,27 @@ def year_labels(values: pd.Series) -> pd.Series:
     return values.map(
         lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
     )
+
+
+def unit_year_labels(units: pd.Series, years: pd.Series) -> pd.Series:
+    """Row labels ``"unit|year"`` of a pooled fit (ids stripped, years as text)."""
+    return units.astype(str).str.strip() + UNIT_YEAR_SEP + years.astype(str)
+
+
+def split_unit_year(
+    labels: pd.Index | np.ndarray, names: tuple[str, str] = ("unit", "year")
+) -> pd.MultiIndex:
+    """Pooled-fit row labels as a ``(unit, year)`` MultiIndex.
+
+    The year is what follows the last separator, so a unit id may itself hold one.
+
+    Examples
+    --------
+    >>> split_unit_year(["D01|2024", "A|B|2025"]).tolist()
+    [('D01', '2024'), ('A|B', '2025')]
+    """
+    parts = pd.Index(labels).astype(str).str.rsplit(UNIT_YEAR_SEP, n=1)
+    return pd.MultiIndex.from_tuples([(p[0], p[1]) for p in parts], names=list(names))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -40,7 +73,7 @@ class YearsResults(DisplayMixin):
     ----------
     pooled : NeedResults
         The model with year dummies (reference: the first year), fitted on all
-        unit-years; its ``need`` is indexed by ``"unit|year"``.
+        unit-years; :attr:`need_by_unit_year` has its need by ``(unit, year)``.
     by_year : dict
         One :class:`NeedResults` per year.
     year : str
@@ -67,12 +100,16 @@ class YearsResults(DisplayMixin):
         y = str(year)
         if y not in self.years:
             raise InputError(f"year {year!r} is not in the data; years are {', '.join(self.years)}")
-        need = self.pooled.need
-        rows = need.index.str.endswith(f"|{y}")
-        out = need[rows]
-        out.index = out.index.str.rsplit("|", n=1).str[0]
+        need = self.need_by_unit_year
+        out = need.xs(y, level="year")
         out.index.name = self.pooled.need.index.name
         return out
+
+    @property
+    def need_by_unit_year(self) -> pd.Series:
+        """Pooled-model need of every unit-year, indexed by ``(unit, year)``."""
+        need = self.pooled.need
+        return pd.Series(need.to_numpy(), index=split_unit_year(need.index), name=need.name)
 
     def stability(self) -> pd.DataFrame:
         """How each coefficient varies across years.
@@ -146,7 +183,7 @@ def fit_years(
     if panel[year].isna().any():
         raise DataError(f"year column '{year}' has missing values", column=year)
     years_text = year_labels(panel[year])
-    key = panel[id].astype(str).str.strip() + "|" + years_text
+    key = unit_year_labels(panel[id], years_text)
     dup = key.duplicated(keep=False)
     if dup.any():
         raise DataError(

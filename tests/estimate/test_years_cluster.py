@@ -26,3 +26,23 @@ def test_the_panel_config_clusters_by_district_as_statsmodels_does():
     np.testing.assert_allclose(res.bse[ref.bse.index], ref.bse, rtol=1e-8)
     # one row per district in a single year: HC3 there
     assert {r.spec.resolved_cov for r in run.years.by_year.values()} == {"HC3"}
+
+
+def test_pooled_need_by_unit_and_year_even_with_the_separator_in_an_id():
+    panel = pd.read_csv(nm.datasets.sample_dir() / "school_districts_panel.csv")
+    panel["district"] = panel["district"].str.replace("D0", "D|0", regex=False)  # "D|01"
+    spec = nm.NeedSpec(
+        "special_ed_cost",
+        ["parents_low_education", "single_parent"],
+        exposure="pupils",
+        cov="HC3",
+    )
+    years = nm.fit_years(spec, panel, year="year", id="district")
+    by = years.need_by_unit_year
+    assert by.index.names == ["unit", "year"]
+    assert len(by) == len(panel)
+    assert ("D|01", "2024") in by.index
+    one = years.need_for(2024)
+    assert one.index.name == "district" and "D|01" in one.index
+    np.testing.assert_allclose(one.loc["D|01"], by.loc[("D|01", "2024")])
+    assert float(one.sum()) == float(by.xs("2024", level="year").sum())
