@@ -14,9 +14,10 @@ from ..data import check_collinearity, text_columns, validate_persons, validate_
 from ..errors import DataError, InfluenceableIndicatorWarning, InputError, format_ids
 from ..reading import read_table
 from ..threads import blas_limit, small_algebra
+from .build import build_results
 from .cells import fit_cells
 from .cores import Core, fit_core
-from .cv import FoldNotes, cv_result, kfold_predictions, need_fit, resolve_scheme
+from .cv import FoldNotes, cv_result, kfold_predictions, resolve_scheme
 from .design import Design
 from .linear import LinearProblem
 from .nonneg import fit_nonnegative
@@ -283,30 +284,16 @@ def _results(
     **fields: Any,
 ) -> NeedResults:
     """The results object of a fitted core: estimates, fit per unit, rows' fitted values."""
-    fit_stats: dict[str, Any] = {
-        "nobs": len(observed),
-        "n_params": len(core.params),
-        **core.stats,
-        **need_fit(observed, need),
-        "cv_rmse": cv.rmse,
-        "cv_mae": cv.mae,
-    }
-    return NeedResults(
-        spec=spec,
-        method=core.method,
-        params=core.params.rename("estimate"),
-        bse=core.bse.rename("std_error"),
-        cov_params=core.cov,
-        df_inference=core.df_inference,
+    return build_results(
+        spec,
+        core,
         need=need,
         observed=observed,
+        data=data,
         fitted=pd.Series(mean, index=data.index, name="fitted"),
         resid=pd.Series(y - mean, index=data.index, name="resid"),
-        fit_stats=fit_stats,
         cv=cv,
         design=design,
-        data=data,
-        core=core,
         refitter=refit_core,
         **fields,
     )

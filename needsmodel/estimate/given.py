@@ -26,8 +26,8 @@ import pandas as pd
 from ..data import validate_persons
 from ..errors import DataError, InputError, format_ids
 from ..reading import read_table
+from .build import build_results
 from .cores import LINKS, Core
-from .cv import need_fit
 from .design import Design, _as_text, level_key
 from .methods import method_info, methods_where
 from .results import NeedResults
@@ -225,27 +225,15 @@ def _results(
     source: str,
     **fields: object,
 ) -> NeedResults:
-    fit_stats: dict[str, object] = {"nobs": len(need), "n_params": len(core.params)}
-    if observed.notna().all():
-        fit_stats.update(need_fit(observed, need))
-    return NeedResults(
-        spec=spec,
-        method=core.method,
-        params=core.params.rename("estimate"),
-        bse=pd.Series(
-            np.sqrt(np.diag(core.cov.to_numpy())), index=core.params.index, name="std_error"
-        ),
-        cov_params=core.cov,
-        df_inference=None,
+    return build_results(
+        spec,
+        core,
         need=need,
         observed=observed,
+        data=data,
         fitted=pd.Series(mean, index=data.index, name="fitted"),
         resid=pd.Series(np.full(len(data), np.nan), index=data.index, name="resid"),
-        fit_stats=fit_stats,
         cv=None,
-        design=core.design,
-        data=data,
-        core=core,
         extras={"given": source},
         **fields,  # type: ignore[arg-type]
     )

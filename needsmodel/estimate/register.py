@@ -42,8 +42,9 @@ from ..collapse import CellStore, Collapsed, DatabaseTable, collapse, column_typ
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import progress
 from ..threads import blas_limit
+from .build import build_results
 from .cores import Core
-from .cv import cv_result, group_folds, need_fit
+from .cv import cv_result, group_folds
 from .design import Design, level_key
 from .irls import irls_cells
 from .methods import method_info, methods_where
@@ -407,16 +408,6 @@ def _fit_cells(
     oof = pd.Series(need_oof[:, 1], index=store.units).reindex(index).to_numpy()
     need.index.name = observed.index.name = exposure.index.name = index.name
     cv = cv_result(f"grouped k-fold by unit (k={k_folds})", observed, oof)
-    fit_stats: dict[str, Any] = {
-        "nobs": len(index),
-        "n_params": len(params),
-        **stats,
-        **need_fit(observed, need),
-        "cv_rmse": cv.rmse,
-        "cv_mae": cv.mae,
-        "cells": n_cells,
-        "persons": store.persons,
-    }
     sw = totals["sw"]
     swy = totals["swy"]
     swyy = totals["swyy"]
@@ -456,24 +447,18 @@ def _fit_cells(
         {"persons": per_unit["n"], "weight": per_unit["sw"], "outcome": per_unit["swy"]},
         index=store.units,
     )
-    return NeedResults(
-        spec=spec,
-        method=method,
-        params=params.rename("estimate"),
-        bse=pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=params.index, name="std_error"),
-        cov_params=cov,
-        df_inference=core.df_inference,
+    return build_results(
+        spec,
+        core,
         need=need,
         observed=observed,
         exposure=exposure,
+        data=data,
         fitted=pd.Series(mu, name="fitted"),
         resid=pd.Series(swy / sw - mu, name="resid"),
         weights=pd.Series(sw, name="weight"),
-        fit_stats=fit_stats,
         cv=cv,
-        design=design,
-        data=data,
-        core=core,
+        fit_extra={"cells": n_cells, "persons": store.persons},
         person_stats=person_stats,
         predictive_ratios=ratios,
         extras={"collapsed": True, "cells": cells, "units": store.units},
@@ -666,32 +651,13 @@ def fit_chunked(
         predictor=lambda f: design.matrix(f) @ beta,
         design=design,
     )
-    return NeedResults(
-        spec=spec,
-        method="ols",
-        params=params.rename("estimate"),
-        bse=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_error"),
-        cov_params=cov_df,
-        df_inference=float(df_resid),
+    return build_results(
+        spec,
+        core,
         need=need,
         observed=observed,
         exposure=exposure,
-        fitted=pd.Series(dtype=float),  # no person's row is kept
-        resid=pd.Series(dtype=float),
-        weights=None,
-        fit_stats={
-            "nobs": len(index),
-            "n_params": k,
-            **stats,
-            **need_fit(observed, need),
-            "cv_rmse": cv.rmse,
-            "cv_mae": cv.mae,
-            "persons": n,
-        },
-        cv=cv,
-        design=design,
-        # one row per unit, as for collapsed fits
-        data=pd.DataFrame(
+        data=pd.DataFrame(  # one row per unit, as for collapsed fits
             {
                 "persons": [unit_n[u] for u in index],
                 "weight": [unit_sw[u] for u in index],
@@ -699,14 +665,16 @@ def fit_chunked(
             },
             index=index,
         ),
-        core=core,
+        fitted=pd.Series(dtype=float),  # no person's row is kept
+        resid=pd.Series(dtype=float),
+        cv=cv,
+        fit_extra={"persons": n},
         person_stats={
             "persons": n,
             "r2_person": stats["r2"],
             "rmse_person": float(np.sqrt(sse / sw)),
             "cv_rmse_person": float(np.sqrt(sse_oof / sw)),
         },
-        predictive_ratios=None,
         extras={"chunked": True},
     )
 
