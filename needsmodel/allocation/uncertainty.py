@@ -29,7 +29,6 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from ..display import DisplayMixin, Summary
 from ..errors import EstimationError, InputError
@@ -104,28 +103,8 @@ class KeyUncertainty(DisplayMixin):
 
 
 def _mean_draws(results: NeedResults, x: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Expected value per row for each coefficient draw (rows × draws)."""
-    method = results.method
-    core = results.core
-    info = method_info(method)
-    if not info.parametric_draws:
-        raise InputError(
-            f"parametric intervals are not available for method '{method}'; use the bootstrap"
-        )
-    if info.is_linear:
-        return x @ beta.T
-    if info.kind == "log-linear":
-        return np.exp(x @ beta.T) * float(core.stats["smearing"])
-    if info.is_glm:
-        link = core.result.model.family.link
-        return np.asarray(link.inverse(x @ beta.T))
-    if info.kind == "two-part":
-        k = x.shape[1]
-        link = core.result["cost"].model.family.link
-        return expit(x @ beta[:, :k].T) * np.asarray(link.inverse(x @ beta[:, k:].T))
-    raise InputError(
-        f"parametric intervals are not available for method '{method}'; use the bootstrap"
-    )
+    """Expected value per row for each coefficient draw (rows × draws): the core's own mean."""
+    return results.core.mean_for(x, beta)
 
 
 def _parametric(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.regression.linear_model import OLS, WLS
@@ -30,7 +31,16 @@ from ..errors import EstimationError, InputError
 from .design import Design
 from .methods import method_info, methods_where
 
-__all__ = ["GLM_METHODS", "LINEAR_METHODS", "LINKS", "Core", "fit_core"]
+__all__ = [
+    "GLM_METHODS",
+    "LINEAR_METHODS",
+    "LINKS",
+    "Core",
+    "fit_core",
+    "linear_mean",
+    "link_mean",
+    "smeared_mean",
+]
 
 LINEAR_METHODS = methods_where(kind="linear")
 GLM_METHODS = methods_where(kind="glm")
@@ -66,6 +76,12 @@ class Core:
         The statsmodels result(s).
     predictor : callable
         ``predictor(frame) -> expected value per row`` on the model scale.
+    draw_mean : callable or None
+        ``draw_mean(x, betas) -> rows × draws``: the expected value per design
+        row for each coefficient vector (rows of ``betas``), as this core's
+        model computes it (identity, retransformed log, inverse link, the
+        product of a two-part model's parts); ``None`` where parametric draws
+        do not apply.
     """
 
     method: str
@@ -76,15 +92,56 @@ class Core:
     result: Any
     predictor: Callable[[pd.DataFrame], np.ndarray] = field(repr=False)
     design: Design | None = None
+    draw_mean: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
+        default=None, repr=False
+    )
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Expected value per row of ``frame`` on the model scale."""
         return self.predictor(frame)
 
+    def mean_for(self, x: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        """Expected value per row of the design ``x`` for each coefficient vector in ``betas``.
+
+        Raises
+        ------
+        InputError
+            When the model has no parametric draws (cell means).
+        """
+        if self.draw_mean is None:
+            raise InputError(
+                f"parametric intervals are not available for method '{self.method}'; "
+                "use the bootstrap"
+            )
+        return self.draw_mean(x, betas)
+
     @property
     def bse(self) -> pd.Series:
         """Standard errors."""
         return pd.Series(np.sqrt(np.diag(self.cov.to_numpy())), index=self.params.index)
+
+
+def linear_mean(x: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """``draw_mean`` of a model on the cost scale: ``x β`` for every draw."""
+    return x @ betas.T
+
+
+def link_mean(link: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``draw_mean`` of a GLM: the inverse link of ``x β`` for every draw."""
+
+    def mean(x: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        return np.asarray(link.inverse(x @ betas.T))
+
+    return mean
+
+
+def smeared_mean(smearing: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``draw_mean`` of a log-linear model: ``exp(x β)`` times Duan's smearing factor."""
+
+    def mean(x: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        return np.exp(x @ betas.T) * smearing
+
+    return mean
 
 
 def _cov_kwargs(cov: str, groups: np.ndarray | None) -> dict[str, Any]:
@@ -161,6 +218,7 @@ def _linear(
         result=res,
         predictor=lambda f: design.matrix(f) @ params.to_numpy(),
         design=design,
+        draw_mean=linear_mean,
     )
 
 
@@ -201,6 +259,7 @@ def _loglinear(
         result=res,
         predictor=lambda f: np.exp(design.matrix(f) @ params.to_numpy()) * smearing,
         design=design,
+        draw_mean=smeared_mean(smearing),
     )
 
 
@@ -303,6 +362,7 @@ def _glm(
         result=res,
         predictor=lambda f: linkf.inverse(design.matrix(f) @ params.to_numpy()),
         design=design,
+        draw_mean=link_mean(linkf),
     )
 
 
@@ -358,6 +418,13 @@ def _twopart(
     def predict(f: pd.DataFrame) -> np.ndarray:
         return any_part.predict(f) * cost_part.predict(f)
 
+    k1 = len(any_part.params)
+    cost_link = cost_part.result.model.family.link
+
+    def draw_mean(x: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        share = expit(x @ betas[:, :k1].T)
+        return share * np.asarray(cost_link.inverse(x @ betas[:, k1:].T))
+
     return Core(
         method="twopart",
         params=params,
@@ -367,6 +434,7 @@ def _twopart(
         result={"any": any_part.result, "cost": cost_part.result},
         predictor=predict,
         design=design,
+        draw_mean=draw_mean,
     )
 
 

@@ -27,7 +27,7 @@ from ..data import validate_persons
 from ..errors import DataError, InputError, format_ids
 from ..reading import read_table
 from .build import build_results
-from .cores import LINKS, Core
+from .cores import LINKS, Core, linear_mean, link_mean, smeared_mean
 from .design import Design, _as_text, level_key
 from .methods import method_info, methods_where
 from .results import NeedResults
@@ -189,21 +189,14 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
                 f"{given.source}: a log-linear model needs its smearing factor as a row "
                 f"'{SMEARING_TERM}'"
             )
-        smear = given.smearing
-
-        def predictor(f: pd.DataFrame) -> np.ndarray:
-            return np.asarray(np.exp(design.matrix(f) @ beta) * smear, dtype=float)
-
+        mean = smeared_mean(given.smearing)
     elif method_info(method).is_glm:
-        link = LINKS[spec.link or str(method_info(method).default_link)]()
-
-        def predictor(f: pd.DataFrame) -> np.ndarray:
-            return np.asarray(link.inverse(design.matrix(f) @ beta), dtype=float)
-
+        mean = link_mean(LINKS[spec.link or str(method_info(method).default_link)]())
     else:
+        mean = linear_mean
 
-        def predictor(f: pd.DataFrame) -> np.ndarray:
-            return np.asarray(design.matrix(f) @ beta, dtype=float)
+    def predictor(f: pd.DataFrame) -> np.ndarray:
+        return np.asarray(mean(design.matrix(f), beta[None, :])[:, 0], dtype=float)
 
     params = pd.Series(beta, index=design.terms)
     cov = (
@@ -212,7 +205,7 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
         else pd.DataFrame(np.nan, index=design.terms, columns=design.terms)
     )
     stats = {"smearing": given.smearing} if given.smearing is not None else {}
-    return Core(method, params, cov, None, stats, None, predictor, design)
+    return Core(method, params, cov, None, stats, None, predictor, design, draw_mean=mean)
 
 
 def _results(

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import lsq_linear
 
-from .cores import Core
+from .cores import Core, linear_mean
 from .design import Design
 
 __all__ = ["BOOTSTRAP_REPLICATES", "fit_nonnegative"]
@@ -73,4 +73,5 @@ def fit_nonnegative(
         result=None,
         predictor=lambda f: design.matrix(f) @ beta,
         design=design,
+        draw_mean=linear_mean,
     )

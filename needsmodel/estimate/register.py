@@ -43,7 +43,7 @@ from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import progress
 from ..threads import blas_limit
 from .build import build_results
-from .cores import Core
+from .cores import Core, linear_mean, link_mean
 from .cv import cv_result, group_folds
 from .design import Design, level_key
 from .irls import irls_cells
@@ -441,6 +441,7 @@ def _fit_cells(
         result=res,
         predictor=predict,
         design=design,
+        draw_mean=linear_mean if link is None else link_mean(link),
     )
     # one row per unit with persons: the person-level data stay where they were read
     data = pd.DataFrame(
@@ -650,6 +651,7 @@ def fit_chunked(
         result=None,
         predictor=lambda f: design.matrix(f) @ beta,
         design=design,
+        draw_mean=linear_mean,
     )
     return build_results(
         spec,
