@@ -43,13 +43,15 @@ def readme():
                         method="ols"), units, id="district")}),
         "diagnostics": nm.diagnostics.diagnose(res),
         "years": nm.run(nm.datasets.sample_dir() / "school_districts_panel.toml").years,
+        "regularized": nm.fit_regularized(spec, units, id="district", kind="ridge"),
+        "wald": res.wald_test({"parents_low_education": 0.0}),
     }  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "name",
     ["results", "fit_stats", "allocation", "criteria", "uncertainty", "run", "comparison",
-     "diagnostics", "years"],
+     "diagnostics", "years", "regularized"],
 )  # fmt: skip
 def test_every_result_shows_a_table_without_e_notation(readme, name):
     obj = readme[name]
@@ -86,3 +88,9 @@ def test_number_formatting():
     frame = format_frame(pd.DataFrame({"kr": [7_138_000.4, 2_000.0], "p_value": [1e-9, 0.5]}))
     assert frame["kr"].tolist() == ["7,138,000", "2,000"]
     assert frame["p_value"].tolist() == ["<0.0001", "0.5000"]
+
+
+def test_a_wald_test_reads_as_a_sentence(readme):
+    test = readme["wald"]
+    assert str(test).startswith("Wald test, 1 restriction: chi2(1) = ")
+    assert 0 <= test.pvalue <= 1

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..display import DisplayMixin, Summary, format_number
 from ..errors import InputError
 from .cv import CV_SEED, cv_result, kfold_predictions, need_fit, resolve_scheme
 from .design import Design
@@ -28,8 +29,8 @@ __all__ = ["KINDS", "RegularizedResults", "fit_regularized"]
 KINDS = ("ridge", "lasso", "elasticnet")
 
 
-@dataclass(frozen=True, eq=False)
-class RegularizedResults:
+@dataclass(frozen=True, eq=False, repr=False)
+class RegularizedResults(DisplayMixin):
     """A penalised linear need model.
 
     Attributes
@@ -66,6 +67,25 @@ class RegularizedResults:
     def method(self) -> str:
         """Name for comparison tables."""
         return self.kind
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors: none for a penalised fit (NaN), as in :meth:`tidy`."""
+        return pd.Series(np.nan, index=self.params.index, name="std_error")
+
+    def summary(self) -> Summary:
+        """The penalty chosen, the out-of-sample fit and the coefficients."""
+        header = [("Penalty", self.kind), ("Strength (alpha)", format_number(self.penalty))]
+        if self.l1_ratio is not None:
+            header.append(("L1 ratio", format_number(self.l1_ratio)))
+        header += [(k, format_number(v)) for k, v in self.fit_stats.items()]
+        return Summary(
+            f"Penalised need model ({self.kind})", header, [("Coefficients", self.tidy())]
+        )
+
+    def _describe(self) -> str:
+        nonzero = int((self.params.drop("Intercept", errors="ignore") != 0).sum())
+        return f"{self.kind}, {nonzero} of {len(self.params) - 1} indicators kept"
 
     def tidy(self) -> pd.DataFrame:
         """Coefficients in the :meth:`NeedResults.tidy` layout (no standard errors)."""

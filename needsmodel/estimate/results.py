@@ -7,6 +7,7 @@ is the single table of estimates that every other accessor selects from.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -265,11 +266,15 @@ class NeedResults(DisplayMixin):
         return out
 
     def coef(self) -> pd.Series:
-        """Estimated coefficients (a column of :meth:`tidy`)."""
+        """Estimated coefficients. Deprecated: use :attr:`params` (statsmodels' name)."""
+        warnings.warn(
+            "NeedResults.coef() is deprecated; use .params", DeprecationWarning, stacklevel=2
+        )
         return self.tidy()["estimate"]
 
     def se(self) -> pd.Series:
-        """Standard errors (a column of :meth:`tidy`)."""
+        """Standard errors. Deprecated: use :attr:`bse` (statsmodels' name)."""
+        warnings.warn("NeedResults.se() is deprecated; use .bse", DeprecationWarning, stacklevel=2)
         return self.tidy()["std_error"]
 
     @property

@@ -147,8 +147,12 @@ def test_tidy_is_the_single_source(sample_units, sample_spec):
     assert list(tidy.columns) == ["estimate", "std_error", "t", "p_value", "ci_low", "ci_high"]
     assert tidy.index.name == "term"
     assert tidy.index.tolist() == ["Intercept", *SAMPLE_INDICATORS]
-    pd.testing.assert_series_equal(res.coef(), tidy["estimate"])
-    pd.testing.assert_series_equal(res.se(), tidy["std_error"])
+    pd.testing.assert_series_equal(res.params, tidy["estimate"], check_names=False)
+    pd.testing.assert_series_equal(res.bse, tidy["std_error"], check_names=False)
+    with pytest.deprecated_call():  # the old accessors still work, with a warning
+        pd.testing.assert_series_equal(res.coef(), tidy["estimate"])
+    with pytest.deprecated_call():
+        pd.testing.assert_series_equal(res.se(), tidy["std_error"])
     wide = res.conf_int(alpha=0.10)
     assert (wide["ci_high"] - wide["ci_low"] < tidy["ci_high"] - tidy["ci_low"]).all()
 
