@@ -20,6 +20,10 @@ from needsmodel.cli import main
 from needsmodel.errors import ConfigError, DataError, InputError
 from needsmodel.estimate.register import fit_collapsed
 
+#: starts a PostgreSQL server: kept out of `make test-fast`, run by `make test` and CI
+pytestmark = pytest.mark.slow
+
+
 INDICATORS = [
     "parents_education",
     "parents_outside_labour_market",

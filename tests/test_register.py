@@ -14,6 +14,10 @@ from needsmodel.errors import InputError
 from needsmodel.estimate.design import Design
 from needsmodel.register import collapse, fit_chunked, fit_collapsed
 
+#: a 300,000-person register file and exact fits against statsmodels on all of them: kept out of `make test-fast`, run by `make test` and CI
+pytestmark = pytest.mark.slow
+
+
 CATEGORICAL = ["income_quartile", "grade", "siblings"]
 PERSONS = 300_000
 
