@@ -55,14 +55,20 @@ _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 
 
 def redact_passwords(text: str) -> str:
-    """``text`` with the password of any ``scheme://user:password@host`` URL replaced by ``***``.
+    """``text`` with the passwords of any URL in it replaced by ``***``.
+
+    Both places a database URL can hold one: ``scheme://user:password@host`` and
+    a ``password=`` (or ``pwd=``) query parameter.
 
     Examples
     --------
     >>> redact_passwords('database = "postgresql://analyst:s3cret@db/registers"')
     'database = "postgresql://analyst:***@db/registers"'
+    >>> redact_passwords("postgresql://analyst@db/registers?sslmode=require&password=s3cret")
+    'postgresql://analyst@db/registers?sslmode=require&password=***'
     """
-    return re.sub(r"(://[^:/@\s\"']+):[^@/\s\"']*@", r"\1:***@", text)
+    text = re.sub(r"(://[^:/@\s\"']+):[^@/\s\"']*@", r"\1:***@", text)
+    return re.sub(r"([?&](?:password|pwd)=)[^&\s\"']*", r"\1***", text, flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class DatabaseTable:
 
     url: str
     table: str
+
+    def __repr__(self) -> str:  # never print a password
+        return f"DatabaseTable({self.redacted_url!r}, {self.table!r})"
 
     def __post_init__(self) -> None:
         if not _TABLE.match(self.table):

@@ -239,3 +239,11 @@ def test_config_needs_both_database_and_table(tmp_path):
             shutil.copy(src / name, tmp_path / name)
         with pytest.raises(ConfigError, match=message):
             nm.load_config(cfg)
+
+
+def test_passwords_are_hidden_wherever_a_url_is_shown():
+    from needsmodel.collapse import redact_passwords
+
+    t = nm.DatabaseTable("postgresql+psycopg://a:hunter2@db/x?password=hunter2&pwd=hunter2", "p")
+    assert "hunter2" not in repr(t) and "hunter2" not in t.where
+    assert "hunter2" not in redact_passwords(f"url = {t.url!r}")
