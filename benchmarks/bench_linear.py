@@ -34,17 +34,10 @@ import numpy as np
 from _machine import busy_core, describe
 from bench_register import FORMULA, PEAK_MB, dummies, make, peer_python, run
 
+from needsmodel.datasets.synthetic import INDICATORS as SYNTHETIC_INDICATORS
+
 RHS = FORMULA.split("~", 1)[1].strip()
-INDICATORS = [
-    "parents_education",
-    "parents_outside_labour_market",
-    "single_parent",
-    "background",
-    "income_quartile",
-    "grade",
-    "sex",
-    "siblings",
-]
+INDICATORS = list(SYNTHETIC_INDICATORS)
 
 TOOLKIT = textwrap.dedent(
     """
