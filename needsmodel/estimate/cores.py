@@ -16,16 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import expit
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.regression.linear_model import OLS, WLS
-from statsmodels.tools.sm_exceptions import (
-    ConvergenceWarning,
-    DomainWarning,
-    PerfectSeparationWarning,
-    SingularMatrixWarning,
-    SpecificationWarning,
-)
 
 from ..errors import EstimationError, InputError
 from .design import Design
@@ -39,20 +29,31 @@ __all__ = [
     "fit_core",
     "linear_mean",
     "link_mean",
+    "make_link",
     "smeared_mean",
 ]
 
 LINEAR_METHODS = methods_where(kind="linear")
 GLM_METHODS = methods_where(kind="glm")
 
-LINKS: dict[str, Callable[[], Any]] = {
-    "log": families.links.Log,
-    "logit": families.links.Logit,
-    "identity": families.links.Identity,
-    "inverse": families.links.InversePower,
-    "probit": families.links.Probit,
-    "cloglog": families.links.CLogLog,
+#: Link name → statsmodels' link class (in ``statsmodels.genmod.families.links``).
+LINKS: dict[str, str] = {
+    "log": "Log",
+    "logit": "Logit",
+    "identity": "Identity",
+    "inverse": "InversePower",
+    "probit": "Probit",
+    "cloglog": "CLogLog",
 }
+
+
+def make_link(name: str) -> Any:
+    """A statsmodels link object by name (see :data:`LINKS`)."""
+    if name not in LINKS:
+        raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
+    from statsmodels.genmod.families import links
+
+    return getattr(links, LINKS[name])()
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +145,12 @@ def smeared_mean(smearing: float) -> Callable[[np.ndarray, np.ndarray], np.ndarr
     return mean
 
 
+def _glm_model() -> Any:
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    return GLM
+
+
 def _cov_kwargs(cov: str, groups: np.ndarray | None) -> dict[str, Any]:
     if cov == "cluster":
         if groups is None:
@@ -159,6 +166,14 @@ def _quiet_fit(fit: Callable[[], Any], what: str, strict: bool = True) -> Any:
     accepted: statsmodels' pseudo-inverse gives a category absent from the
     training rows the reference level's value.
     """
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        DomainWarning,
+        PerfectSeparationWarning,
+        SingularMatrixWarning,
+        SpecificationWarning,
+    )
+
     with warnings.catch_warnings():
         warnings.simplefilter("error" if strict else "ignore", SingularMatrixWarning)
         warnings.simplefilter("error", ConvergenceWarning)
@@ -197,6 +212,8 @@ def _linear(
     groups: np.ndarray | None,
 ) -> Core:
     x = design.frame(frame)
+    from statsmodels.regression.linear_model import OLS, WLS
+
     model = WLS(y, x, weights=w) if w is not None else OLS(y, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
     df_inf = getattr(res, "df_resid_inference", None)
@@ -237,6 +254,8 @@ def _loglinear(
         )
     x = design.frame(frame)
     ly = np.log(y)
+    from statsmodels.regression.linear_model import OLS, WLS
+
     model = WLS(ly, x, weights=w) if w is not None else OLS(ly, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
     resid = np.asarray(res.resid, dtype=float)
@@ -266,9 +285,9 @@ def _loglinear(
 def _family(method: str, link: str | None, var_power: float) -> Any:
     info = method_info(method)
     name = link or info.default_link
-    if name not in LINKS:
-        raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
-    lk = LINKS[name]()
+    lk = make_link(str(name))
+    from statsmodels.genmod import families
+
     family = getattr(families, str(info.sm_family))
     if info.sm_family == "Tweedie":
         return family(var_power=var_power, link=lk)
@@ -321,7 +340,7 @@ def _glm(
         # counts with exposure (log offset): the standard Poisson likelihood
         endog, exposure, var_weights = np.round(counts), w, None
     res = _quiet_fit(
-        lambda: GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
+        lambda: _glm_model()(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
             **_cov_kwargs(cov, groups)
         ),
         f"the {method} GLM" + (f" ({label} part)" if label else ""),

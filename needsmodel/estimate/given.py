@@ -27,7 +27,7 @@ from ..data import validate_persons
 from ..errors import DataError, InputError, format_ids
 from ..reading import read_table
 from .build import build_results
-from .cores import LINKS, Core, linear_mean, link_mean, smeared_mean
+from .cores import Core, linear_mean, link_mean, make_link, smeared_mean
 from .design import Design, _as_text, level_key
 from .methods import method_info, methods_where
 from .results import NeedResults
@@ -191,7 +191,7 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
             )
         mean = smeared_mean(given.smearing)
     elif method_info(method).is_glm:
-        mean = link_mean(LINKS[spec.link or str(method_info(method).default_link)]())
+        mean = link_mean(make_link(spec.link or str(method_info(method).default_link)))
     else:
         mean = linear_mean
 

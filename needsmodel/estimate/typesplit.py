@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.discrete.discrete_model import MNLogit
 
 from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
@@ -131,6 +130,8 @@ def fit_type_split(
     x = design.frame(persons)
     order = [base, *types]
     codes = pd.Categorical(y, categories=order).codes
+    from statsmodels.discrete.discrete_model import MNLogit
+
     res = MNLogit(codes, x).fit(method="newton", disp=False, maxiter=100)
     params = pd.DataFrame(np.asarray(res.params), index=design.terms, columns=types)
     bse = pd.DataFrame(np.asarray(res.bse), index=design.terms, columns=types)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
@@ -143,7 +143,7 @@ class YearsResults(DisplayMixin):
         wmean = (w * est).sum(axis=1) / w.sum(axis=1)
         q = (w * est.sub(wmean, axis=0) ** 2).sum(axis=1)
         out["q"] = q
-        out["q_p_value"] = stats.chi2.sf(q, df=len(est.columns) - 1)
+        out["q_p_value"] = special.chdtrc(len(est.columns) - 1, q)
         return out
 
 
