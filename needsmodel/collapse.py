@@ -23,6 +23,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,6 @@ __all__ = [
     "distinct_values",
     "read_database",
     "redact_passwords",
-    "source_columns",
 ]
 
 #: ``schema.table`` or ``table``: letters, digits, underscores (a table name is never
@@ -247,8 +248,19 @@ def _statements(
     return {"checks": checks, "unit_cells": unit_cells, "outcomes": outcomes, "needed": needed}
 
 
-def _file_query(path: Path | str, sql: str) -> Any:
-    """Run ``sql`` (``{src}`` stands for the file) on a fresh DuckDB; fetch everything."""
+def _require_columns(needed: list[str], present: list[str], where: str) -> None:
+    """Raise :class:`DataError` naming the needed columns ``where`` lacks."""
+    missing = [c for c in needed if c not in present]
+    if missing:
+        raise DataError(
+            f"column(s) {format_ids(missing)} not found in {where} (columns: {', '.join(present)})",
+            column=missing[0],
+        )
+
+
+@contextmanager
+def _file_connection(path: Path | str) -> Iterator[tuple[Any, str]]:
+    """A fresh DuckDB connection and the SQL that reads ``path`` (closed afterwards)."""
     import duckdb
 
     p = Path(path)
@@ -257,10 +269,16 @@ def _file_query(path: Path | str, sql: str) -> Any:
     con = duckdb.connect()
     try:
         configure_duckdb(con)
-        cur = con.execute(sql.format(src=_source_sql(p)))
-        return cur.description, cur.fetchall()
+        yield con, _source_sql(p)
     finally:
         con.close()
+
+
+def _file_query(path: Path | str, sql: str) -> Any:
+    """Run ``sql`` (``{src}`` stands for the file) on a fresh DuckDB; fetch everything."""
+    with _file_connection(path) as (con, src):
+        cur = con.execute(sql.format(src=src))
+        return cur.description, cur.fetchall()
 
 
 def column_types(path: Path | str) -> dict[str, str]:
@@ -271,22 +289,12 @@ def column_types(path: Path | str) -> dict[str, str]:
 
 def distinct_values(path: Path | str, columns: list[str]) -> tuple[dict[str, list[str]], int]:
     """The distinct values (as text) of ``columns`` in a file, and its number of rows."""
-    import duckdb
-
-    p = Path(path)
-    if not p.is_file():
-        raise MissingFileError("file not found", path=p)
-    con = duckdb.connect()
-    try:
-        configure_duckdb(con)
-        src = _source_sql(p)
+    with _file_connection(path) as (con, src):
         out = {
             c: [str(v) for v in con.execute(f"SELECT DISTINCT {_q(c)} FROM {src}").fetchnumpy()[c]]
             for c in columns
         }
         row = con.execute(f"SELECT COUNT(*) FROM {src}").fetchone()
-    finally:
-        con.close()
     return out, int(row[0]) if row else 0
 
 
@@ -301,24 +309,6 @@ def continuous_columns(path: Path | str, columns: list[str], limit: int = 50) ->
     counts = ", ".join(f"approx_count_distinct({_q(c)})" for c in numeric)
     _, rows = _file_query(path, f"SELECT {counts} FROM {{src}}")
     return [c for c, k in zip(numeric, rows[0], strict=True) if k > limit]
-
-
-def source_columns(source: Path | str | pd.DataFrame | DatabaseTable) -> list[str]:
-    """Column names of a person source, without reading its rows."""
-    if isinstance(source, pd.DataFrame):
-        return [str(c) for c in source.columns]
-    if isinstance(source, DatabaseTable):
-        return _table_columns(source, None)
-    import duckdb
-
-    path = Path(source)
-    if not path.is_file():
-        raise MissingFileError("file not found", path=path)
-    con = duckdb.connect()
-    try:
-        return [d[0] for d in con.execute(f"SELECT * FROM {_source_sql(path)} LIMIT 0").description]
-    finally:
-        con.close()
 
 
 def _table_columns(source: DatabaseTable, conn: Any | None) -> list[str]:
@@ -347,14 +337,7 @@ def read_database(source: DatabaseTable, columns: list[str], *, id: str) -> pd.D
 
     conn = source.connect()
     try:
-        present = _table_columns(source, conn)
-        missing = [c for c in columns if c not in present]
-        if missing:
-            raise DataError(
-                f"column(s) {format_ids(missing)} not found in {source.where} "
-                f"(columns: {', '.join(present)})",
-                column=missing[0],
-            )
+        _require_columns(columns, _table_columns(source, conn), source.where)
         schema, name = source.schema_and_name
         stmt = sa.select(
             *(
@@ -438,13 +421,7 @@ class _Session:
             self.st = _statements(
                 frm, unit_key=unit_key, target=target, indicators=indicators, weights=weights
             )
-            missing = [c for c in self.st["needed"] if c not in columns]
-            if missing:
-                raise DataError(
-                    f"column(s) {format_ids(missing)} not found in {self.where} "
-                    f"(columns: {', '.join(columns)})",
-                    column=missing[0],
-                )
+            _require_columns(self.st["needed"], columns, self.where)
         except BaseException:
             self.close()
             raise

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._version import __version__
 from .allocation import compare_scenarios
+from .cli import EXIT_OK
 from .config import load_config
 from .console import summary_lines
 from .datasets import sample_config_path
@@ -27,8 +28,6 @@ from .runresult import RunResult
 from .workbook import write_scenarios
 
 __all__ = ["cmd_compare", "cmd_demo", "cmd_report", "cmd_run"]
-
-EXIT_OK = 0
 
 
 def _fmt_kr(v: float) -> str:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from .cli import EXIT_OK
 from .config import load_config
 from .pipeline import run, validate
 
 __all__ = ["cmd_validate"]
-
-EXIT_OK = 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

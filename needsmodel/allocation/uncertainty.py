@@ -102,11 +102,6 @@ class KeyUncertainty(DisplayMixin):
         return self.table.loc[self.table["flagged"], "unit"].tolist()
 
 
-def _mean_draws(results: NeedResults, x: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Expected value per row for each coefficient draw (rows × draws): the core's own mean."""
-    return results.core.mean_for(x, beta)
-
-
 def _parametric(
     results: NeedResults, nmap: NeedMap, draws: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, int]:
@@ -118,7 +113,7 @@ def _parametric(
     chunk = max(1, int(2e7 // max(1, x.shape[0])))  # keep rows × chunk below ~160 MB
     for start in range(0, draws, chunk):
         b = beta[start : start + chunk]
-        out[start : start + chunk] = nmap.need(_mean_draws(results, x, b)).T
+        out[start : start + chunk] = nmap.need(results.core.mean_for(x, b)).T
     return out, 0
 
 

@@ -145,12 +145,6 @@ def smeared_mean(smearing: float) -> Callable[[np.ndarray, np.ndarray], np.ndarr
     return mean
 
 
-def _glm_model() -> Any:
-    from statsmodels.genmod.generalized_linear_model import GLM
-
-    return GLM
-
-
 def _cov_kwargs(cov: str, groups: np.ndarray | None) -> dict[str, Any]:
     if cov == "cluster":
         if groups is None:
@@ -323,6 +317,8 @@ def _glm(
     label: str | None = None,
     strict: bool = True,
 ) -> Core:
+    from statsmodels.genmod.generalized_linear_model import GLM
+
     _check_domain(method, y)
     x = design.frame(frame)
     fam = _family(method, link, var_power)
@@ -340,7 +336,7 @@ def _glm(
         # counts with exposure (log offset): the standard Poisson likelihood
         endog, exposure, var_weights = np.round(counts), w, None
     res = _quiet_fit(
-        lambda: _glm_model()(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
+        lambda: GLM(endog, x, family=fam, var_weights=var_weights, exposure=exposure).fit(
             **_cov_kwargs(cov, groups)
         ),
         f"the {method} GLM" + (f" ({label} part)" if label else ""),
