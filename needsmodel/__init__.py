@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._deferred import paused_gc as _paused_gc
 from ._version import __version__
 
 if TYPE_CHECKING:  # every name loads with its module on first use (see __getattr__)
@@ -173,7 +174,8 @@ def __getattr__(name: str) -> object:
     if name in _LAZY or name in _LAZY_NAMES:
         import importlib
 
-        module = importlib.import_module(f".{_LAZY_NAMES.get(name, name)}", __name__)
+        with _paused_gc():
+            module = importlib.import_module(f".{_LAZY_NAMES.get(name, name)}", __name__)
         value = getattr(module, name) if name in _LAZY_NAMES else module
         globals()[name] = value
         return value

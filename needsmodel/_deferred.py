@@ -8,7 +8,11 @@ for hiding a cycle.
 
 from __future__ import annotations
 
-__all__ = ["DEFERRED"]
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["DEFERRED", "paused_gc"]
 
 #: Module → why it is imported only where it is used.
 DEFERRED: dict[str, str] = {
@@ -23,6 +27,27 @@ DEFERRED: dict[str, str] = {
     "tqdm.notebook": "a widget progress bar only in a notebook that has ipywidgets",
     "importlib": "the package's lazy submodules load on first attribute access",
     "babel": "plural rules are looked up only when a plural is formatted",
+    "scipy.optimize": "only slopes constrained to be non-negative solve a bounded least squares "
+    "(a tenth of a second to import)",
+    "pyarrow.dataset": "only chunked linear fits stream a file in batches through it",
     "sklearn": "scikit-learn loads only when a model is cross-validated, penalised or scored "
     "(about half a second to import)",
 }
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while heavy libraries import.
+
+    An import creates tens of thousands of objects and none of them is garbage,
+    yet each allocation burst starts a collection that walks every object alive:
+    pandas, SQLAlchemy and statsmodels import 10-30 % faster without it. The
+    collector's previous state is restored on exit, whatever happens inside.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

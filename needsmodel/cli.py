@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ._deferred import paused_gc
 from ._version import __version__
 from .errors import InputError, NeedsModelError, NeedsModelWarning
 from .outputs import RunInterrupted
@@ -142,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always", NeedsModelWarning)
             # the commands bring the statistics and output stacks: loaded only to run one
             module = ".validate_command" if args.command_name == "validate" else ".commands"
-            commands = importlib.import_module(module, __package__)
+            with paused_gc():
+                commands = importlib.import_module(module, __package__)
             code: int = getattr(commands, f"cmd_{args.command_name}")(args)
         for w in caught:
             if issubclass(w.category, NeedsModelWarning):

@@ -13,7 +13,12 @@ a SQLAlchemy statement, and runs
   so that only the unit × cell table crosses the network.
 
 The unit × cell table then gets its cell and unit codes in DuckDB on the local
-machine, the same way for every source.
+machine. For a source DuckDB reads itself (a file, a DataFrame) the same sums
+are built in two passes instead: the cells first (a hash table of the few
+thousand indicator combinations), then the sums by unit code and cell code,
+so that no table keyed by the unit and every indicator value is ever held
+(about a fifth less memory and time at two million persons). Both ways are
+statements of :func:`_statements`, and give the same table.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._deferred import paused_gc
 from .errors import DataError, InputError, MissingFileError, format_ids
 from .progress import configure_duckdb
 
@@ -194,35 +200,58 @@ def _source_sql(path: Path) -> str:
 
 def _duckdb_sql(statement: Any) -> str:
     """A SQLAlchemy statement as DuckDB SQL (DuckDB speaks PostgreSQL's dialect)."""
-    from sqlalchemy.dialects import postgresql
+    with paused_gc():
+        from sqlalchemy.dialects import postgresql
 
     literal = {"literal_binds": True}
     return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs=literal))
 
 
+#: Sums per cell (and per unit and cell) that every fit reads.
+_SUMS = ("n", "sw", "swy", "swyy", "npos")
+#: More sums of weighted fits (squared weights, for their robust covariances).
+_WEIGHTED_SUMS = ("sww", "swwy", "swwyy")
+#: Column names the collapsed tables give their own columns; no indicator may take one.
+OWN_NAMES = ("unit", "cell", *_SUMS, *_WEIGHTED_SUMS)
+
+
 def _statements(
-    frm: Any,
+    table: str,
+    schema: str | None,
     *,
     unit_key: str,
     target: str,
     indicators: list[str],
     weights: str | None,
 ) -> dict[str, Any]:
-    """The checks, the unit × cell ``GROUP BY`` and the distinct outcomes, as SQLAlchemy."""
+    """The person source's queries, as SQLAlchemy statements over the table ``table``.
+
+    ``checks`` counts persons, missing values and negative outcomes;
+    ``unit_cells`` is the unit × cell ``GROUP BY`` (run where the persons are);
+    ``outcomes`` the distinct outcomes. For a source DuckDB reads itself,
+    ``cells`` (the cells' sums), ``units`` (the distinct units) and ``coded``
+    (the unit × cell sums by unit and cell code, joined to the local tables
+    ``cellids`` and ``unitids``) build the same table in two passes with a
+    hash table of cells and codes instead of indicator values.
+    """
     import sqlalchemy as sa
 
-    def col(name: str) -> Any:
-        return sa.column(name, is_literal=False)
-
     needed = [unit_key, target, *indicators, *([weights] if weights else [])]
+    persons = sa.table(table, *(sa.column(c) for c in dict.fromkeys(needed)), schema=schema)
+
+    def col(name: str) -> Any:
+        return persons.c[name]
+
     y = sa.cast(col(target), sa.Double)
     w = sa.cast(col(weights), sa.Double) if weights else sa.literal(1.0, sa.Double)
+    unit = sa.cast(col(unit_key), sa.String)
+    inds = [col(c) for c in indicators]
     count = sa.func.count()
     checks = sa.select(
         count,
         *(count - sa.func.count(col(c)) for c in needed),
         sa.func.sum(sa.case((y < 0, 1), else_=0)),
-    ).select_from(frm)
+    ).select_from(persons)
 
     def total(expr: Any, label: str) -> Any:
         return sa.cast(sa.func.sum(expr), sa.Double).label(label)
@@ -234,18 +263,41 @@ def _statements(
         total(w * y * y, "swyy"),
         sa.cast(sa.func.sum(sa.case((y > 0, 1), else_=0)), sa.BigInteger).label("npos"),
     ]
-    if weights:
-        sums += [total(w * w, "sww"), total(w * w * y, "swwy"), total(w * w * y * y, "swwyy")]
-    unit_cells = (
-        sa.select(
-            sa.cast(col(unit_key), sa.String).label("unit"), *(col(c) for c in indicators), *sums
-        )
-        .select_from(frm)
-        .group_by(col(unit_key), *(col(c) for c in indicators))
+    weighted = (
+        [total(w * w, "sww"), total(w * w * y, "swwy"), total(w * w * y * y, "swwyy")]
+        if weights
+        else []
     )
-    outcomes = sa.select(y.label("y"), sa.cast(count, sa.BigInteger).label("k")).select_from(frm)
+    unit_cells = (
+        sa.select(unit.label("unit"), *inds, *sums, *weighted)
+        .select_from(persons)
+        .group_by(col(unit_key), *inds)
+    )
+    cells = sa.select(*inds, *sums, *weighted).select_from(persons).group_by(*inds)
+    units = sa.select(unit.label("unit")).select_from(persons).distinct()
+    cellids = sa.table("cellids", *(sa.column(c) for c in indicators), sa.column("cell"))
+    unitids = sa.table("unitids", sa.column("unit"), sa.column("code"))
+    joined = persons.join(cellids, sa.and_(*(col(c) == cellids.c[c] for c in indicators))).join(
+        unitids, unitids.c.unit == unit
+    )
+    coded = (
+        sa.select(unitids.c.code.label("unit"), cellids.c.cell, *sums)
+        .select_from(joined)
+        .group_by(unitids.c.code, cellids.c.cell)
+    )
+    outcomes = sa.select(y.label("y"), sa.cast(count, sa.BigInteger).label("k")).select_from(
+        persons
+    )
     outcomes = outcomes.group_by(y)
-    return {"checks": checks, "unit_cells": unit_cells, "outcomes": outcomes, "needed": needed}
+    return {
+        "checks": checks,
+        "unit_cells": unit_cells,
+        "cells": cells,
+        "units": units,
+        "coded": coded,
+        "outcomes": outcomes,
+        "needed": needed,
+    }
 
 
 def _require_columns(needed: list[str], present: list[str], where: str) -> None:
@@ -390,8 +442,9 @@ class _Session:
         weights: str | None,
         memory_limit: str | None = None,
     ) -> None:
-        import duckdb
-        import sqlalchemy as sa
+        with paused_gc():
+            import duckdb
+            import sqlalchemy  # noqa: F401  (the statements are built with it)
 
         self.source = source
         self.con = duckdb.connect()
@@ -400,26 +453,41 @@ class _Session:
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")
         try:
+            schema: str | None = None
             if isinstance(source, DatabaseTable):
                 self.where = source.where
                 self.remote = source.connect()
                 columns = _table_columns(source, self.remote)
                 schema, name = source.schema_and_name
-                frm: Any = sa.table(name, schema=schema)
             else:
+                name = "persons"
                 if isinstance(source, pd.DataFrame):
-                    self.con.register("persons_frame", source)
-                    self.where, frm_sql = "the person table", "persons_frame"
+                    self.con.register(name, source)
+                    self.where = "the person table"
                 else:
                     path = Path(source)
                     if not path.is_file():
                         raise MissingFileError("file not found", path=path)
-                    self.where, frm_sql = f"the person file {path}", _source_sql(path)
-                described = self.con.execute(f"SELECT * FROM {frm_sql} LIMIT 0").description
+                    self.where = f"the person file {path}"
+                    self.con.execute(
+                        f"CREATE TEMP VIEW {name} AS SELECT * FROM {_source_sql(path)}"
+                    )
+                described = self.con.execute(f"SELECT * FROM {name} LIMIT 0").description
                 columns = [d[0] for d in described]
-                frm = sa.text(frm_sql)
+            own = [c for c in indicators if c in OWN_NAMES]
+            if own:
+                raise DataError(
+                    f"indicator column '{own[0]}' in {self.where} has a name that the collapsed "
+                    f"fit gives its own columns ({', '.join(OWN_NAMES)}); rename the column",
+                    column=own[0],
+                )
             self.st = _statements(
-                frm, unit_key=unit_key, target=target, indicators=indicators, weights=weights
+                name,
+                schema,
+                unit_key=unit_key,
+                target=target,
+                indicators=indicators,
+                weights=weights,
             )
             _require_columns(self.st["needed"], columns, self.where)
         except BaseException:
@@ -488,10 +556,13 @@ def check_persons(
         return session.check()
 
 
-def _unit_cell_table(session: _Session, log_factorial: bool) -> tuple[int, float]:
-    """Check the persons and build the unit × cell table ``uc`` in the session's DuckDB.
+def _unit_cell_table(
+    session: _Session, indicators: list[str], weights: str | None, log_factorial: bool
+) -> tuple[int, float, pd.DataFrame, pd.Index]:
+    """Check the persons and build the coded unit × cell table ``ucc`` in the session's DuckDB.
 
-    Returns the number of persons and Σ log y! (0 unless ``log_factorial``).
+    Returns the number of persons, Σ log y! (0 unless ``log_factorial``), the
+    cells (row ``i`` is cell ``i``) and the unit ids (position = unit code).
     """
     total = session.check()
     log_factorial_sum = 0.0
@@ -499,7 +570,10 @@ def _unit_cell_table(session: _Session, log_factorial: bool) -> tuple[int, float
         counts = session.run("outcomes").fetchall()
         log_factorial_sum = float(sum(k * math.lgamma(v + 1.0) for v, k in counts))
     con = session.con
-    if session.remote is not None:  # the GROUP BY ran on the server; keep its result here
+    inds = ", ".join(_q(c) for c in indicators)
+    names = [*_SUMS, *(_WEIGHTED_SUMS if weights else ())]
+    if session.remote is not None:
+        # the GROUP BY ran on the server: keep its result here and number it
         result = session.run("unit_cells")
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         con.register("uc_frame", frame)
@@ -508,45 +582,39 @@ def _unit_cell_table(session: _Session, log_factorial: bool) -> tuple[int, float
         del frame
         session.remote.close()
         session.remote = None
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in names)
+        cells_sql = f"SELECT {inds}, {sums} FROM uc GROUP BY {inds}"
+        units_sql = "SELECT DISTINCT unit FROM uc"
+        base = ", ".join(f"uc.{c}" for c in _SUMS)
+        coded_sql = (
+            f"SELECT u.code AS unit, c.cell, {base} FROM uc JOIN cellids c USING ({inds}) "
+            "JOIN unitids u USING (unit)"
+        )
     else:
-        con.execute(f"CREATE TEMP TABLE uc AS {_duckdb_sql(session.st['unit_cells'])}")
-    return total, log_factorial_sum
-
-
-def _cells_and_units(
-    con: Any, unit_key: str, indicators: list[str], weights: str | None
-) -> tuple[pd.DataFrame, pd.Index]:
-    """Number the cells and units of ``uc`` (tables ``cellids``, ``unitids``); the cell table."""
-    inds = ", ".join(_q(c) for c in indicators)
+        # two passes over the persons: the cells, then the sums by unit and cell code
+        # (a hash table keyed by two codes instead of the unit and every indicator)
+        cells_sql = _duckdb_sql(session.st["cells"])
+        units_sql = _duckdb_sql(session.st["units"])
+        coded_sql = _duckdb_sql(session.st["coded"])
     con.execute(
-        f"CREATE TEMP TABLE cellids AS SELECT {inds}, "
-        f"ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell FROM (SELECT DISTINCT {inds} FROM uc)"
+        f"CREATE TEMP TABLE cellids AS SELECT *, ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell "
+        f"FROM ({cells_sql})"
     )
-    sums = "SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos"
-    if weights:
-        sums += ", SUM(sww) AS sww, SUM(swwy) AS swwy, SUM(swwyy) AS swwyy"
-    cells = con.execute(
-        f"SELECT {inds}, c.cell, {sums} FROM uc JOIN cellids c USING ({inds}) "
-        f"GROUP BY {inds}, c.cell ORDER BY c.cell"
-    ).df()
+    cells = con.execute(f"SELECT {inds}, cell, {', '.join(names)} FROM cellids ORDER BY cell").df()
     con.execute(
         "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
-        "FROM (SELECT DISTINCT unit FROM uc)"
+        f"FROM ({units_sql})"
     )
     units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
-    # one table of codes: the joins below read numbers only
-    con.execute(
-        "CREATE TEMP TABLE ucc AS SELECT u.code AS unit, c.cell, uc.n, uc.sw, uc.swy, uc.swyy, "
-        f"uc.npos FROM uc JOIN cellids c USING ({inds}) JOIN unitids u USING (unit)"
-    )
-    con.execute("DROP TABLE uc")
+    con.execute(f"CREATE TEMP TABLE ucc AS {coded_sql}")
+    con.execute("DROP TABLE IF EXISTS uc")
     for c in ("n", "npos"):
         cells[c] = cells[c].astype(np.int64)
     for c in ("sw", "swy", "swyy"):
         cells[c] = cells[c].astype(float)
     if not weights:  # unit weights: the squared-weight sums are the plain ones
         cells["sww"], cells["swwy"], cells["swwyy"] = cells["sw"], cells["swy"], cells["swyy"]
-    return cells, pd.Index([str(u) for u in units], name=unit_key)
+    return total, log_factorial_sum, cells, pd.Index([str(u) for u in units])
 
 
 #: DuckDB's memory for the unit × cell table of a register fit; beyond it DuckDB
@@ -609,10 +677,10 @@ class CellStore:
                 spill = self._spill.replace("'", "''")
                 con.execute(f"SET temp_directory = '{spill}'")
                 con.execute("SET preserve_insertion_order = false")
-                self.persons, self.log_factorial_sum = _unit_cell_table(
-                    self._session, log_factorial
+                self.persons, self.log_factorial_sum, self.cells, units = _unit_cell_table(
+                    self._session, list(indicators), weights, log_factorial
                 )
-                self.cells, self.units = _cells_and_units(con, unit_key, list(indicators), weights)
+                self.units = units.rename(unit_key)
                 self.memory_limit = limit
                 return
             except duckdb.OutOfMemoryException as exc:

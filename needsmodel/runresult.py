@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._deferred import paused_gc
 from .allocation import Allocation, CriteriaWeights, KeyUncertainty
 from .config import Config
 from .console import summary_rows
@@ -119,7 +120,8 @@ class RunResult(DisplayMixin):
             The files written.
         """
         # the writers (Excel, the report, matplotlib) load only when something is written
-        export = importlib.import_module(".export", __package__)
+        with paused_gc():
+            export = importlib.import_module(".export", __package__)
         return export.write_outputs(
             self,
             Path(directory) if directory is not None else self.config.output.dir,

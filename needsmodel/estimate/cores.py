@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from .._deferred import paused_gc
 from ..errors import EstimationError, InputError
 from .design import Design
 from .methods import method_info, methods_where
@@ -51,7 +52,8 @@ def make_link(name: str) -> Any:
     """A statsmodels link object by name (see :data:`LINKS`)."""
     if name not in LINKS:
         raise InputError(f"link must be one of {', '.join(map(repr, LINKS))}; got {name!r}")
-    from statsmodels.genmod.families import links
+    with paused_gc():
+        from statsmodels.genmod.families import links
 
     return getattr(links, LINKS[name])()
 
@@ -206,7 +208,8 @@ def _linear(
     groups: np.ndarray | None,
 ) -> Core:
     x = design.frame(frame)
-    from statsmodels.regression.linear_model import OLS, WLS
+    with paused_gc():
+        from statsmodels.regression.linear_model import OLS, WLS
 
     model = WLS(y, x, weights=w) if w is not None else OLS(y, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
@@ -248,7 +251,8 @@ def _loglinear(
         )
     x = design.frame(frame)
     ly = np.log(y)
-    from statsmodels.regression.linear_model import OLS, WLS
+    with paused_gc():
+        from statsmodels.regression.linear_model import OLS, WLS
 
     model = WLS(ly, x, weights=w) if w is not None else OLS(ly, x)
     res = model.fit(use_t=True, **_cov_kwargs(cov, groups))
@@ -280,7 +284,8 @@ def _family(method: str, link: str | None, var_power: float) -> Any:
     info = method_info(method)
     name = link or info.default_link
     lk = make_link(str(name))
-    from statsmodels.genmod import families
+    with paused_gc():
+        from statsmodels.genmod import families
 
     family = getattr(families, str(info.sm_family))
     if info.sm_family == "Tweedie":
@@ -317,7 +322,8 @@ def _glm(
     label: str | None = None,
     strict: bool = True,
 ) -> Core:
-    from statsmodels.genmod.generalized_linear_model import GLM
+    with paused_gc():
+        from statsmodels.genmod.generalized_linear_model import GLM
 
     _check_domain(method, y)
     x = design.frame(frame)

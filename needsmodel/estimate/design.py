@@ -92,7 +92,8 @@ class Design:
             if c in categorical or not (
                 pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
             ):
-                values = sorted(set(_as_text(col.dropna())), key=level_key)
+                # the text of the distinct values only: a register's cells repeat them
+                values = sorted(set(_as_text(pd.Series(col.dropna().unique()))), key=level_key)
                 ref = str(reference[c]) if c in reference else (values[0] if values else "")
                 if c in reference and ref not in values:
                     raise DataError(

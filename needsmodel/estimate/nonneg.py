@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import lsq_linear
 
 from .cores import Core, linear_mean
 from .design import Design
@@ -25,6 +24,8 @@ BOOTSTRAP_REPLICATES = 400
 
 
 def _solve(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, free: np.ndarray) -> np.ndarray:
+    from scipy.optimize import lsq_linear
+
     sw = np.sqrt(w) if w is not None else np.ones(len(y))
     lower = np.where(free, -np.inf, 0.0)
     res = lsq_linear(x * sw[:, None], y * sw, bounds=(lower, np.full(x.shape[1], np.inf)),

@@ -84,11 +84,9 @@ def predictive_ratios(
         Columns ``group, level, persons, observed, predicted, ratio``; the
         first row is the whole population (``group = "all"``).
     """
-    obs = pd.Series(np.asarray(observed, dtype=float), index=data.index)
-    pred = pd.Series(np.asarray(predicted, dtype=float), index=data.index)
-    cnt = pd.Series(
-        np.ones(len(data)) if counts is None else np.asarray(counts, float), index=data.index
-    )
+    obs = np.asarray(observed, dtype=float)
+    pred = np.asarray(predicted, dtype=float)
+    cnt = np.ones(len(data)) if counts is None else np.asarray(counts, dtype=float)
     rows: list[dict[str, Any]] = [
         {
             "group": "all",
@@ -99,20 +97,20 @@ def predictive_ratios(
         }
     ]
     for column in by:
-        g = _groups(data, column, design)
-        frame = pd.DataFrame({"g": g, "o": obs, "p": pred, "c": cnt})
-        agg = frame.groupby("g", sort=False).agg(
-            persons=("c", "sum"), observed=("o", "sum"), predicted=("p", "sum")
-        )
-        for level in sorted(agg.index, key=lambda v: level_key(str(v))):
-            r = agg.loc[level]
+        codes, levels = pd.factorize(_groups(data, column, design))
+        kept = codes >= 0  # a missing level forms no group, as in a groupby
+        sums = {
+            name: np.bincount(codes[kept], weights=values[kept], minlength=len(levels))
+            for name, values in (("persons", cnt), ("observed", obs), ("predicted", pred))
+        }
+        for i in sorted(range(len(levels)), key=lambda j: level_key(str(levels[j]))):
             rows.append(
                 {
                     "group": column,
-                    "level": str(level),
-                    "persons": int(r["persons"]),
-                    "observed": float(r["observed"]),
-                    "predicted": float(r["predicted"]),
+                    "level": str(levels[i]),
+                    "persons": int(sums["persons"][i]),
+                    "observed": float(sums["observed"][i]),
+                    "predicted": float(sums["predicted"][i]),
                 }
             )
     out = pd.DataFrame(rows)

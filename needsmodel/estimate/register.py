@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 from scipy.special import expit
 
+from .._deferred import paused_gc
 from ..collapse import CellStore, Collapsed, DatabaseTable, collapse, column_types, distinct_values
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import progress
@@ -533,6 +533,9 @@ def fit_chunked(
             sample[c] = 0.0
     design = Design.learn(sample, spec.indicators, categorical=cat, reference=spec.reference_map)
     k = len(design.terms)
+    with paused_gc():
+        import pyarrow.dataset as ds
+
     dataset = ds.dataset(
         str(path), format="parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
     )

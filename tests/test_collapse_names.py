@@ -1,0 +1,84 @@
+"""Column names a user controls reach the collapse's SQL safely, or are refused by name."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import needsmodel as nm
+from needsmodel.errors import DataError
+from needsmodel.register import fit_collapsed
+
+HOSTILE = 'grade"; DROP TABLE persons; --'
+
+
+@pytest.fixture(scope="module")
+def persons(tmp_path_factory):
+    rng = np.random.default_rng(5)
+    n = 20_000
+    df = pd.DataFrame(
+        {
+            "cell": rng.integers(0, 12, n).astype(str),  # the unit column, named like a code
+            HOSTILE: rng.integers(1, 4, n),
+            "Mother tongue": rng.choice(["da", "other"], n),
+            "code": rng.integers(0, 2, n),  # a 0/1 flag named like a unit code
+        }
+    )
+    eta = -1.0 + 0.3 * df[HOSTILE] + 0.5 * (df["Mother tongue"] == "other") - 0.4 * df["code"]
+    df["n"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(int)  # the outcome
+    path = tmp_path_factory.mktemp("names") / "persons.parquet"
+    df.to_parquet(path)
+    return path, df
+
+
+def test_hostile_and_colliding_names_give_the_person_level_fit(persons):
+    path, df = persons
+    spec = nm.NeedSpec(
+        "n",
+        [HOSTILE, "Mother tongue", "code"],
+        method="logit",
+        categorical=[HOSTILE],
+        unit_key="cell",
+        cov="HC0",
+        cv=2,
+    )
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    res = fit_collapsed(spec, path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    # statsmodels on every person, the same dummies (first level = reference)
+    x = pd.DataFrame(
+        {
+            "Intercept": 1.0,
+            "b2": (df[HOSTILE] == 2).astype(float),
+            "b3": (df[HOSTILE] == 3).astype(float),
+            "mt": (df["Mother tongue"] == "other").astype(float),
+            "code": df["code"].astype(float),
+        }
+    )
+    ref = sm.Logit(df["n"].astype(float), x).fit(disp=0, cov_type="HC0")
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(res.bse.to_numpy(), ref.bse.to_numpy(), rtol=1e-6)
+    need = pd.Series(ref.predict(x), index=df.index).groupby(df["cell"]).sum()
+    np.testing.assert_allclose(res.need.sort_index().to_numpy(), need.sort_index().to_numpy())
+    assert sorted(res.need.index) == sorted(df["cell"].unique())
+
+
+@pytest.mark.parametrize("name", ["n", "cell", "unit", "swy"])
+def test_an_indicator_named_like_a_cell_sum_is_refused_by_name(tmp_path, name):
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "district": rng.integers(0, 5, 500).astype(str),
+            name: rng.integers(0, 3, 500),
+            "y": rng.integers(0, 2, 500),
+        }
+    )
+    path = tmp_path / "persons.parquet"
+    df.to_parquet(path)
+    spec = nm.NeedSpec("y", [name], method="logit", categorical=[name], unit_key="district")
+    with pytest.raises(DataError, match=f"indicator column '{name}' in the person file"):
+        fit_collapsed(spec, path)
