@@ -280,8 +280,16 @@ def _statements(
     joined = persons.join(cellids, sa.and_(*(col(c) == cellids.c[c] for c in indicators))).join(
         unitids, unitids.c.unit == unit
     )
+    # the stored table is narrow: 4-byte codes and counts, no weight sum for unit weights
+    narrow = [
+        sa.cast(count, sa.Integer).label("n"),
+        *([total(w, "sw")] if weights else []),
+        total(w * y, "swy"),
+        total(w * y * y, "swyy"),
+        sa.cast(sa.func.sum(sa.case((y > 0, 1), else_=0)), sa.Integer).label("npos"),
+    ]
     coded = (
-        sa.select(unitids.c.code.label("unit"), cellids.c.cell, *sums)
+        sa.select(unitids.c.code.label("unit"), cellids.c.cell, *narrow)
         .select_from(joined)
         .group_by(unitids.c.code, cellids.c.cell)
     )
@@ -585,10 +593,11 @@ def _unit_cell_table(
         sums = ", ".join(f"SUM({c}) AS {c}" for c in names)
         cells_sql = f"SELECT {inds}, {sums} FROM uc GROUP BY {inds}"
         units_sql = "SELECT DISTINCT unit FROM uc"
-        base = ", ".join(f"uc.{c}" for c in _SUMS)
+        narrow = ["CAST(uc.n AS INTEGER) AS n", *(["uc.sw"] if weights else [])]
+        narrow += ["uc.swy", "uc.swyy", "CAST(uc.npos AS INTEGER) AS npos"]
         coded_sql = (
-            f"SELECT u.code AS unit, c.cell, {base} FROM uc JOIN cellids c USING ({inds}) "
-            "JOIN unitids u USING (unit)"
+            f"SELECT u.code AS unit, c.cell, {', '.join(narrow)} FROM uc "
+            f"JOIN cellids c USING ({inds}) JOIN unitids u USING (unit)"
         )
     else:
         # two passes over the persons: the cells, then the sums by unit and cell code
@@ -597,13 +606,13 @@ def _unit_cell_table(
         units_sql = _duckdb_sql(session.st["units"])
         coded_sql = _duckdb_sql(session.st["coded"])
     con.execute(
-        f"CREATE TEMP TABLE cellids AS SELECT *, ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS cell "
-        f"FROM ({cells_sql})"
+        f"CREATE TEMP TABLE cellids AS SELECT *, "
+        f"CAST(ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS INTEGER) AS cell FROM ({cells_sql})"
     )
     cells = con.execute(f"SELECT {inds}, cell, {', '.join(names)} FROM cellids ORDER BY cell").df()
     con.execute(
-        "CREATE TEMP TABLE unitids AS SELECT unit, ROW_NUMBER() OVER (ORDER BY unit) - 1 AS code "
-        f"FROM ({units_sql})"
+        "CREATE TEMP TABLE unitids AS SELECT unit, "
+        f"CAST(ROW_NUMBER() OVER (ORDER BY unit) - 1 AS INTEGER) AS code FROM ({units_sql})"
     )
     units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
     con.execute(f"CREATE TEMP TABLE ucc AS {coded_sql}")
@@ -681,6 +690,8 @@ class CellStore:
                     self._session, list(indicators), weights, log_factorial
                 )
                 self.units = units.rename(unit_key)
+                # the stored table has no weight sum when every person weighs 1
+                self._sw = "ucc.sw" if weights else "CAST(ucc.n AS DOUBLE)"
                 self.memory_limit = limit
                 return
             except duckdb.OutOfMemoryException as exc:
@@ -706,7 +717,8 @@ class CellStore:
     def unit_sums(self) -> dict[str, np.ndarray]:
         """``n``, ``sw``, ``swy`` per unit (position = unit code)."""
         got = self.con.execute(
-            "SELECT unit, SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy FROM ucc GROUP BY unit"
+            f"SELECT unit, SUM(n) AS n, SUM({self._sw}) AS sw, SUM(swy) AS swy FROM ucc "
+            "GROUP BY unit"
         ).fetchnumpy()
         out = {}
         for c in ("n", "sw", "swy"):
@@ -719,7 +731,7 @@ class CellStore:
         """Sums per fold and cell (``k × cells`` arrays); ``fold[code]`` is a unit's fold."""
         self._register("folds", {"unit": np.arange(len(fold)), "fold": fold.astype(np.int64)})
         got = self.con.execute(
-            "SELECT f.fold, ucc.cell, SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy, "
+            f"SELECT f.fold, ucc.cell, SUM(n) AS n, SUM({self._sw}) AS sw, SUM(swy) AS swy, "
             "SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc JOIN folds f USING (unit) "
             "WHERE f.fold >= 0 GROUP BY f.fold, ucc.cell"
         ).fetchnumpy()
@@ -749,7 +761,7 @@ class CellStore:
             },
         )
         got = self.con.execute(
-            "SELECT ucc.unit, SUM(ucc.sw * cm.m) AS a, SUM(ucc.sw * fm.m) AS b FROM ucc "
+            f"SELECT ucc.unit, SUM({self._sw} * cm.m) AS a, SUM({self._sw} * fm.m) AS b FROM ucc "
             "JOIN cellmean cm USING (cell) JOIN folds f USING (unit) "
             "LEFT JOIN foldmean fm ON fm.fold = f.fold AND fm.cell = ucc.cell GROUP BY ucc.unit"
         ).fetchnumpy()
@@ -769,7 +781,10 @@ class CellStore:
         cols = {"cell": np.arange(len(mu)), "mu": mu}
         cols.update({f"x{j}": x[:, j] for j in range(k)})
         self._register("design", cols)
-        sums = ", ".join(f"SUM((ucc.swy - d.mu * ucc.{scale}) * d.x{j}) AS s{j}" for j in range(k))
+        if scale not in ("sw", "n"):
+            raise ValueError(f"scale must be 'sw' or 'n'; got {scale!r}")
+        by = self._sw if scale == "sw" else "ucc.n"
+        sums = ", ".join(f"SUM((ucc.swy - d.mu * {by}) * d.x{j}) AS s{j}" for j in range(k))
         got = self.con.execute(
             f"SELECT ucc.unit, {sums} FROM ucc JOIN design d USING (cell) GROUP BY ucc.unit"
         ).fetchnumpy()
@@ -782,7 +797,7 @@ class CellStore:
     def unit_cells(self) -> pd.DataFrame:
         """The whole unit × cell table, as numbers (as many rows as there can be persons)."""
         raw = self.con.execute(
-            "SELECT unit, cell, n, sw, swy, swyy, npos FROM ucc ORDER BY unit, cell"
+            f"SELECT unit, cell, n, {self._sw} AS sw, swy, swyy, npos FROM ucc ORDER BY unit, cell"
         ).fetchnumpy()
         return pd.DataFrame(
             {
