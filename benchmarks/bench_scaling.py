@@ -7,7 +7,7 @@ rows at 2 million pupils, 6.3 million at 20 million) are written to Parquet, and
 process. Peak memory is the process's own high-water mark (``VmHWM``).
 
 The unit × cell table stays inside DuckDB, which spills it to a temporary
-folder beyond its memory limit (192 MB by default), so the peak should not grow
+folder beyond its memory limit (96 MB by default), so the peak should not grow
 with the persons. Exit code 1 if the peak at the largest size is more than
 1.2 times the peak at 2 million persons.
 

@@ -628,7 +628,7 @@ def _unit_cell_table(
 
 #: DuckDB's memory for the unit × cell table of a register fit; beyond it DuckDB
 #: spills to a temporary folder, so memory does not grow with the number of persons.
-MEMORY_LIMIT = "192MB"
+MEMORY_LIMIT = "96MB"
 #: Limits tried in turn when a collapse does not fit (then DuckDB's own default).
 ESCALATION = (MEMORY_LIMIT, "1GB", "4GB")
 

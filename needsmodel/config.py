@@ -134,7 +134,7 @@ class DataConfig:
     memory_limit: str | None = _opt(
         _STR,
         None,
-        doc="DuckDB's memory for collapsing persons, e.g. '2GB' (default: 192MB, more only "
+        doc="DuckDB's memory for collapsing persons, e.g. '2GB' (default: 96MB, more only "
         "when needed)",
     )
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
