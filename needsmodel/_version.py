@@ -1,12 +1,11 @@
-"""The installed version of needsmodel (a module of its own so every module may import it)."""
+"""The version of needsmodel: the one place it is written (pyproject.toml reads it from here).
+
+A module of its own so every module may import it; reading it from the installed
+package's metadata instead would load ``importlib.metadata`` on every import.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 __all__ = ["__version__"]
 
-try:
-    __version__ = version("needsmodel")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"
