@@ -234,7 +234,8 @@ def _statements(
     ``cellids`` and ``unitids``) build the same table in two passes with a
     hash table of cells and codes instead of indicator values.
     """
-    import sqlalchemy as sa
+    with paused_gc():
+        import sqlalchemy as sa
 
     needed = [unit_key, target, *indicators, *([weights] if weights else [])]
     persons = sa.table(table, *(sa.column(c) for c in dict.fromkeys(needed)), schema=schema)
@@ -452,7 +453,6 @@ class _Session:
     ) -> None:
         with paused_gc():
             import duckdb
-            import sqlalchemy  # noqa: F401  (the statements are built with it)
 
         self.source = source
         self.con = duckdb.connect()
