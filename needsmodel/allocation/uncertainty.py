@@ -117,6 +117,12 @@ def _parametric(
     return out, 0
 
 
+#: Bootstrap refits solved per block of this many replicates: the block's arrays
+#: stay small enough to be reused from the allocator's free lists instead of
+#: being mapped afresh (and page-faulted) for every call.
+_BLOCK = 256
+
+
 def _bootstrap_linear(
     results: NeedResults, nmap: NeedMap, draws: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, int]:
@@ -126,21 +132,33 @@ def _bootstrap_linear(
     n, k = x.shape
     ww = np.ones(n) if w is None else w
     counts = resample_counts(rng, n, draws)
-    cw = counts * ww  # draws × n: replicate weight of every row
     iu = np.triu_indices(k)  # X'WX is symmetric: accumulate the upper triangle only
-    a = np.empty((draws, k, k))
-    a[:, iu[0], iu[1]] = cw @ (x[:, iu[0]] * x[:, iu[1]])
-    a[:, iu[1], iu[0]] = a[:, iu[0], iu[1]]
-    b = cw @ (x * y[:, None])
-    try:
-        beta = np.linalg.solve(a, b[..., None])[..., 0]
-        ok = np.ones(draws, dtype=bool)
-    except np.linalg.LinAlgError:  # a resample without variation in some indicator
-        ok = np.linalg.matrix_rank(a) == k
-        beta = np.linalg.solve(a[ok], b[ok][..., None])[..., 0]
+    cross = x[:, iu[0]] * x[:, iu[1]]
+    xy = x * y[:, None]
     xr = results.design.matrix(nmap.rows)
-    need = nmap.need(xr @ beta.T).T
-    return need, int((~ok).sum())
+    need = np.empty((draws, len(nmap.units)))
+    ok = np.ones(draws, dtype=bool)
+    for start in range(0, draws, _BLOCK):
+        block = slice(start, min(start + _BLOCK, draws))
+        cw = counts[block] * ww  # replicate weight of every row
+        a = np.empty((cw.shape[0], k, k))
+        a[:, iu[0], iu[1]] = cw @ cross
+        a[:, iu[1], iu[0]] = a[:, iu[0], iu[1]]
+        b = cw @ xy
+        try:
+            beta = np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a resample without variation in some indicator
+            fine = np.linalg.matrix_rank(a) == k
+            ok[block] = fine
+            beta = np.full((cw.shape[0], k), np.nan)
+            beta[fine] = np.linalg.solve(a[fine], b[fine][..., None])[..., 0]
+        need[block] = nmap.need(xr @ beta.T).T
+    if not ok.any():
+        raise EstimationError(
+            "every bootstrap resample left an indicator without variation; "
+            "use the parametric method"
+        )
+    return need[ok], int((~ok).sum())
 
 
 def resample_counts(rng: np.random.Generator, n: int, draws: int) -> np.ndarray:

@@ -119,3 +119,60 @@ def test_cells_have_no_parametric_intervals():
         key_uncertainty(res, alloc, method="parametric", replicates=50)
     ku = key_uncertainty(res, alloc, method="bootstrap", replicates=20)
     assert len(ku.table) == 24
+
+
+def test_batched_bootstrap_drops_singular_resamples_across_blocks():
+    """Resamples that miss the one unit with an indicator are dropped; the others are exact."""
+    rng = np.random.default_rng(4)
+    n = 12
+    units = pd.DataFrame(
+        {
+            "unit": [f"u{i}" for i in range(n)],
+            "pupils": rng.integers(100, 500, n).astype(float),
+            "share": rng.uniform(0.1, 0.4, n),
+            "rare": [1.0] + [0.0] * (n - 1),  # only u0 has it: a resample without u0 is singular
+        }
+    )
+    units["cost"] = units["pupils"] * (1000 + 3000 * units["share"] + 500 * units["rare"])
+    units["cost"] *= rng.uniform(0.9, 1.1, n)
+    res = nm.fit(nm.NeedSpec("cost", ["share", "rare"], exposure="pupils"), units, id="unit")
+    replicates = 700  # more than one block of refits
+    draws, _, failed = need_draws(res, method="bootstrap", replicates=replicates, seed=9)
+    idx = np.random.default_rng(9).integers(0, n, size=(replicates, n))
+    has_rare = (idx == 0).any(axis=1)
+    assert failed == int((~has_rare).sum()) > 0
+    assert len(draws) == replicates - failed
+    kept = np.flatnonzero(has_rare)
+    x = sm.add_constant(units[["share", "rare"]])
+    for pos in (0, len(kept) // 2, len(kept) - 1):  # first, middle and last kept replicate
+        rows = idx[kept[pos]]
+        fit = sm.WLS(
+            (units["cost"] / units["pupils"]).iloc[rows],
+            x.iloc[rows],
+            weights=units["pupils"].iloc[rows],
+        ).fit()
+        want = (x @ fit.params).to_numpy() * units["pupils"].to_numpy()
+        np.testing.assert_allclose(draws[pos], want, rtol=1e-8)
+
+
+def test_batched_bootstrap_says_so_when_every_resample_is_singular():
+    n, replicates = 12, 3
+    units = pd.DataFrame(
+        {
+            "unit": [f"u{i}" for i in range(n)],
+            "pupils": np.linspace(100, 400, n),
+            "share": np.linspace(0.1, 0.4, n) ** 1.5,
+            "rare": [1.0] + [0.0] * (n - 1),
+        }
+    )
+    units["cost"] = units["pupils"] * (1000 + 3000 * units["share"] + 500 * units["rare"])
+    units.loc[1::2, "cost"] *= 1.05
+    res = nm.fit(nm.NeedSpec("cost", ["share", "rare"], exposure="pupils"), units, id="unit")
+    # a seed whose every resample misses u0, the only unit with the rare indicator
+    seed = next(
+        s
+        for s in range(10_000)
+        if not (np.random.default_rng(s).integers(0, n, size=(replicates, n)) == 0).any()
+    )
+    with pytest.raises(nm.errors.EstimationError, match="every bootstrap resample"):
+        need_draws(res, method="bootstrap", replicates=replicates, seed=seed)
