@@ -28,9 +28,11 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -457,6 +459,8 @@ class _Session:
         self.source = source
         self.con = duckdb.connect()
         self.remote: Any = None
+        #: whether another pass over the persons is cheap (columns read, not text parsed)
+        self.columnar = True
         configure_duckdb(self.con)
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")
@@ -477,6 +481,7 @@ class _Session:
                     if not path.is_file():
                         raise MissingFileError("file not found", path=path)
                     self.where = f"the person file {path}"
+                    self.columnar = path.suffix.lower() in (".parquet", ".pq")
                     self.con.execute(
                         f"CREATE TEMP VIEW {name} AS SELECT * FROM {_source_sql(path)}"
                     )
@@ -489,19 +494,33 @@ class _Session:
                     f"fit gives its own columns ({', '.join(OWN_NAMES)}); rename the column",
                     column=own[0],
                 )
-            self.st = _statements(
-                name,
-                schema,
+            self._statements = partial(
+                _statements,
                 unit_key=unit_key,
                 target=target,
                 indicators=indicators,
                 weights=weights,
             )
+            self.st = self._statements(name, schema)
             _require_columns(self.st["needed"], columns, self.where)
         except BaseException:
             self.close()
             raise
         self.target = target
+
+    def read_text_once(self) -> None:
+        """Parse a text file once into a local table of the needed columns.
+
+        The collapse reads the persons several times; each pass over a CSV file
+        would parse all of its text again, a pass over the table reads columns.
+        Beyond DuckDB's memory limit the table spills to its temporary folder.
+        """
+        if self.columnar or self.remote is not None:
+            return
+        needed = ", ".join(_q(c) for c in dict.fromkeys(self.st["needed"]))
+        self.con.execute(f"CREATE TEMP TABLE persons_read AS SELECT {needed} FROM persons")
+        self.st = self._statements("persons_read", None)
+        self.columnar = True
 
     def run(self, name: str) -> Any:
         """Run one of the statements where the persons are; a cursor-like result."""
@@ -669,6 +688,8 @@ class CellStore:
         limits = [memory_limit] if memory_limit else [*ESCALATION, None]
         for i, limit in enumerate(limits):
             self._spill = tempfile.mkdtemp(prefix="needsmodel-cells-")
+            # deleted on close, or when the store is dropped unclosed, or at exit
+            self._remove_spill = weakref.finalize(self, shutil.rmtree, self._spill, True)
             try:
                 self._session = _Session(
                     source,
@@ -679,13 +700,14 @@ class CellStore:
                     memory_limit=limit,
                 )
             except BaseException:
-                shutil.rmtree(self._spill, ignore_errors=True)
+                self._remove_spill()
                 raise
             try:
                 con = self._session.con
                 spill = self._spill.replace("'", "''")
                 con.execute(f"SET temp_directory = '{spill}'")
                 con.execute("SET preserve_insertion_order = false")
+                self._session.read_text_once()
                 self.persons, self.log_factorial_sum, self.cells, units = _unit_cell_table(
                     self._session, list(indicators), weights, log_factorial
                 )
@@ -816,7 +838,7 @@ class CellStore:
         try:
             self._session.close()
         finally:
-            shutil.rmtree(self._spill, ignore_errors=True)
+            self._remove_spill()
 
     def __enter__(self) -> CellStore:
         return self

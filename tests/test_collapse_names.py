@@ -1,4 +1,5 @@
-"""Column names a user controls reach the collapse's SQL safely, or are refused by name."""
+"""What a user controls in a collapse: column names reach its SQL safely or are refused by
+name, and its spill folder does not outlive the store."""
 
 from __future__ import annotations
 
@@ -82,3 +83,18 @@ def test_an_indicator_named_like_a_cell_sum_is_refused_by_name(tmp_path, name):
     spec = nm.NeedSpec("y", [name], method="logit", categorical=[name], unit_key="district")
     with pytest.raises(DataError, match=f"indicator column '{name}' in the person file"):
         fit_collapsed(spec, path)
+
+
+def test_a_store_dropped_unclosed_deletes_its_spill_folder(persons):
+    import gc
+    from pathlib import Path
+
+    from needsmodel.collapse import CellStore
+
+    path, _ = persons
+    store = CellStore(path, unit_key="cell", target="n", indicators=["Mother tongue", "code"])
+    spill = Path(store._spill)
+    assert spill.is_dir() and len(store.cells) == 4
+    del store
+    gc.collect()
+    assert not spill.exists()
