@@ -23,21 +23,25 @@ def persons(tmp_path_factory):
     n = 20_000
     df = pd.DataFrame(
         {
-            "cell": rng.integers(0, 12, n).astype(str),  # the unit column, named like a code
+            # the unit column, named like a code, its ids quoted and not ASCII
+            "cell": [f"Ådalen 'N{i}'" for i in rng.integers(0, 12, n)],
             HOSTILE: rng.integers(1, 4, n),
-            "Mother tongue": rng.choice(["da", "other"], n),
+            "Mother tongue": rng.choice(["da", "o'ther\"; DROP TABLE cellids; --"], n),
             "code": rng.integers(0, 2, n),  # a 0/1 flag named like a unit code
         }
     )
-    eta = -1.0 + 0.3 * df[HOSTILE] + 0.5 * (df["Mother tongue"] == "other") - 0.4 * df["code"]
+    eta = -1.0 + 0.3 * df[HOSTILE] + 0.5 * (df["Mother tongue"] != "da") - 0.4 * df["code"]
     df["n"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(int)  # the outcome
     path = tmp_path_factory.mktemp("names") / "persons.parquet"
     df.to_parquet(path)
+    df.to_csv(path.with_suffix(".csv"), index=False)  # quotes, commas and ; inside fields
     return path, df
 
 
-def test_hostile_and_colliding_names_give_the_person_level_fit(persons):
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_hostile_and_colliding_names_give_the_person_level_fit(persons, suffix):
     path, df = persons
+    path = path.with_suffix(suffix)
     spec = nm.NeedSpec(
         "n",
         [HOSTILE, "Mother tongue", "code"],
@@ -56,7 +60,7 @@ def test_hostile_and_colliding_names_give_the_person_level_fit(persons):
             "Intercept": 1.0,
             "b2": (df[HOSTILE] == 2).astype(float),
             "b3": (df[HOSTILE] == 3).astype(float),
-            "mt": (df["Mother tongue"] == "other").astype(float),
+            "mt": (df["Mother tongue"] != "da").astype(float),
             "code": df["code"].astype(float),
         }
     )
