@@ -259,12 +259,14 @@ def _statements(
     def total(expr: Any, label: str) -> Any:
         return sa.cast(sa.func.sum(expr), sa.Double).label(label)
 
+    sw, swy, swyy = total(w, "sw"), total(w * y, "swy"), total(w * y * y, "swyy")
+    positives = sa.func.sum(sa.case((y > 0, 1), else_=0))
     sums = [
         sa.cast(count, sa.BigInteger).label("n"),
-        total(w, "sw"),
-        total(w * y, "swy"),
-        total(w * y * y, "swyy"),
-        sa.cast(sa.func.sum(sa.case((y > 0, 1), else_=0)), sa.BigInteger).label("npos"),
+        sw,
+        swy,
+        swyy,
+        sa.cast(positives, sa.BigInteger).label("npos"),
     ]
     weighted = (
         [total(w * w, "sww"), total(w * w * y, "swwy"), total(w * w * y * y, "swwyy")]
@@ -286,10 +288,10 @@ def _statements(
     # the stored table is narrow: 4-byte codes and counts, no weight sum for unit weights
     narrow = [
         sa.cast(count, sa.Integer).label("n"),
-        *([total(w, "sw")] if weights else []),
-        total(w * y, "swy"),
-        total(w * y * y, "swyy"),
-        sa.cast(sa.func.sum(sa.case((y > 0, 1), else_=0)), sa.Integer).label("npos"),
+        *([sw] if weights else []),
+        swy,
+        swyy,
+        sa.cast(positives, sa.Integer).label("npos"),
     ]
     coded = (
         sa.select(unitids.c.code.label("unit"), cellids.c.cell, *narrow)
