@@ -24,9 +24,12 @@ DEFERRED: dict[str, str] = {
     "statsmodels.api": "the real-data loaders use statsmodels' data sets only when called",
     "statsmodels": "loads (0.7 s) only when a statsmodels model is fitted: a register fit on "
     "cells, the allocation and the CLI's help and checks need none",
+    "tqdm": "only steps that draw a bar of their own load it (fits on cells draw DuckDB's)",
     "tqdm.notebook": "a widget progress bar only in a notebook that has ipywidgets",
     "importlib": "the package's lazy submodules load on first attribute access",
     "babel": "plural rules are looked up only when a plural is formatted",
+    "scipy.special": "only p-values, confidence limits and Wald tests use its distribution "
+    "functions, and a fit computes none (a tenth of a second to import)",
     "scipy.optimize": "only slopes constrained to be non-negative solve a bounded least squares "
     "(a tenth of a second to import)",
     "pyarrow.dataset": "only chunked linear fits stream a file in batches through it",

@@ -201,12 +201,18 @@ def _source_sql(path: Path) -> str:
 
 
 def _duckdb_sql(statement: Any) -> str:
-    """A SQLAlchemy statement as DuckDB SQL (DuckDB speaks PostgreSQL's dialect)."""
-    with paused_gc():
-        from sqlalchemy.dialects import postgresql
+    """A SQLAlchemy statement as DuckDB SQL.
 
-    literal = {"literal_binds": True}
-    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs=literal))
+    SQLAlchemy's generic compiler suffices: the statements use only standard
+    SQL (``CAST``, ``CASE``, ``count``, ``sum``, joins) and quote every name
+    (:func:`_statements`), so DuckDB's own reserved words need no list. This
+    spares loading a dialect package (PostgreSQL's loads its async drivers'
+    modules too).
+    """
+    import sqlalchemy as sa
+
+    generic = sa.engine.default.DefaultDialect()
+    return str(statement.compile(dialect=generic, compile_kwargs={"literal_binds": True}))
 
 
 #: Sums per cell (and per unit and cell) that every fit reads.
@@ -239,8 +245,15 @@ def _statements(
     with paused_gc():
         import sqlalchemy as sa
 
+    def name(text: str) -> Any:  # always quoted: right on every engine, whatever its keywords
+        return sa.quoted_name(text, True)
+
     needed = [unit_key, target, *indicators, *([weights] if weights else [])]
-    persons = sa.table(table, *(sa.column(c) for c in dict.fromkeys(needed)), schema=schema)
+    persons = sa.table(
+        name(table),
+        *(sa.column(name(c)) for c in dict.fromkeys(needed)),
+        schema=None if schema is None else name(schema),
+    )
 
     def col(name: str) -> Any:
         return persons.c[name]
@@ -280,8 +293,10 @@ def _statements(
     )
     cells = sa.select(*inds, *sums, *weighted).select_from(persons).group_by(*inds)
     units = sa.select(unit.label("unit")).select_from(persons).distinct()
-    cellids = sa.table("cellids", *(sa.column(c) for c in indicators), sa.column("cell"))
-    unitids = sa.table("unitids", sa.column("unit"), sa.column("code"))
+    cellids = sa.table(
+        name("cellids"), *(sa.column(name(c)) for c in indicators), sa.column(name("cell"))
+    )
+    unitids = sa.table(name("unitids"), sa.column(name("unit")), sa.column(name("code")))
     joined = persons.join(cellids, sa.and_(*(col(c) == cellids.c[c] for c in indicators))).join(
         unitids, unitids.c.unit == unit
     )

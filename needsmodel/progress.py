@@ -13,23 +13,23 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-import tqdm as _tqdm
 
-
-def _bar_class() -> Any:
-    """tqdm's notebook bar in a notebook with ipywidgets, else its text bar.
+def tqdm(*args: Any, **kwargs: Any) -> Any:
+    """A bar of tqdm's: its notebook bar in a notebook with ipywidgets, else its text bar.
 
     ``tqdm.auto`` without ipywidgets warns ("IProgress not found") on import;
     a notebook without widgets gets the text bar instead, with no warning.
+    tqdm is imported at the first bar (its version lookup reads the installed
+    packages' metadata), so code that draws none does not load it.
     """
     if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
         import tqdm.notebook  # deferred: imports IPython and ipywidgets
 
-        return tqdm.notebook.tqdm
-    return _tqdm.tqdm
+        return tqdm.notebook.tqdm(*args, **kwargs)
+    import tqdm as text_bars
 
+    return text_bars.tqdm(*args, **kwargs)
 
-tqdm: Any = _bar_class()
 
 __all__ = ["DELAY", "configure_duckdb", "progress", "progress_iter"]
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from .._deferred import paused_gc
 from ..errors import EstimationError, InputError
 from .design import Design
+from .irls import expit
 from .methods import method_info, methods_where
 
 __all__ = [

@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from scipy.special import expit
 
 from .._deferred import paused_gc
 from ..collapse import CellStore, Collapsed, DatabaseTable, collapse, column_types, distinct_values
@@ -44,7 +43,7 @@ from .build import build_results
 from .cores import Core, linear_mean, link_mean
 from .cv import cv_result, group_folds
 from .design import Design, level_key
-from .irls import irls_cells
+from .irls import expit, irls_cells
 from .methods import method_info, methods_where
 from .person import predictive_ratios
 from .results import NeedResults

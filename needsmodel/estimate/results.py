@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..display import DisplayMixin, FitStats, Summary, format_number
 from ..errors import InputError
@@ -246,13 +245,15 @@ class NeedResults(DisplayMixin):
         se = self.bse.astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = est / se
+        # scipy.special's distribution functions, which scipy.stats wraps (lighter to load)
+        from scipy.special import ndtr, ndtri, stdtr, stdtrit
+
         if self.df_inference is None:
-            # scipy.special's distribution functions, which scipy.stats wraps (lighter to load)
-            p = 2.0 * special.ndtr(-np.abs(t))
-            q = special.ndtri(1.0 - a / 2.0)
+            p = 2.0 * ndtr(-np.abs(t))
+            q = ndtri(1.0 - a / 2.0)
         else:
-            p = 2.0 * special.stdtr(self.df_inference, -np.abs(t))
-            q = special.stdtrit(self.df_inference, 1.0 - a / 2.0)
+            p = 2.0 * stdtr(self.df_inference, -np.abs(t))
+            q = stdtrit(self.df_inference, 1.0 - a / 2.0)
         out = pd.DataFrame(
             {
                 "estimate": est,
@@ -315,7 +316,9 @@ class NeedResults(DisplayMixin):
         )
         v = self.cov_params.loc[terms, terms].to_numpy(dtype=float)
         stat = float(d @ np.linalg.solve(v, d))
-        return WaldTest(stat, len(terms), float(special.chdtrc(len(terms), stat)))
+        from scipy.special import chdtrc
+
+        return WaldTest(stat, len(terms), float(chdtrc(len(terms), stat)))
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         """Confidence intervals (columns ``ci_low``, ``ci_high`` of :meth:`tidy`)."""

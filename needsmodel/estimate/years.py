@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
@@ -143,7 +142,9 @@ class YearsResults(DisplayMixin):
         wmean = (w * est).sum(axis=1) / w.sum(axis=1)
         q = (w * est.sub(wmean, axis=0) ** 2).sum(axis=1)
         out["q"] = q
-        out["q_p_value"] = special.chdtrc(len(est.columns) - 1, q)
+        from scipy.special import chdtrc
+
+        out["q_p_value"] = chdtrc(len(est.columns) - 1, q)
         return out
 
 

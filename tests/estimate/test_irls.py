@@ -9,9 +9,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import special
 
 from needsmodel.errors import EstimationError
-from needsmodel.estimate.irls import irls_cells
+from needsmodel.estimate.irls import expit, irls_cells
+
+
+def test_expit_agrees_with_scipy_to_the_last_places():
+    # reference: scipy.special.expit, over the whole range where it is not 0 or 1
+    x = np.concatenate([np.linspace(-745.0, 40.0, 200_001), [-1e300, -800.0, 0.0, 800.0, 1e300]])
+    with np.errstate(all="raise"):  # no overflow, underflow or invalid warning escapes
+        got = expit(x)
+    want = special.expit(x)
+    inside = want > 1e-300
+    assert np.max(np.abs(got[inside] / want[inside] - 1.0)) < 4e-15
+    assert got[-5] == 0.0 and got[-3] == 0.5 and got[-1] == 1.0
+    assert np.all((got >= 0.0) & (got <= 1.0))
+
+
+def test_expit_keeps_nan_and_shape():
+    got = expit(np.array([[np.nan, 1.0], [-1.0, np.inf]]))
+    assert got.shape == (2, 2)
+    assert np.isnan(got[0, 0]) and got[1, 1] == 1.0
+    assert got[0, 1] + got[1, 0] == pytest.approx(1.0, abs=1e-16)
 
 
 def cells(seed: int, family: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
