@@ -13,12 +13,15 @@ a SQLAlchemy statement, and runs
   so that only the unit × cell table crosses the network.
 
 The unit × cell table then gets its cell and unit codes in DuckDB on the local
-machine. For a source DuckDB reads itself (a file, a DataFrame) the same sums
-are built in two passes instead: the cells first (a hash table of the few
-thousand indicator combinations), then the sums by unit code and cell code,
-so that no table keyed by the unit and every indicator value is ever held
-(about a fifth less memory and time at two million persons). Both ways are
-statements of :func:`_statements`, and give the same table.
+machine. For a source DuckDB reads itself (a file, a DataFrame) no unit × cell
+table is held at all: the cells come from one pass (a hash table of the few
+thousand indicator combinations), the units and their sums from another, and
+every later sum (per cross-validation fold and cell, per unit for given cell
+means) is one more pass over the persons joined to their cell and unit codes.
+Each such pass keeps only its small result in memory, so the memory a fit
+needs is bounded by the cells and units, not the persons, and at twenty
+million persons the passes are faster than building the table. Both ways are
+statements of :func:`_statements`, and give the same sums.
 """
 
 from __future__ import annotations
@@ -237,10 +240,10 @@ def _statements(
     ``checks`` counts persons, missing values and negative outcomes;
     ``unit_cells`` is the unit × cell ``GROUP BY`` (run where the persons are);
     ``outcomes`` the distinct outcomes. For a source DuckDB reads itself,
-    ``cells`` (the cells' sums), ``units`` (the distinct units) and ``coded``
-    (the unit × cell sums by unit and cell code, joined to the local tables
-    ``cellids`` and ``unitids``) build the same table in two passes with a
-    hash table of cells and codes instead of indicator values.
+    ``cells`` (the cells' sums), ``units`` (the units' counts and sums) and
+    ``rows`` (each person's unit code, cell code and terms of the sums, from
+    joins to the local tables ``cellids`` and ``unitids``) give the same sums
+    without a table keyed by the unit and every indicator value.
     """
     with paused_gc():
         import sqlalchemy as sa
@@ -292,27 +295,27 @@ def _statements(
         .group_by(col(unit_key), *inds)
     )
     cells = sa.select(*inds, *sums, *weighted).select_from(persons).group_by(*inds)
-    units = sa.select(unit.label("unit")).select_from(persons).distinct()
+    units = sa.select(unit.label("unit"), sums[0], sw, swy).select_from(persons).group_by(unit)
     cellids = sa.table(
         name("cellids"), *(sa.column(name(c)) for c in indicators), sa.column(name("cell"))
     )
-    unitids = sa.table(name("unitids"), sa.column(name("unit")), sa.column(name("code")))
+    unitids = sa.table(
+        name("unitids"), sa.column(name("unit")), sa.column(name("code")), sa.column(name("fold"))
+    )
     joined = persons.join(cellids, sa.and_(*(col(c) == cellids.c[c] for c in indicators))).join(
         unitids, unitids.c.unit == unit
     )
-    # the stored table is narrow: 4-byte codes and counts, no weight sum for unit weights
+    # one row per person, narrow: 4-byte codes and counts, no weight for unit weights
     narrow = [
-        sa.cast(count, sa.Integer).label("n"),
-        *([sw] if weights else []),
-        swy,
-        swyy,
-        sa.cast(positives, sa.Integer).label("npos"),
+        sa.literal(1, sa.Integer).label("n"),
+        *([w.label("sw")] if weights else []),
+        (w * y).label("swy"),
+        (w * y * y).label("swyy"),
+        sa.case((y > 0, 1), else_=0).label("npos"),
     ]
-    coded = (
-        sa.select(unitids.c.code.label("unit"), cellids.c.cell, *narrow)
-        .select_from(joined)
-        .group_by(unitids.c.code, cellids.c.cell)
-    )
+    rows = sa.select(
+        unitids.c.code.label("unit"), unitids.c.fold, cellids.c.cell, *narrow
+    ).select_from(joined)
     outcomes = sa.select(y.label("y"), sa.cast(count, sa.BigInteger).label("k")).select_from(
         persons
     )
@@ -322,7 +325,7 @@ def _statements(
         "unit_cells": unit_cells,
         "cells": cells,
         "units": units,
-        "coded": coded,
+        "rows": rows,
         "outcomes": outcomes,
         "needed": needed,
     }
@@ -603,10 +606,16 @@ def check_persons(
 def _unit_cell_table(
     session: _Session, indicators: list[str], weights: str | None, log_factorial: bool
 ) -> tuple[int, float, pd.DataFrame, pd.Index]:
-    """Check the persons and build the coded unit × cell table ``ucc`` in the session's DuckDB.
+    """Check the persons and number their cells and units in the session's DuckDB.
 
-    Returns the number of persons, Σ log y! (0 unless ``log_factorial``), the
-    cells (row ``i`` is cell ``i``) and the unit ids (position = unit code).
+    Afterwards ``cellids`` holds the cells with their codes, ``unitids`` the
+    units with their codes, counts, sums and cross-validation folds (-1 until
+    set), and the view ``ucc`` the rows to sum by unit code, fold and cell
+    code: for a database source the server's unit × cell sums (kept in the
+    table ``ucs``), otherwise the persons (nothing is stored; every query over
+    it is a pass over the persons). Returns the number of persons,
+    Σ log y! (0 unless ``log_factorial``), the cells (row ``i`` is cell ``i``)
+    and the unit ids (position = unit code).
     """
     total = session.check()
     log_factorial_sum = 0.0
@@ -628,31 +637,36 @@ def _unit_cell_table(
         session.remote = None
         sums = ", ".join(f"SUM({c}) AS {c}" for c in names)
         cells_sql = f"SELECT {inds}, {sums} FROM uc GROUP BY {inds}"
-        units_sql = "SELECT DISTINCT unit FROM uc"
+        units_sql = "SELECT unit, SUM(n) AS n, SUM(sw) AS sw, SUM(swy) AS swy FROM uc GROUP BY unit"
         narrow = ["CAST(uc.n AS INTEGER) AS n", *(["uc.sw"] if weights else [])]
         narrow += ["uc.swy", "uc.swyy", "CAST(uc.npos AS INTEGER) AS npos"]
         coded_sql = (
             f"SELECT u.code AS unit, c.cell, {', '.join(narrow)} FROM uc "
             f"JOIN cellids c USING ({inds}) JOIN unitids u USING (unit)"
         )
+        # the folds change after numbering: the view reads them from unitids
+        rows_sql = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
     else:
-        # two passes over the persons: the cells, then the sums by unit and cell code
-        # (a hash table keyed by two codes instead of the unit and every indicator)
+        # passes over the persons: the cells, the units; later sums join persons to codes
         cells_sql = _duckdb_sql(session.st["cells"])
         units_sql = _duckdb_sql(session.st["units"])
-        coded_sql = _duckdb_sql(session.st["coded"])
+        coded_sql = None
+        rows_sql = _duckdb_sql(session.st["rows"])
     con.execute(
         f"CREATE TEMP TABLE cellids AS SELECT *, "
         f"CAST(ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS INTEGER) AS cell FROM ({cells_sql})"
     )
     cells = con.execute(f"SELECT {inds}, cell, {', '.join(names)} FROM cellids ORDER BY cell").df()
     con.execute(
-        "CREATE TEMP TABLE unitids AS SELECT unit, "
-        f"CAST(ROW_NUMBER() OVER (ORDER BY unit) - 1 AS INTEGER) AS code FROM ({units_sql})"
+        "CREATE TEMP TABLE unitids AS SELECT unit, n, sw, swy, "
+        f"CAST(ROW_NUMBER() OVER (ORDER BY unit) - 1 AS INTEGER) AS code, "
+        f"CAST(-1 AS INTEGER) AS fold FROM ({units_sql})"
     )
     units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
-    con.execute(f"CREATE TEMP TABLE ucc AS {coded_sql}")
-    con.execute("DROP TABLE IF EXISTS uc")
+    if coded_sql is not None:
+        con.execute(f"CREATE TEMP TABLE ucs AS {coded_sql}")
+        con.execute("DROP TABLE uc")
+    con.execute(f"CREATE TEMP VIEW ucc AS {rows_sql}")
     for c in ("n", "npos"):
         cells[c] = cells[c].astype(np.int64)
     for c in ("sw", "swy", "swyy"):
@@ -662,22 +676,27 @@ def _unit_cell_table(
     return total, log_factorial_sum, cells, pd.Index([str(u) for u in units])
 
 
-#: DuckDB's memory for the unit × cell table of a register fit; beyond it DuckDB
-#: spills to a temporary folder, so memory does not grow with the number of persons.
+#: DuckDB's memory for the passes of a register fit (their hash tables of cells,
+#: units and folds × cells); beyond it DuckDB spills to a temporary folder, so
+#: memory does not grow with the number of persons. 64MB saves 5-15 MB of peak
+#: memory and costs 0.1-0.2 s at twenty million persons.
 MEMORY_LIMIT = "96MB"
 #: Limits tried in turn when a collapse does not fit (then DuckDB's own default).
 ESCALATION = (MEMORY_LIMIT, "1GB", "4GB")
 
 
 class CellStore:
-    """A person source collapsed to unit × cell sums that stay in DuckDB.
+    """A person source with numbered cells and units, summed in DuckDB as asked.
 
     Only cell-level and unit-level arrays are fetched into Python: the cells,
     the sums per unit, the sums per cross-validation fold and cell, the need
     per unit for given cell means, the score sums per unit for clustered
-    covariances. Beyond ``memory_limit`` DuckDB spills the unit × cell table
-    to a temporary folder, so peak memory is bounded by the number of cells,
-    not of persons. Use as a context manager (the folder is deleted on close).
+    covariances. For a file or DataFrame each of these after the first two is
+    one pass over the persons, holding only its own small result; for a
+    database table the server's unit × cell sums are kept instead. Beyond
+    ``memory_limit`` DuckDB spills to a temporary folder, so peak memory is
+    bounded by the number of cells and units, not of persons. Use as a
+    context manager (the folder is deleted on close).
 
     Parameters
     ----------
@@ -701,7 +720,7 @@ class CellStore:
         import duckdb
 
         # without a limit of the caller's: start small, and let DuckDB have more only when
-        # the unit × cell table does not fit even with spilling (a few operators cannot spill)
+        # a pass does not fit even with spilling (a few operators cannot spill)
         limits = [memory_limit] if memory_limit else [*ESCALATION, None]
         for i, limit in enumerate(limits):
             self._spill = tempfile.mkdtemp(prefix="needsmodel-cells-")
@@ -732,6 +751,9 @@ class CellStore:
                 # the stored table has no weight sum when every person weighs 1
                 self._sw = "ucc.sw" if weights else "CAST(ucc.n AS DOUBLE)"
                 self.memory_limit = limit
+                #: the limits the later passes may still step up to
+                self._limits = limits[i + 1 :]
+                self._folds = 0  # set by fold_cell_sums
                 return
             except duckdb.OutOfMemoryException as exc:
                 self.close()
@@ -753,33 +775,79 @@ class CellStore:
     def _register(self, name: str, columns: dict[str, np.ndarray]) -> None:
         self.con.register(name, pd.DataFrame(columns))
 
+    def _table(self, name: str, columns: dict[str, np.ndarray]) -> None:
+        """Replace DuckDB's temporary table ``name`` by the arrays ``columns``.
+
+        A table has statistics (a registered DataFrame has none), so DuckDB
+        can join to it on a dense integer key without hashing it.
+        """
+        self._register("arrays", columns)
+        try:
+            self._execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM arrays")
+        finally:
+            self.con.unregister("arrays")
+
+    def _fetch(self, sql: str) -> dict[str, Any]:
+        """A query's result as arrays (see :meth:`_execute`)."""
+        return self._execute(sql, fetch=True)
+
+    def _execute(self, sql: str, *, fetch: bool = False) -> Any:
+        """Run a statement; when it does not fit, step the memory limit up and retry.
+
+        Raises
+        ------
+        InputError
+            When it does not fit in the largest limit allowed (the caller's own,
+            if given), naming ``memory_limit``.
+        """
+        import duckdb
+
+        while True:
+            try:
+                result = self.con.execute(sql)
+                return dict(result.fetchnumpy()) if fetch else None
+            except duckdb.OutOfMemoryException as exc:
+                if not self._limits:
+                    raise InputError(
+                        f"summing {self._session.where} needs more memory than the memory limit "
+                        f"of {self.memory_limit or 'DuckDB'} allows (DuckDB: "
+                        f"{str(exc).splitlines()[0]}); raise memory_limit",
+                        field="memory_limit",
+                    ) from exc
+                self.memory_limit = self._limits.pop(0)
+                if self.memory_limit is None:
+                    self.con.execute("RESET memory_limit")
+                else:
+                    self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
+
     def unit_sums(self) -> dict[str, np.ndarray]:
-        """``n``, ``sw``, ``swy`` per unit (position = unit code)."""
-        got = self.con.execute(
-            f"SELECT unit, SUM(n) AS n, SUM({self._sw}) AS sw, SUM(swy) AS swy FROM ucc "
-            "GROUP BY unit"
-        ).fetchnumpy()
-        out = {}
-        for c in ("n", "sw", "swy"):
-            v = np.zeros(len(self.units))
-            v[np.asarray(got["unit"], dtype=np.int64)] = np.asarray(got[c], dtype=float)
-            out[c] = v
-        return out
+        """``n``, ``sw``, ``swy`` per unit (position = unit code; summed when numbered)."""
+        got = self.con.execute("SELECT n, sw, swy FROM unitids ORDER BY code").fetchnumpy()
+        return {c: np.asarray(got[c], dtype=float) for c in ("n", "sw", "swy")}
 
     def fold_cell_sums(self, fold: np.ndarray, k: int) -> dict[str, np.ndarray]:
         """Sums per fold and cell (``k × cells`` arrays); ``fold[code]`` is a unit's fold."""
-        self._register("folds", {"unit": np.arange(len(fold)), "fold": fold.astype(np.int64)})
-        got = self.con.execute(
-            f"SELECT f.fold, ucc.cell, SUM(n) AS n, SUM({self._sw}) AS sw, SUM(swy) AS swy, "
-            "SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc JOIN folds f USING (unit) "
-            "WHERE f.fold >= 0 GROUP BY f.fold, ucc.cell"
-        ).fetchnumpy()
+        if len(fold) != len(self.units):
+            raise ValueError(f"one fold per unit expected ({len(self.units)}); got {len(fold)}")
+        self._register("folds", {"unit": np.arange(len(fold)), "fold": fold.astype(np.int32)})
+        try:
+            self._execute("UPDATE unitids SET fold = f.fold FROM folds f WHERE code = f.unit")
+        finally:
+            self.con.unregister("folds")
+        self._folds = k
+        weighted = self._sw == "ucc.sw"  # else every weight is 1 and the weight sums are counts
+        got = self._fetch(
+            "SELECT fold, cell, SUM(n) AS n, "
+            + ("SUM(sw) AS sw, " if weighted else "")
+            + "SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc "
+            "WHERE fold >= 0 GROUP BY fold, cell"
+        )
         f = np.asarray(got["fold"], dtype=np.int64)
         c = np.asarray(got["cell"], dtype=np.int64)
         out = {}
         for name in ("n", "sw", "swy", "swyy", "npos"):
             a = np.zeros((k, len(self.cells)))
-            a[f, c] = np.asarray(got[name], dtype=float)
+            a[f, c] = np.asarray(got[name if name in got else "n"], dtype=float)
             out[name] = a
         return out
 
@@ -790,24 +858,30 @@ class CellStore:
         folds are those of the last :meth:`fold_cell_sums`).
         """
         k, n_cells = per_fold_cell.shape
-        self._register("cellmean", {"cell": np.arange(n_cells), "m": per_cell})
-        self._register(
-            "foldmean",
+        if n_cells != len(self.cells) or k != self._folds:
+            raise ValueError(
+                f"per_fold_cell must be folds × cells ({self._folds} × {len(self.cells)}); "
+                f"got {k} × {n_cells}"
+            )
+        # one row per (fold + 1, cell), key (fold + 1) · cells + cell; units without a fold
+        # (fold -1) get the fold means 0
+        self._table(
+            "means",
             {
-                "fold": np.repeat(np.arange(k), n_cells),
-                "cell": np.tile(np.arange(n_cells), k),
-                "m": per_fold_cell.ravel(),
+                "key": np.arange((k + 1) * n_cells, dtype=np.int64),
+                "m": np.tile(np.asarray(per_cell, dtype=float), k + 1),
+                "mf": np.vstack([np.zeros(n_cells), per_fold_cell]).ravel(),
             },
         )
-        got = self.con.execute(
-            f"SELECT ucc.unit, SUM({self._sw} * cm.m) AS a, SUM({self._sw} * fm.m) AS b FROM ucc "
-            "JOIN cellmean cm USING (cell) JOIN folds f USING (unit) "
-            "LEFT JOIN foldmean fm ON fm.fold = f.fold AND fm.cell = ucc.cell GROUP BY ucc.unit"
-        ).fetchnumpy()
+        got = self._fetch(
+            f"SELECT ucc.unit, SUM({self._sw} * mm.m) AS a, SUM({self._sw} * mm.mf) AS b "
+            f"FROM ucc JOIN means mm ON mm.key = (CAST(ucc.fold AS BIGINT) + 1) * {n_cells} "
+            "+ ucc.cell GROUP BY ucc.unit"
+        )
         out = np.zeros((len(self.units), 2))
         codes = np.asarray(got["unit"], dtype=np.int64)
         out[codes, 0] = np.asarray(got["a"], dtype=float)
-        out[codes, 1] = np.nan_to_num(np.asarray(got["b"], dtype=float))
+        out[codes, 1] = np.asarray(got["b"], dtype=float)
         return out
 
     def unit_scores(self, x: np.ndarray, mu: np.ndarray, scale: str) -> np.ndarray:
@@ -819,14 +893,14 @@ class CellStore:
         k = x.shape[1]
         cols = {"cell": np.arange(len(mu)), "mu": mu}
         cols.update({f"x{j}": x[:, j] for j in range(k)})
-        self._register("design", cols)
+        self._table("design", cols)
         if scale not in ("sw", "n"):
             raise ValueError(f"scale must be 'sw' or 'n'; got {scale!r}")
         by = self._sw if scale == "sw" else "ucc.n"
         sums = ", ".join(f"SUM((ucc.swy - d.mu * {by}) * d.x{j}) AS s{j}" for j in range(k))
-        got = self.con.execute(
+        got = self._fetch(
             f"SELECT ucc.unit, {sums} FROM ucc JOIN design d USING (cell) GROUP BY ucc.unit"
-        ).fetchnumpy()
+        )
         out = np.zeros((len(self.units), k))
         codes = np.asarray(got["unit"], dtype=np.int64)
         for j in range(k):
@@ -835,9 +909,10 @@ class CellStore:
 
     def unit_cells(self) -> pd.DataFrame:
         """The whole unit × cell table, as numbers (as many rows as there can be persons)."""
-        raw = self.con.execute(
-            f"SELECT unit, cell, n, {self._sw} AS sw, swy, swyy, npos FROM ucc ORDER BY unit, cell"
-        ).fetchnumpy()
+        raw = self._fetch(
+            f"SELECT unit, cell, SUM(n) AS n, SUM({self._sw}) AS sw, SUM(swy) AS swy, "
+            "SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc GROUP BY unit, cell ORDER BY unit, cell"
+        )
         return pd.DataFrame(
             {
                 "unit": np.asarray(raw["unit"], dtype=np.int64),

@@ -1,0 +1,139 @@
+"""The cell store's sums against pandas on the same persons, and its memory behaviour.
+
+Reference: pandas ``groupby`` sums over the person table itself (an
+independent computation of the same per-fold, per-cell and per-unit sums).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from needsmodel.collapse import CellStore
+from needsmodel.datasets.synthetic import INDICATORS, synthetic_persons
+from needsmodel.errors import InputError
+
+K = 4
+
+
+@pytest.fixture(scope="module")
+def persons(tmp_path_factory):
+    df = next(synthetic_persons(20_000, districts=12, seed=5, chunk=20_000))
+    df["w"] = np.random.default_rng(2).uniform(0.5, 2.0, len(df))
+    folder = tmp_path_factory.mktemp("store")
+    df.to_parquet(folder / "persons.parquet")
+    df.to_csv(folder / "persons.csv", index=False)
+    return folder, df
+
+
+def _open(source, weights=None, **kw):
+    return CellStore(
+        source,
+        unit_key="district",
+        target="special_ed",
+        indicators=list(INDICATORS),
+        weights=weights,
+        **kw,
+    )
+
+
+def _reference(df: pd.DataFrame, store: CellStore, fold: np.ndarray, weights: str | None):
+    """Per fold × cell and per unit sums of the persons, computed by pandas."""
+    cells = store.cells[list(INDICATORS)].astype(str)
+    code = {tuple(r): i for i, r in enumerate(cells.itertuples(index=False))}
+    cell = np.array([code[tuple(r)] for r in df[list(INDICATORS)].astype(str).itertuples(False)])
+    unit = pd.Index(store.units).get_indexer(df["district"].astype(str))
+    w = df[weights].to_numpy(float) if weights else np.ones(len(df))
+    y = df["special_ed"].to_numpy(float)
+    return cell, unit, w, y, fold[unit]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv", "frame"])
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_fold_and_unit_sums_equal_pandas(persons, kind, weights):
+    folder, df = persons
+    source = {"parquet": folder / "persons.parquet", "csv": folder / "persons.csv"}.get(kind, df)
+    with _open(source, weights) as store:
+        n_units, n_cells = len(store.units), len(store.cells)
+        fold = np.arange(n_units) % K
+        fold[3] = -1  # a unit outside the cross-validation
+        cell, unit, w, y, f = _reference(df, store, fold, weights)
+        by_fold = store.fold_cell_sums(fold, K)
+        inside = f >= 0
+        for name, values in {
+            "n": np.ones(len(df)),
+            "sw": w,
+            "swy": w * y,
+            "swyy": w * y * y,
+        }.items():
+            want = np.zeros((K, n_cells))
+            np.add.at(want, (f[inside], cell[inside]), values[inside])
+            np.testing.assert_allclose(by_fold[name], want, rtol=1e-12, atol=1e-9, err_msg=name)
+        per_cell = np.random.default_rng(1).uniform(0.0, 1.0, n_cells)
+        per_fold = np.random.default_rng(2).uniform(0.0, 1.0, (K, n_cells))
+        totals = store.unit_totals(per_cell, per_fold)
+        want_a = np.bincount(unit, w * per_cell[cell], minlength=n_units)
+        mf = np.where(inside, per_fold[np.maximum(f, 0), cell], 0.0)
+        want_b = np.bincount(unit, w * mf, minlength=n_units)
+        np.testing.assert_allclose(totals[:, 0], want_a, rtol=1e-12)
+        np.testing.assert_allclose(totals[:, 1], want_b, rtol=1e-12, atol=1e-12)
+        assert totals[3, 1] == 0.0 and totals[3, 0] > 0  # need, but no out-of-fold need
+        sums = store.unit_sums()
+        np.testing.assert_allclose(sums["n"], np.bincount(unit, minlength=n_units))
+        np.testing.assert_allclose(sums["swy"], np.bincount(unit, w * y, minlength=n_units))
+        # the folds can be set again: the second call replaces the first
+        again = store.fold_cell_sums(np.zeros(n_units, dtype=int), 1)
+        np.testing.assert_allclose(again["n"][0], store.cells["n"].to_numpy(float))
+
+
+def test_a_file_store_keeps_no_table_of_persons_or_unit_cells(persons):
+    folder, _ = persons
+    with _open(folder / "persons.parquet") as store:
+        store.fold_cell_sums(np.arange(len(store.units)) % K, K)
+        store.unit_totals(np.ones(len(store.cells)), np.ones((K, len(store.cells))))
+        tables = dict(
+            store.con.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall()
+        )
+        kinds = dict(
+            store.con.execute("SELECT view_name, temporary FROM duckdb_views()").fetchall()
+        )
+    # the cells, the units and the cell means per fold; the unit × cell rows are a view
+    assert set(tables) == {"cellids", "unitids", "means"}
+    assert tables["unitids"] == 12 and tables["cellids"] == len(store.cells)
+    assert tables["means"] == (K + 1) * len(store.cells)
+    assert "ucc" in kinds
+
+
+def test_a_pass_that_runs_out_of_memory_steps_the_limit_up(persons):
+    folder, _ = persons
+    with _open(folder / "persons.parquet") as store:
+        fold = np.arange(len(store.units)) % K
+        want = store.fold_cell_sums(fold, K)
+        next_limit = store._limits[0]
+        store.con.execute("SET memory_limit = '256KB'")  # too small for the next pass
+        got = store.fold_cell_sums(fold, K)
+        assert store.memory_limit == next_limit
+        limit = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        assert limit != "256.0 KiB"
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_a_pass_beyond_the_callers_own_limit_names_memory_limit(persons):
+    folder, _ = persons
+    with _open(folder / "persons.parquet", memory_limit="64MB") as store:
+        store.con.execute("SET memory_limit = '256KB'")
+        with pytest.raises(InputError, match="more memory than the memory limit of 64MB") as err:
+            store.fold_cell_sums(np.arange(len(store.units)) % K, K)
+    assert err.value.field == "memory_limit"
+
+
+def test_wrong_shapes_are_refused(persons):
+    folder, _ = persons
+    with _open(folder / "persons.parquet") as store:
+        with pytest.raises(ValueError, match="one fold per unit"):
+            store.fold_cell_sums(np.zeros(3, dtype=int), 1)
+        store.fold_cell_sums(np.zeros(len(store.units), dtype=int), 1)
+        with pytest.raises(ValueError, match="folds × cells"):
+            store.unit_totals(np.ones(len(store.cells)), np.ones((2, len(store.cells))))
