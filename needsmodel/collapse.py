@@ -481,6 +481,8 @@ class _Session:
         self.remote: Any = None
         #: whether another pass over the persons is cheap (columns read, not text parsed)
         self.columnar = True
+        #: whether the persons were parsed into the local table ``persons_read``
+        self.read_once = False
         configure_duckdb(self.con)
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{check_memory_limit(memory_limit)}'")
@@ -541,6 +543,7 @@ class _Session:
         self.con.execute(f"CREATE TEMP TABLE persons_read AS SELECT {needed} FROM persons")
         self.st = self._statements("persons_read", None)
         self.columnar = True
+        self.read_once = True
 
     def run(self, name: str) -> Any:
         """Run one of the statements where the persons are; a cursor-like result."""
@@ -611,9 +614,11 @@ def _unit_cell_table(
     Afterwards ``cellids`` holds the cells with their codes, ``unitids`` the
     units with their codes, counts, sums and cross-validation folds (-1 until
     set), and the view ``ucc`` the rows to sum by unit code, fold and cell
-    code: for a database source the server's unit × cell sums (kept in the
-    table ``ucs``), otherwise the persons (nothing is stored; every query over
-    it is a pass over the persons). Returns the number of persons,
+    code: for a database source the server's unit × cell sums, for a text
+    file parsed into ``persons_read`` its unit × cell sums (either kept in the
+    table ``ucs``; ``persons_read`` is dropped), otherwise the persons (nothing
+    is stored; every query over it is a pass over the persons). Returns the
+    number of persons,
     Σ log y! (0 unless ``log_factorial``), the cells (row ``i`` is cell ``i``)
     and the unit ids (position = unit code).
     """
@@ -652,6 +657,15 @@ def _unit_cell_table(
         units_sql = _duckdb_sql(session.st["units"])
         coded_sql = None
         rows_sql = _duckdb_sql(session.st["rows"])
+        if session.read_once:
+            # the persons were parsed into a local table anyway: keep their (smaller)
+            # unit × cell sums in its place
+            sums = ["CAST(SUM(n) AS INTEGER) AS n", *(["SUM(sw) AS sw"] if weights else [])]
+            sums += ["SUM(swy) AS swy", "SUM(swyy) AS swyy", "CAST(SUM(npos) AS INTEGER) AS npos"]
+            coded_sql = (
+                f"SELECT unit, cell, {', '.join(sums)} FROM ({rows_sql}) GROUP BY unit, cell"
+            )
+            rows_sql = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
     con.execute(
         f"CREATE TEMP TABLE cellids AS SELECT *, "
         f"CAST(ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS INTEGER) AS cell FROM ({cells_sql})"
@@ -665,7 +679,8 @@ def _unit_cell_table(
     units = con.execute("SELECT unit FROM unitids ORDER BY code").fetchnumpy()["unit"]
     if coded_sql is not None:
         con.execute(f"CREATE TEMP TABLE ucs AS {coded_sql}")
-        con.execute("DROP TABLE uc")
+        con.execute("DROP TABLE IF EXISTS uc")
+        con.execute("DROP TABLE IF EXISTS persons_read")
     con.execute(f"CREATE TEMP VIEW ucc AS {rows_sql}")
     for c in ("n", "npos"):
         cells[c] = cells[c].astype(np.int64)
