@@ -660,10 +660,10 @@ def _unit_cell_table(
         if session.read_once:
             # the persons were parsed into a local table anyway: keep their (smaller)
             # unit × cell sums in its place
-            sums = ["CAST(SUM(n) AS INTEGER) AS n", *(["SUM(sw) AS sw"] if weights else [])]
-            sums += ["SUM(swy) AS swy", "SUM(swyy) AS swyy", "CAST(SUM(npos) AS INTEGER) AS npos"]
+            per = ["CAST(SUM(n) AS INTEGER) AS n", *(["SUM(sw) AS sw"] if weights else [])]
+            per += ["SUM(swy) AS swy", "SUM(swyy) AS swyy", "CAST(SUM(npos) AS INTEGER) AS npos"]
             coded_sql = (
-                f"SELECT unit, cell, {', '.join(sums)} FROM ({rows_sql}) GROUP BY unit, cell"
+                f"SELECT unit, cell, {', '.join(per)} FROM ({rows_sql}) GROUP BY unit, cell"
             )
             rows_sql = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
     con.execute(
