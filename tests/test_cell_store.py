@@ -142,3 +142,40 @@ def test_wrong_shapes_are_refused(persons):
         store.fold_cell_sums(np.zeros(len(store.units), dtype=int), 1)
         with pytest.raises(ValueError, match="folds × cells"):
             store.unit_totals(np.ones(len(store.cells)), np.ones((2, len(store.cells))))
+
+
+def _view(store: CellStore) -> str:
+    return store.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'ucc'").fetchall()[
+        0
+    ][0]
+
+
+def test_persons_find_their_cell_by_one_hash_of_text_and_integer_indicators(persons):
+    folder, df = persons
+    with _open(folder / "persons.parquet") as store:
+        assert "hash(" in _view(store)
+        got = store.fold_cell_sums(np.zeros(len(store.units), dtype=int), 1)
+    assert got["n"].sum() == len(df)
+
+
+def test_floating_point_indicators_join_on_their_values_where_minus_zero_is_zero(tmp_path):
+    # floating point is joined on the values themselves: -0.0 and 0.0 are one cell
+    rng = np.random.default_rng(4)
+    n = 3_000
+    df = pd.DataFrame(
+        {
+            "district": rng.choice(["a", "b", "c"], n),
+            "flag": rng.choice([0.0, -0.0, 1.0], n),
+            "band": rng.choice([1.5, 2.5], n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    path = tmp_path / "floats.parquet"
+    df.to_parquet(path)
+    with CellStore(path, unit_key="district", target="y", indicators=["flag", "band"]) as store:
+        assert "hash(" not in _view(store)
+        assert len(store.cells) == 4
+        got = store.fold_cell_sums(np.zeros(len(store.units), dtype=int), 1)
+        totals = store.unit_totals(np.ones(4), np.ones((1, 4)))
+    assert got["n"].sum() == n and got["swy"].sum() == df["y"].sum()
+    np.testing.assert_allclose(totals[:, 0], df.groupby("district").size().to_numpy())
