@@ -8,10 +8,11 @@ own:
 * plain: ``pd.read_parquet`` of the file and ``statsmodels.formula.api.logit``
   with ``C()`` terms on all rows, then the predicted referrals summed per
   district;
-* needsmodel: ``nm.fit(spec, path)``: DuckDB collapses the file out of core to
-  the cells and then to sums by unit and cell code, Newton steps fit the cells,
-  and the exact person-level covariance, need per district, predictive ratios
-  and grouped cross-validation follow.
+* needsmodel: ``nm.fit(spec, path)``: DuckDB reads the file out of core to
+  the cells and the districts, Newton steps fit the cells, and the exact
+  person-level covariance, need per district, predictive ratios and grouped
+  cross-validation follow (two more passes: sums per fold and cell, and the
+  need per district).
 
 * duckreg (``make bench`` installs it in .venv-bench, beside DuckDB 1.x): its
   ``DuckLogisticRegression(method="irls")`` on a DuckDB view with one 0/1
@@ -283,20 +284,20 @@ def main() -> int:
             f"{tool['params']} parameters, {tool['cells']:,} cells"
         )
         print(
-            f"  pandas + statsmodels formula: {plain['seconds']:7.1f} s"
+            f"  pandas + statsmodels formula: {plain['seconds']:7.2f} s"
             f"   peak {plain['peak_mb']:7.0f} MB"
         )
         if peer is not None:
             print(
-                f"  duckreg (IRLS on cells):      {peer['seconds']:7.1f} s"
+                f"  duckreg (IRLS on cells):      {peer['seconds']:7.2f} s"
                 f"   peak {peer['peak_mb']:7.0f} MB"
             )
         print(
-            f"  DuckDB GROUP BY floor:        {floor['seconds']:7.1f} s"
+            f"  DuckDB GROUP BY floor:        {floor['seconds']:7.2f} s"
             f"   peak {floor['peak_mb']:7.0f} MB   ({floor['rows']:,} unit x cell rows)"
         )
         print(
-            f"  needsmodel (DuckDB cells):    {tool['seconds']:7.1f} s"
+            f"  needsmodel (DuckDB cells):    {tool['seconds']:7.2f} s"
             f"   peak {tool['peak_mb']:7.0f} MB"
         )
         print(f"  speed-up {speed:.1f}x; memory {memory:.2f} of the plain path's")

@@ -6,9 +6,10 @@ rows at 2 million pupils, 6.3 million at 20 million) are written to Parquet, and
 ``nm.fit`` runs the collapsed logit of ``bench_register.py`` on each in its own
 process. Peak memory is the process's own high-water mark (``VmHWM``).
 
-The unit × cell table stays inside DuckDB, which spills it to a temporary
-folder beyond its memory limit (96 MB by default), so the peak should not grow
-with the persons. Exit code 1 if the peak at the largest size is more than
+No unit × cell table is held: the fit's passes over the persons keep only
+their results per cell, per unit and per fold and cell, and DuckDB spills to a
+temporary folder beyond its memory limit (96 MB by default), so the peak should
+not grow with the persons. Exit code 1 if the peak at the largest size is more than
 1.2 times the peak at 2 million persons.
 
 Run: ``python benchmarks/bench_scaling.py [--sizes 1000000 2000000 6000000 20000000] [--busy]``
