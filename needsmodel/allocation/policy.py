@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AllocationError
-from .transition import TRANSITION_RULES, TransitionPath, transition_path
+from .transition import TRANSITION_RULES, TransitionPath, first_year_amounts, transition_path
 
 __all__ = ["MAX_BUDGET", "AllocationPolicy"]
 
@@ -199,6 +199,20 @@ class AllocationPolicy:
             rule=self.transition_rule,
             priority=priority,
             labels=self.year_labels,
+        )
+
+    def first_year(self, target: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """The unrounded first-year amounts of :meth:`path` (one ``target`` row), alone."""
+        return first_year_amounts(
+            target,
+            current,
+            np.asarray(self.year_frames, dtype=float),
+            years=self.phase_in_years,
+            equalisation_pct=self.equalisation_pct,
+            max_loss_pct=self.max_loss_pct,
+            max_gain_pct=self.max_gain_pct,
+            round_to=self.round_to,
+            rule=self.transition_rule,
         )
 
     @property

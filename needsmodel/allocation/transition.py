@@ -39,6 +39,7 @@ __all__ = [
     "TransitionPath",
     "TransitionRule",
     "bounds",
+    "first_year_amounts",
     "path_frame",
     "solve_bounded",
     "transition_path",
@@ -104,6 +105,65 @@ def _fraction(t: int, phase_in_years: int, equalisation: float) -> float:
     if phase_in_years > 1:
         return 1.0 / (phase_in_years - t + 1) if t <= phase_in_years else 1.0
     return equalisation
+
+
+def _year(
+    goal: np.ndarray,
+    previous: np.ndarray,
+    frame: float,
+    frac: float,
+    caps: tuple[float | None, float | None] | None,
+    round_to: int,
+    rule: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, PaceStep | None]:
+    """One budget year: frame-adjusted start, unrounded amounts, floors, caps, pace step."""
+    n = previous.size
+    total = previous.sum()
+    s = previous * (frame / total) if total > 0 else goal.copy()
+    lo, hi = (
+        bounds(previous, caps[0], caps[1], round_to)
+        if caps is not None
+        else (np.zeros(n), np.full(n, np.inf))
+    )
+    if rule == "pace":
+        step = pace_step(goal, s, lo, hi, frame, frac)
+        return s, step.amounts, lo, hi, step
+    desired = goal.copy() if frac == 1.0 else np.maximum(s + frac * (goal - s), 0.0)
+    values = solve_bounded(desired, lo, hi, frame) if caps is not None else desired
+    return s, values, lo, hi, None
+
+
+def first_year_amounts(
+    target: np.ndarray,
+    current: np.ndarray,
+    budget: float | Sequence[float] | np.ndarray,
+    *,
+    years: int = 1,
+    equalisation_pct: float = 100.0,
+    max_loss_pct: float | None = None,
+    max_gain_pct: float | None = None,
+    round_to: int = 1,
+    rule: str = "pace",
+) -> np.ndarray:
+    """The unrounded amounts of the first budget year alone (``transition_path(...).unrounded[0]``).
+
+    The first year depends on nothing later, so draws of the keys (thousands
+    of targets) skip the later years and the rounding. Arguments as
+    :func:`transition_path`, with ``target`` one row.
+
+    Examples
+    --------
+    >>> first_year_amounts(np.array([200.0, 800.0]), np.array([500.0, 500.0]), 1000,
+    ...                    years=3, max_loss_pct=20).tolist()
+    [400.0, 600.0]
+    """
+    goal = np.asarray(target, dtype=float)
+    frame = float(np.atleast_1d(np.asarray(budget, dtype=float))[0])
+    has_caps = max_loss_pct is not None or max_gain_pct is not None
+    caps = (max_loss_pct, max_gain_pct) if has_caps else None
+    frac = _fraction(1, years, equalisation_pct / 100.0)
+    cur = np.asarray(current, dtype=float)
+    return _year(goal, cur, frame, frac, caps, round_to, rule)[1]
 
 
 def transition_path(
@@ -173,6 +233,7 @@ def transition_path(
         tgt = np.vstack([tgt, *extra])
     f = equalisation_pct / 100.0
     has_caps = max_loss_pct is not None or max_gain_pct is not None
+    caps = (max_loss_pct, max_gain_pct) if has_caps else None
     n = cur.size
     shape = (n_years, n)
     start, unrounded = np.empty(shape), np.empty(shape)
@@ -182,21 +243,11 @@ def transition_path(
     previous = cur
     for t in range(1, n_years + 1):
         frame, goal = float(frames[t - 1]), tgt[t - 1]
-        total = previous.sum()
-        s = previous * (frame / total) if total > 0 else goal.copy()
-        frac = _fraction(t, years, f)
-        lo, hi = (
-            bounds(previous, max_loss_pct, max_gain_pct, round_to)
-            if has_caps
-            else (np.zeros(n), np.full(n, np.inf))
+        s, values, lo, hi, step = _year(
+            goal, previous, frame, _fraction(t, years, f), caps, round_to, rule
         )
-        if rule == "pace":
-            step = pace_step(goal, s, lo, hi, frame, frac)
+        if step is not None:
             steps.append(step)
-            values = step.amounts
-        else:
-            desired = goal.copy() if frac == 1.0 else np.maximum(s + frac * (goal - s), 0.0)
-            values = solve_bounded(desired, lo, hi, frame) if has_caps else desired
         rounded = largest_remainder(
             values,
             round(frame),

@@ -253,7 +253,7 @@ def amount_draws(
     amounts = np.empty_like(targets)
     rows = progress_iter(enumerate(targets), total=len(targets), desc="transition", unit=" draws")
     for i, target in rows:
-        amounts[i] = policy.path(np.maximum(target, 0.0), current).unrounded[0]
+        amounts[i] = policy.first_year(np.maximum(target, 0.0), current)
     return shares, targets, amounts
 
 

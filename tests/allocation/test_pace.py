@@ -155,3 +155,32 @@ def test_the_reason_column_names_floors_caps_and_pace():
     # the caps leave money: the losers lose less, by the same fraction of their distance
     assert t["reason"].tolist() == ["pace of change", "pace of change", "cap", "cap"]
     assert t["allocation"].tolist() == [20_000, 20_000, 30_000, 30_000]
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=transitions(), rule=st.sampled_from(["pace", "proportional"]))
+def test_the_first_year_alone_equals_the_first_year_of_the_path(case, rule):
+    # key intervals draw thousands of targets and need only the first year, unrounded
+    from needsmodel.allocation.transition import first_year_amounts
+
+    target_w, current, frames, round_to, loss, gain, eq, phase_in = case
+    kw = {
+        "years": phase_in,
+        "equalisation_pct": eq,
+        "max_loss_pct": loss,
+        "max_gain_pct": gain,
+        "round_to": round_to,
+        "rule": rule,
+    }
+    target = target_w / target_w.sum() * frames[0]
+    try:
+        got = first_year_amounts(target, current, frames, **kw)
+    except InfeasibleRuleError:  # a first year that breaks a rule breaks the path too
+        with pytest.raises(InfeasibleRuleError):
+            transition_path(target, current, frames, **kw)
+        return
+    try:
+        want = transition_path(target, current, frames, **kw).unrounded[0]
+    except InfeasibleRuleError:
+        return  # a later year breaks a rule; the first year alone does not
+    np.testing.assert_array_equal(got, want)
