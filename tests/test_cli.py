@@ -279,3 +279,45 @@ def test_help_and_validate_load_only_what_they_use():
     )
     assert "needsmodel.pipeline" in validated
     assert not {"matplotlib", "jinja2", "openpyxl", "needsmodel.report"} & validated
+
+
+def _entry(argv: list[str], before: str = "") -> subprocess.CompletedProcess[str]:
+    """The console command's entry point in a fresh process."""
+    import os
+
+    args = ["needsmodel", *argv]
+    code = f"import sys\n{before}\nfrom needsmodel.cli import entry\nsys.argv = {args!r}\nentry()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as usual
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_the_command_exits_with_mains_code_after_its_exit_handlers(tmp_path):
+    # the quick exit skips only the interpreter's teardown: codes, streams, handlers stay
+    handler = (
+        "import atexit, tempfile, weakref, shutil\n"
+        f"d = tempfile.mkdtemp(dir={str(tmp_path)!r})\n"
+        "class Holder: pass\n"
+        "h = Holder(); weakref.finalize(h, shutil.rmtree, d)\n"
+        "atexit.register(lambda: print('handler ran', flush=True))"
+    )
+    sample = nm.datasets.sample_config_path()
+    ok = _entry(["validate", str(sample)], before=handler)
+    assert ok.returncode == 0, ok.stderr
+    # the command's output is all there, and the handler ran after it
+    assert ok.stdout.rstrip().splitlines()[-2:] == [
+        f"OK: {sample} and {sample.with_suffix('.csv')} (24 units) are valid; nothing written",
+        "handler ran",
+    ]
+    assert list(tmp_path.iterdir()) == []  # the finalizer removed its folder
+    plain = _entry(["validate", str(sample)])  # piped stdout is buffered: flushed at exit
+    assert plain.returncode == 0
+    assert plain.stdout.rstrip().splitlines()[-1].startswith(f"OK: {sample} and ")
+    # an error exits with 2 and one line; what was printed before is not lost
+    bad = _entry(["validate", str(tmp_path / "missing.toml")], before="print('said before')")
+    assert bad.returncode == 2
+    assert bad.stdout == "said before\n"
+    assert bad.stderr.strip().splitlines() == [
+        f"needsmodel: error: {tmp_path / 'missing.toml'}: config file not found"
+    ]
