@@ -247,9 +247,10 @@ def _statements(
     ``unit_cells`` is the unit × cell ``GROUP BY`` (run where the persons are);
     ``outcomes`` the distinct outcomes. For a source DuckDB reads itself,
     ``cells`` (the cells' sums), ``units`` (the units' counts and sums) and
-    ``rows`` (each person's unit code, cell code and terms of the sums, from
-    joins to the local tables ``cellids`` and ``unitids``) give the same sums
-    without a table keyed by the unit and every indicator value.
+    ``rows`` (each person's unit code, fold, cell code and terms of the sums,
+    from joins to the local tables ``cellids`` and ``unitids``; ``rows_hashed``
+    joins the cells on one hash of the indicators) give the same sums without
+    a table keyed by the unit and every indicator value.
     """
     with paused_gc():
         import sqlalchemy as sa
@@ -632,10 +633,10 @@ def _unit_cell_table(
     code: for a database source the server's unit × cell sums, for a text
     file parsed into ``persons_read`` its unit × cell sums (either kept in the
     table ``ucs``; ``persons_read`` is dropped), otherwise the persons (nothing
-    is stored; every query over it is a pass over the persons). Returns the
-    number of persons,
-    Σ log y! (0 unless ``log_factorial``), the cells (row ``i`` is cell ``i``)
-    and the unit ids (position = unit code).
+    is stored; every query over it is a pass over the persons).
+
+    Returns the number of persons, Σ log y! (0 unless ``log_factorial``), the
+    cells (row ``i`` is cell ``i``) and the unit ids (position = unit code).
     """
     total = session.check()
     log_factorial_sum = 0.0
@@ -863,7 +864,10 @@ class CellStore:
         return {c: np.asarray(got[c], dtype=float) for c in ("n", "sw", "swy")}
 
     def fold_cell_sums(self, fold: np.ndarray, k: int) -> dict[str, np.ndarray]:
-        """Sums per fold and cell (``k × cells`` arrays); ``fold[code]`` is a unit's fold."""
+        """Sums per fold and cell (``k × cells`` arrays); ``fold[code]`` is a unit's fold.
+
+        A unit with fold -1 is left out. The folds are kept for :meth:`unit_totals`.
+        """
         if len(fold) != len(self.units):
             raise ValueError(f"one fold per unit expected ({len(self.units)}); got {len(fold)}")
         self._register("folds", {"unit": np.arange(len(fold)), "fold": fold.astype(np.int32)})
