@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -179,6 +180,17 @@ class AllocationPolicy:
         """Whether any rule moves units only part of the way, or bounds their change."""
         return self.has_caps or self.equalisation_pct < 100 or self.phase_in_years > 1
 
+    def _rules(self) -> dict[str, Any]:
+        """The transition rules, as keyword arguments of the transition functions."""
+        return {
+            "years": self.phase_in_years,
+            "equalisation_pct": self.equalisation_pct,
+            "max_loss_pct": self.max_loss_pct,
+            "max_gain_pct": self.max_gain_pct,
+            "round_to": self.round_to,
+            "rule": self.transition_rule,
+        }
+
     def path(
         self, target: np.ndarray, current: np.ndarray, priority: np.ndarray | None = None
     ) -> TransitionPath:
@@ -187,33 +199,15 @@ class AllocationPolicy:
         ``target`` is one row (scaled to each year's frame) or one row per
         year. See :func:`needsmodel.allocation.transition.transition_path`.
         """
+        frames = np.asarray(self.year_frames, dtype=float)
         return transition_path(
-            target,
-            current,
-            np.asarray(self.year_frames, dtype=float),
-            years=self.phase_in_years,
-            equalisation_pct=self.equalisation_pct,
-            max_loss_pct=self.max_loss_pct,
-            max_gain_pct=self.max_gain_pct,
-            round_to=self.round_to,
-            rule=self.transition_rule,
-            priority=priority,
-            labels=self.year_labels,
+            target, current, frames, priority=priority, labels=self.year_labels, **self._rules()
         )
 
     def first_year(self, target: np.ndarray, current: np.ndarray) -> np.ndarray:
         """The unrounded first-year amounts of :meth:`path` (one ``target`` row), alone."""
-        return first_year_amounts(
-            target,
-            current,
-            np.asarray(self.year_frames, dtype=float),
-            years=self.phase_in_years,
-            equalisation_pct=self.equalisation_pct,
-            max_loss_pct=self.max_loss_pct,
-            max_gain_pct=self.max_gain_pct,
-            round_to=self.round_to,
-            rule=self.transition_rule,
-        )
+        frames = np.asarray(self.year_frames, dtype=float)
+        return first_year_amounts(target, current, frames, **self._rules())
 
     @property
     def has_pools(self) -> bool:
