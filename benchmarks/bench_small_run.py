@@ -12,7 +12,7 @@ statsmodels-based tool pays before it computes anything.
 Prints the machine's load and BLAS thread settings, the medians and the ratio
 of ``run`` to the statsmodels import. The target is 1.5x; the exit code is 1
 if the ratio exceeds ``--limit`` (default 2.5, a guard against regressions
-above today's 2.2x), or if ``--help`` takes longer than 0.25 s.
+above today's 1.9x), or if ``--help`` takes longer than 0.25 s.
 
 Run: ``python benchmarks/bench_small_run.py [--rounds 7] [--busy]``
 """
