@@ -218,6 +218,9 @@ def _duckdb_sql(statement: Any) -> str:
     return str(statement.compile(dialect=generic, compile_kwargs={"literal_binds": True}))
 
 
+#: DuckDB types that can hold NaN and infinities.
+_FLOATING = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
+
 #: DuckDB types whose equal values are equal bytes, so that they hash equally.
 _HASHABLE = frozenset(
     {"BOOLEAN", "VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
@@ -240,10 +243,12 @@ def _statements(
     target: str,
     indicators: list[str],
     weights: str | None,
+    floating: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The person source's queries, as SQLAlchemy statements over the table ``table``.
 
-    ``checks`` counts persons, missing values and negative outcomes;
+    ``checks`` counts persons, missing values, negative outcomes and values
+    that are not finite numbers (NaN, ±infinity) in the ``floating`` columns;
     ``unit_cells`` is the unit × cell ``GROUP BY`` (run where the persons are);
     ``outcomes`` the distinct outcomes. For a source DuckDB reads itself,
     ``cells`` (the cells' sums), ``units`` (the units' counts and sums) and
@@ -273,10 +278,16 @@ def _statements(
     unit = sa.cast(col(unit_key), sa.String)
     inds = [col(c) for c in indicators]
     count = sa.func.count()
+    # NaN and infinities as SQL literals that DuckDB and PostgreSQL both read
+    not_finite = [sa.cast(sa.literal(v), sa.Double) for v in ("NaN", "Infinity", "-Infinity")]
     checks = sa.select(
         count,
         *(count - sa.func.count(col(c)) for c in needed),
         sa.func.sum(sa.case((y < 0, 1), else_=0)),
+        *(
+            sa.func.sum(sa.case((sa.cast(col(c), sa.Double).in_(not_finite), 1), else_=0))
+            for c in floating
+        ),
     ).select_from(persons)
 
     def total(expr: Any, label: str) -> Any:
@@ -341,6 +352,7 @@ def _statements(
         "rows_hashed": rows.select_from(hashed),
         "outcomes": outcomes,
         "needed": needed,
+        "floating": list(floating),
     }
 
 
@@ -408,6 +420,11 @@ def continuous_columns(path: Path | str, columns: list[str], limit: int = 50) ->
 
 
 def _table_columns(source: DatabaseTable, conn: Any | None) -> list[str]:
+    return list(_table_types(source, conn))
+
+
+def _table_types(source: DatabaseTable, conn: Any | None) -> dict[str, Any]:
+    """Column → SQLAlchemy type of a database table (DataError when it does not exist)."""
     import sqlalchemy as sa
 
     own = conn is None
@@ -417,7 +434,7 @@ def _table_columns(source: DatabaseTable, conn: Any | None) -> list[str]:
         inspector = sa.inspect(conn)
         if not inspector.has_table(name, schema=schema):
             raise DataError(f"{source.where}: table not found in the database")
-        return [str(c["name"]) for c in inspector.get_columns(name, schema=schema)]
+        return {str(c["name"]): c["type"] for c in inspector.get_columns(name, schema=schema)}
     finally:
         if own:
             conn.close()
@@ -506,7 +523,11 @@ class _Session:
             if isinstance(source, DatabaseTable):
                 self.where = source.where
                 self.remote = source.connect()
-                columns = _table_columns(source, self.remote)
+                import sqlalchemy as sa
+
+                table_types = _table_types(source, self.remote)
+                columns = list(table_types)
+                floating = [c for c, t in table_types.items() if isinstance(t, sa.Float)]
                 schema, name = source.schema_and_name
             else:
                 name = "persons"
@@ -525,6 +546,7 @@ class _Session:
                 described = self.con.execute(f"SELECT * FROM {name} LIMIT 0").description
                 columns = [d[0] for d in described]
                 self.types = {d[0]: str(d[1]).upper() for d in described}
+                floating = [c for c, t in self.types.items() if t in _FLOATING]
             own = [c for c in indicators if c in OWN_NAMES]
             if own:
                 raise DataError(
@@ -532,12 +554,18 @@ class _Session:
                     f"fit gives its own columns ({', '.join(OWN_NAMES)}); rename the column",
                     column=own[0],
                 )
+            # the outcome and the weights are read as numbers whatever their type; an
+            # indicator only when its type can hold NaN (else it is a category's label)
+            numbers = {target, *([weights] if weights else [])}
+            checked = list(dict.fromkeys([target, *([weights] if weights else [])]))
+            checked += [c for c in floating if c in indicators and c not in numbers]
             self._statements = partial(
                 _statements,
                 unit_key=unit_key,
                 target=target,
                 indicators=indicators,
                 weights=weights,
+                floating=checked,
             )
             self.st = self._statements(name, schema)
             _require_columns(self.st["needed"], columns, self.where)
@@ -563,6 +591,7 @@ class _Session:
 
     def run(self, name: str) -> Any:
         """Run one of the statements where the persons are; a cursor-like result."""
+        import duckdb
         import sqlalchemy as sa
 
         try:
@@ -572,17 +601,30 @@ class _Session:
         except sa.exc.SQLAlchemyError as exc:
             first = str(exc).strip().splitlines()[0]
             raise DataError(f"{self.where}: the database refused the query: {first}") from exc
+        except duckdb.ConversionException as exc:  # e.g. text in the outcome column
+            first = str(exc).strip().splitlines()[0]
+            raise DataError(
+                f"{self.where}: the outcome and weight columns must hold numbers ({first})"
+            ) from exc
 
     def check(self) -> int:
         """Persons, after checking for missing values and negative outcomes."""
         row = self.run("checks").fetchone()
         assert row is not None
-        total, *nulls, negative = row
+        needed, floating = self.st["needed"], self.st["floating"]
+        total, nulls, negative = row[0], row[1 : 1 + len(needed)], row[1 + len(needed)]
         if not total:
             raise DataError(f"{self.where} has no persons (no rows)")
-        for c, k in zip(self.st["needed"], nulls, strict=True):
+        for c, k in zip(needed, nulls, strict=True):
             if k:
                 raise DataError(f"column '{c}' has {k} missing value(s) in {self.where}", column=c)
+        for c, k in zip(floating, row[2 + len(needed) :], strict=True):
+            if k:
+                raise DataError(
+                    f"column '{c}' has {k} value(s) in {self.where} that are not finite numbers "
+                    "(NaN or infinite)",
+                    column=c,
+                )
         if negative:
             raise DataError(
                 f"column '{self.target}' must not be negative; {negative} person(s) are in "

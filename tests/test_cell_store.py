@@ -179,3 +179,39 @@ def test_floating_point_indicators_join_on_their_values_where_minus_zero_is_zero
         totals = store.unit_totals(np.ones(4), np.ones((1, 4)))
     assert got["n"].sum() == n and got["swy"].sum() == df["y"].sum()
     np.testing.assert_allclose(totals[:, 0], df.groupby("district").size().to_numpy())
+
+
+def _csv(tmp_path, rows: list[str], header: str = "district,x,w,y") -> str:
+    path = tmp_path / "odd.csv"
+    path.write_text(header + "\n" + "\n".join(rows * 40) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("rows", "weights", "column"),
+    [
+        # a floating-point indicator with NaN: a category no design can hold
+        (["a,nan,1,1", "b,1.0,1,0", "a,0.0,1,1", "b,0.0,1,1"], None, "x"),
+        # outcomes read as text by the CSV reader, numbers once cast: inf and nan
+        (["a,1,1,inf", "b,1,1,0", "a,0,1,1", "b,0,1,nan"], None, "y"),
+        (["a,1,1,1", "b,1,-inf,0", "a,0,1,1", "b,0,2,1"], "w", "w"),
+    ],
+)
+def test_values_that_are_not_finite_numbers_are_refused_by_name(tmp_path, rows, weights, column):
+    path = _csv(tmp_path, rows)
+    with pytest.raises(InputError, match=rf"column '{column}' has \d+ value\(s\) .* not finite"):
+        CellStore(path, unit_key="district", target="y", indicators=["x"], weights=weights)
+
+
+def test_a_text_outcome_is_refused_with_the_value_and_column(tmp_path):
+    path = _csv(tmp_path, ["a,1,1,abc", "b,1,1,0", "a,0,1,1"])
+    with pytest.raises(InputError, match=r"must hold numbers .*'abc'.* column y"):
+        CellStore(path, unit_key="district", target="y", indicators=["x"])
+
+
+def test_a_text_indicator_named_nan_is_just_a_category(tmp_path):
+    path = _csv(tmp_path, ["a,nan,1,1", "b,yes,1,0", "a,no,1,1", "b,no,1,1"], "district,x,w,y")
+    # 'nan' among words is text: the column is VARCHAR and 'nan' one of its labels
+    with CellStore(path, unit_key="district", target="y", indicators=["x"]) as store:
+        assert sorted(store.cells["x"]) == ["nan", "no", "yes"]
+        assert store.cells["n"].sum() == 160

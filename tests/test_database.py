@@ -205,6 +205,23 @@ def test_missing_values_on_the_server_are_refused(loaded):
         fit_collapsed(_spec(), nm.DatabaseTable(url, "registers.holes"))
 
 
+def test_outcomes_and_weights_that_are_not_finite_are_refused_on_the_server(loaded):
+    # PostgreSQL's double precision holds NaN and infinities; an OLS on them would be NaN
+    url, _ = loaded
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE registers.odd AS SELECT * FROM registers.pupils"))
+        conn.execute(sa.text("ALTER TABLE registers.odd ALTER COLUMN weight TYPE double precision"))
+        conn.execute(sa.text("UPDATE registers.odd SET weight = 'NaN' WHERE pupil_id < 3"))
+        conn.execute(sa.text("UPDATE registers.odd SET weight = 'Infinity' WHERE pupil_id = 3"))
+    engine.dispose()
+    spec = _spec(method="ols", target="special_ed_cost", cov="HC1")
+    table = nm.DatabaseTable(url, "registers.odd")
+    with pytest.raises(DataError, match=r"'weight' has 3 value\(s\) .* not finite") as err:
+        fit_collapsed(spec, table, weights="weight")
+    assert err.value.column == "weight"
+
+
 @pytest.mark.parametrize(
     "table", ["pupils; DROP TABLE registers.pupils", "a.b.c", "pupils--", "", "1pupils"]
 )
