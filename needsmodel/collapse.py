@@ -221,6 +221,13 @@ def _duckdb_sql(statement: Any) -> str:
 #: DuckDB types that can hold NaN and infinities.
 _FLOATING = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 
+
+def _exact_type(duckdb_type: str) -> bool:
+    """Whether a DuckDB type holds only finite numbers (integers, decimals, booleans)."""
+    integral = duckdb_type in _HASHABLE and duckdb_type != "VARCHAR"
+    return integral or duckdb_type.startswith("DECIMAL")
+
+
 #: DuckDB types whose equal values are equal bytes, so that they hash equally.
 _HASHABLE = frozenset(
     {"BOOLEAN", "VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
@@ -528,6 +535,13 @@ class _Session:
                 table_types = _table_types(source, self.remote)
                 columns = list(table_types)
                 floating = [c for c, t in table_types.items() if isinstance(t, sa.Float)]
+                # integers and decimals: never NaN or infinite
+                exact = [
+                    c
+                    for c, t in table_types.items()
+                    if isinstance(t, sa.Integer | sa.Boolean)
+                    or (isinstance(t, sa.Numeric) and not isinstance(t, sa.Float))
+                ]
                 schema, name = source.schema_and_name
             else:
                 name = "persons"
@@ -547,6 +561,7 @@ class _Session:
                 columns = [d[0] for d in described]
                 self.types = {d[0]: str(d[1]).upper() for d in described}
                 floating = [c for c, t in self.types.items() if t in _FLOATING]
+                exact = [c for c, t in self.types.items() if _exact_type(t)]
             own = [c for c in indicators if c in OWN_NAMES]
             if own:
                 raise DataError(
@@ -556,8 +571,8 @@ class _Session:
                 )
             # the outcome and the weights are read as numbers whatever their type; an
             # indicator only when its type can hold NaN (else it is a category's label)
-            numbers = {target, *([weights] if weights else [])}
-            checked = list(dict.fromkeys([target, *([weights] if weights else [])]))
+            numbers = list(dict.fromkeys([target, *([weights] if weights else [])]))
+            checked = [c for c in numbers if c not in exact]
             checked += [c for c in floating if c in indicators and c not in numbers]
             self._statements = partial(
                 _statements,

@@ -215,3 +215,22 @@ def test_a_text_indicator_named_nan_is_just_a_category(tmp_path):
     with CellStore(path, unit_key="district", target="y", indicators=["x"]) as store:
         assert sorted(store.cells["x"]) == ["nan", "no", "yes"]
         assert store.cells["n"].sum() == 160
+
+
+def test_nan_in_a_floating_point_outcome_of_a_parquet_file_is_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    y = [0.5, 1.0, float("nan"), 2.0] * 25  # NaN as a value, not as a missing one
+    table = pa.table(
+        {
+            "district": pa.array(["a", "b"] * 50),
+            "x": pa.array([0, 1, 1, 0] * 25),
+            "y": pa.array(y, type=pa.float64(), from_pandas=False),
+        }
+    )
+    path = tmp_path / "nan.parquet"
+    pq.write_table(table, path)
+    assert table.column("y").null_count == 0
+    with pytest.raises(InputError, match=r"column 'y' has 25 value\(s\) .* not finite"):
+        CellStore(path, unit_key="district", target="y", indicators=["x"])
