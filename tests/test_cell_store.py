@@ -234,3 +234,36 @@ def test_nan_in_a_floating_point_outcome_of_a_parquet_file_is_refused(tmp_path):
     assert table.column("y").null_count == 0
     with pytest.raises(InputError, match=r"column 'y' has 25 value\(s\) .* not finite"):
         CellStore(path, unit_key="district", target="y", indicators=["x"])
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"income": float("inf")}, r"column 'income' has 1 value\(s\) .* not finite"),
+        ({"income": None}, r"column 'income' has 1 missing value"),
+        ({"y": -1.0}, r"column 'y' must not be negative; 1 person"),
+    ],
+)
+def test_chunked_fits_check_the_persons_as_the_other_paths_do(tmp_path, change, message):
+    # continuous indicators go through chunked sums, which read the file in batches
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import needsmodel as nm
+    from needsmodel.register import fit_chunked
+
+    rng = np.random.default_rng(8)
+    n = 600
+    columns = {
+        "district": rng.choice(list("abcdef"), n).tolist(),
+        "g": rng.integers(0, 2, n).tolist(),
+        "income": rng.uniform(1.0, 2.0, n).tolist(),
+        "y": rng.uniform(0.0, 5.0, n).tolist(),
+    }
+    for column, value in change.items():
+        columns[column][17] = value
+    path = tmp_path / "persons.parquet"
+    pq.write_table(pa.table(columns), path)
+    spec = nm.NeedSpec("y", ["g", "income"], method="ols", unit_key="district", cov="HC1")
+    with pytest.raises(InputError, match=message):
+        fit_chunked(spec, path)

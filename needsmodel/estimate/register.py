@@ -35,7 +35,15 @@ import pandas as pd
 import pyarrow as pa
 
 from .._deferred import paused_gc
-from ..collapse import CellStore, Collapsed, DatabaseTable, collapse, column_types, distinct_values
+from ..collapse import (
+    CellStore,
+    Collapsed,
+    DatabaseTable,
+    check_persons,
+    collapse,
+    column_types,
+    distinct_values,
+)
 from ..errors import DataError, InputError, MissingFileError, format_ids
 from ..progress import progress
 from ..threads import blas_limit
@@ -518,6 +526,14 @@ def fit_chunked(
     path = Path(source)
     if not path.is_file():
         raise MissingFileError("file not found", path=path)
+    # missing values, negative outcomes and numbers that are not finite, as for cells
+    check_persons(
+        path,
+        unit_key=spec.unit_key,
+        target=spec.target,
+        indicators=list(spec.indicators),
+        weights=weights,
+    )
     cols = [spec.unit_key, spec.target, *spec.indicators, *([weights] if weights else [])]
     types = column_types(path)
     cat = [c for c in spec.indicators if c in spec.categorical]
