@@ -239,7 +239,7 @@ _SUMS = ("n", "sw", "swy", "swyy", "npos")
 #: More sums of weighted fits (squared weights, for their robust covariances).
 _WEIGHTED_SUMS = ("sww", "swwy", "swwyy")
 #: Column names the collapsed tables give their own columns; no indicator may take one.
-OWN_NAMES = ("unit", "cell", *_SUMS, *_WEIGHTED_SUMS)
+OWN_NAMES = ("unit", "cell", "cellhash", *_SUMS, *_WEIGHTED_SUMS)
 
 
 def _statements(
@@ -325,7 +325,7 @@ def _statements(
         name("cellids"),
         *(sa.column(name(c)) for c in indicators),
         sa.column(name("cell")),
-        sa.column(name("h")),
+        sa.column(name("cellhash")),
     )
     unitids = sa.table(
         name("unitids"), sa.column(name("unit")), sa.column(name("code")), sa.column(name("fold"))
@@ -334,7 +334,7 @@ def _statements(
         unitids, unitids.c.unit == unit
     )
     # the same join on one hash of the indicators (see _unit_cell_table for when it is exact)
-    hashed = persons.join(cellids, cellids.c.h == sa.func.hash(*inds)).join(
+    hashed = persons.join(cellids, cellids.c.cellhash == sa.func.hash(*inds)).join(
         unitids, unitids.c.unit == unit
     )
     # one row per person, narrow: 4-byte codes and counts, no weight for unit weights
@@ -735,12 +735,13 @@ def _unit_cell_table(
     # values are one of the cells; only for types whose equal values are plainly equal
     # bytes (integers, booleans, text), not for floating point or anything else
     hash_cells = not rows_sql and all(session.types.get(c) in _HASHABLE for c in indicators)
+    cellhash = f"hash({inds})" if hash_cells else "NULL"
     con.execute(
-        f"CREATE TEMP TABLE cellids AS SELECT *, {f'hash({inds})' if hash_cells else 'NULL'} AS h, "
+        f"CREATE TEMP TABLE cellids AS SELECT *, {cellhash} AS cellhash, "
         f"CAST(ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS INTEGER) AS cell FROM ({cells_sql})"
     )
     if not rows_sql:
-        distinct = "SELECT count(DISTINCT h) = count(*) FROM cellids"
+        distinct = "SELECT count(DISTINCT cellhash) = count(*) FROM cellids"
         hashed = hash_cells and bool(con.execute(distinct).fetchall()[0][0])
         rows_sql = _duckdb_sql(session.st["rows_hashed" if hashed else "rows"])
         if session.read_once:

@@ -72,7 +72,7 @@ def test_hostile_and_colliding_names_give_the_person_level_fit(persons, suffix):
     assert sorted(res.need.index) == sorted(df["cell"].unique())
 
 
-@pytest.mark.parametrize("name", ["n", "cell", "unit", "swy"])
+@pytest.mark.parametrize("name", ["n", "cell", "unit", "swy", "cellhash"])
 def test_an_indicator_named_like_a_cell_sum_is_refused_by_name(tmp_path, name):
     rng = np.random.default_rng(1)
     df = pd.DataFrame(
@@ -102,3 +102,21 @@ def test_a_store_dropped_unclosed_deletes_its_spill_folder(persons):
     del store
     gc.collect()
     assert not spill.exists()
+
+
+@pytest.mark.parametrize("names", [["h"], ["fold", "code"], ["key", "m", "mf"]])
+def test_indicators_named_like_the_helper_tables_columns_count_everyone(tmp_path, names):
+    # unitids (code, fold), the fold means (key, m, mf) and a short name: all plain indicators
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"district": rng.choice(list("abcd"), 800), "y": rng.integers(0, 2, 800)})
+    for name in names:
+        df[name] = rng.integers(0, 3, 800)
+    path = tmp_path / "persons.parquet"
+    df.to_parquet(path)
+    spec = nm.NeedSpec("y", names, method="logit", categorical=names, unit_key="district", cv=2)
+    res = fit_collapsed(spec, path)
+    assert res.data["persons"].sum() == 800
+    x = pd.get_dummies(df[names].astype(str), drop_first=True, dtype=float)
+    ref = sm.Logit(df["y"].astype(float), sm.add_constant(x)).fit(disp=0)
+    need = pd.Series(ref.predict(sm.add_constant(x)), index=df.index).groupby(df["district"]).sum()
+    np.testing.assert_allclose(res.need.sort_index().to_numpy(), need.sort_index().to_numpy())
