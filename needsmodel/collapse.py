@@ -254,7 +254,7 @@ def _statements(
 ) -> dict[str, Any]:
     """The person source's queries, as SQLAlchemy statements over the table ``table``.
 
-    ``checks`` counts persons, missing values, negative outcomes and values
+    ``checks`` counts persons, missing values, negative outcomes and weights, values
     that are not finite numbers (NaN, ±infinity) in the ``floating`` columns;
     ``unit_cells`` is the unit × cell ``GROUP BY`` (run where the persons are);
     ``outcomes`` the distinct outcomes. For a source DuckDB reads itself,
@@ -291,6 +291,7 @@ def _statements(
         count,
         *(count - sa.func.count(col(c)) for c in needed),
         sa.func.sum(sa.case((y < 0, 1), else_=0)),
+        sa.func.sum(sa.case((w < 0, 1), else_=0)),
         *(
             sa.func.sum(sa.case((sa.cast(col(c), sa.Double).in_(not_finite), 1), else_=0))
             for c in floating
@@ -360,6 +361,7 @@ def _statements(
         "outcomes": outcomes,
         "needed": needed,
         "floating": list(floating),
+        "weights": weights,
     }
 
 
@@ -627,13 +629,14 @@ class _Session:
         row = self.run("checks").fetchone()
         assert row is not None
         needed, floating = self.st["needed"], self.st["floating"]
-        total, nulls, negative = row[0], row[1 : 1 + len(needed)], row[1 + len(needed)]
+        total, nulls = row[0], row[1 : 1 + len(needed)]
+        negative, negative_weights = row[1 + len(needed)], row[2 + len(needed)]
         if not total:
             raise DataError(f"{self.where} has no persons (no rows)")
         for c, k in zip(needed, nulls, strict=True):
             if k:
                 raise DataError(f"column '{c}' has {k} missing value(s) in {self.where}", column=c)
-        for c, k in zip(floating, row[2 + len(needed) :], strict=True):
+        for c, k in zip(floating, row[3 + len(needed) :], strict=True):
             if k:
                 raise DataError(
                     f"column '{c}' has {k} value(s) in {self.where} that are not finite numbers "
@@ -645,6 +648,13 @@ class _Session:
                 f"column '{self.target}' must not be negative; {negative} person(s) are in "
                 f"{self.where}",
                 column=self.target,
+            )
+        if negative_weights:
+            weights = self.st["weights"]
+            raise DataError(
+                f"person weights in column '{weights}' must not be negative; {negative_weights} "
+                f"person(s) are in {self.where}",
+                column=weights,
             )
         return int(total or 0)
 

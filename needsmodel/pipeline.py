@@ -22,7 +22,7 @@ from .data import read_table, validate_persons
 from .dictionary import DataDictionary, read_dictionary
 from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
-from .estimate.fit import choose_engine, fit_file, warn_influenceable
+from .estimate.fit import choose_engine, fit_file, warn_influenceable, weights_unusable
 from .estimate.given import GivenCoefficients, apply_persons, apply_units, read_coefficients
 from .estimate.years import YearsResults, fit_years, year_labels
 from .outputs import file_sha256
@@ -110,7 +110,7 @@ def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
     source = cfg.data.person_source
     if source is None:
         return False
-    return choose_engine(spec, source, cfg.data.engine) == "duckdb"
+    return choose_engine(spec, source, cfg.data.engine, cfg.data.weights) == "duckdb"
 
 
 def _read_persons(cfg: Config, spec: NeedSpec, target_optional: bool = False) -> pd.DataFrame:
@@ -210,6 +210,11 @@ def _estimate(
                 memory_limit=d.memory_limit,
             )
         else:
+            if d.weights is not None:  # never fitted without them
+                method, engine = spec.resolved_method, d.engine
+                raise ConfigError(
+                    weights_unusable(d.weights, method, engine), path=cfg.path, key="data.weights"
+                )
             persons = _read_persons(cfg, spec)
             res = fit_persons(spec, persons, units=units, path=d.persons)
     else:

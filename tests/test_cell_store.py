@@ -267,3 +267,21 @@ def test_chunked_fits_check_the_persons_as_the_other_paths_do(tmp_path, change, 
     spec = nm.NeedSpec("y", ["g", "income"], method="ols", unit_key="district", cov="HC1")
     with pytest.raises(InputError, match=message):
         fit_chunked(spec, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "engine", "why"),
+    [("ols", "memory", "engine 'memory' fits the persons"), ("gamma", "auto", "method 'gamma'")],
+)
+def test_person_weights_are_refused_where_they_would_be_left_out(persons, method, engine, why):
+    import needsmodel as nm
+    from needsmodel.estimate.fit import choose_engine, fit_file
+
+    folder, _ = persons
+    spec = nm.NeedSpec("special_ed_cost", ["grade"], method=method, unit_key="district")
+    with pytest.raises(InputError, match=rf"person weights \('w'\) .* {why}"):
+        fit_file(spec, folder / "persons.csv", engine=engine, weights="w")
+    # a small CSV is fitted in memory, unless it has weights
+    ols = nm.NeedSpec("special_ed_cost", ["grade"], method="ols", unit_key="district")
+    assert choose_engine(ols, folder / "persons.csv") == "memory"
+    assert choose_engine(ols, folder / "persons.csv", weights="w") == "duckdb"

@@ -80,3 +80,53 @@ def test_register_validate_and_report_from_the_cli(register_dir, capsys):
     assert main(["report", str(cfg), "--out", str(out), "-q"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "D01" in html
+
+
+def _weighted(folder, engine: str, name: str):
+    """The register config as a person-level WLS of the cost on a small CSV with weights."""
+    persons = pd.read_csv(folder / "pupils.csv")
+    persons["weight"] = 0.5 + (persons.index % 4) / 2  # 0.5, 1, 1.5, 2
+    persons.to_csv(folder / "pupils_weighted.csv", index=False)
+    text = (folder / CONFIG).read_text(encoding="utf-8")
+    text = text.replace('engine = "duckdb"', f'engine = "{engine}"\nweights = "weight"')
+    text = text.replace('persons = "pupils.parquet"', 'persons = "pupils_weighted.csv"')
+    text = text.replace('target = "special_ed" ', 'target = "special_ed_cost" ')
+    text = text.replace('method = "binomial"', 'method = "ols"\ncov = "HC1"')
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path, persons
+
+
+def test_person_weights_of_a_small_csv_are_used_never_dropped(register_dir, capsys):
+    # a CSV below the 50 MB of engine "auto" is fitted in memory, which has no person
+    # weights: with weights it is collapsed instead, and equals statsmodels' WLS
+    import statsmodels.formula.api as smf
+
+    cfg, persons = _weighted(register_dir, "auto", "weighted_auto.toml")
+    result = nm.run(cfg)
+    assert result.results.extras.get("collapsed")
+    formula = (
+        "special_ed_cost ~ C(parents_education, Treatment('long_higher'))"
+        " + parents_outside_labour_market + single_parent"
+        " + C(background, Treatment('danish')) + C(income_quartile, Treatment(4))"
+    )
+    wls = smf.wls(formula, persons, weights=persons["weight"]).fit()
+    got = result.results.predict(persons).to_numpy()
+    assert got == pytest.approx(wls.predict(persons).to_numpy(), rel=1e-8)
+    assert sorted(result.results.params.round(6)) == sorted(wls.params.round(6))
+    # engine "memory" would leave them out: refused, naming the key, exit 2
+    cfg_mem, _ = _weighted(register_dir, "memory", "weighted_memory.toml")
+    capsys.readouterr()
+    assert main(["run", str(cfg_mem), "--out", str(register_dir / "w_mem"), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "data.weights" in err[0] and "engine 'memory'" in err[0]
+    assert not (register_dir / "w_mem").exists()
+
+
+def test_negative_person_weights_are_refused(register_dir, capsys):
+    cfg, persons = _weighted(register_dir, "auto", "weighted_negative.toml")
+    persons.loc[[3, 8], "weight"] = -1.0
+    persons.to_csv(register_dir / "pupils_weighted.csv", index=False)
+    assert main(["run", str(cfg), "--out", str(register_dir / "w_neg"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "person weights in column 'weight' must not be negative; 2 person(s)" in err

@@ -34,6 +34,7 @@ __all__ = [
     "prepare_units",
     "refit_core",
     "warn_influenceable",
+    "weights_unusable",
 ]
 
 
@@ -519,6 +520,8 @@ def fit_file(
             "method "
             f"'{method}' needs the persons: use engine = 'memory'"
         )
+    if weights is not None and (engine == "memory" or not fast):
+        raise InputError(weights_unusable(weights, method, engine))
     needed = [c for c in (spec.unit_key, spec.target, *spec.indicators, spec.cluster, weights) if c]
     if isinstance(path, DatabaseTable):
         if engine == "memory" or not fast:
@@ -543,11 +546,27 @@ def fit_file(
 DUCKDB_BYTES = 50_000_000
 
 
-def choose_engine(spec: NeedSpec, path: Path | DatabaseTable, engine: str = "auto") -> str:
+def weights_unusable(weights: str, method: str, engine: str) -> str:
+    """Why person weights cannot be used with this method and engine."""
+    how = (
+        f"engine '{engine}' fits the persons in memory without them"
+        if engine == "memory"
+        else f"method '{method}' needs the persons, and is fitted without them"
+    )
+    return (
+        f"person weights ('{weights}') are fitted on collapsed cells or in chunks, for ols with "
+        f"engine 'auto' or 'duckdb'; {how}"
+    )
+
+
+def choose_engine(
+    spec: NeedSpec, path: Path | DatabaseTable, engine: str = "auto", weights: str | None = None
+) -> str:
     """Where a person file is fitted: ``"duckdb"`` (exact on cells) or ``"memory"``.
 
     ``"auto"`` collapses Parquet files and CSV files above 50 MB when the method
-    can be collapsed; the one place the engine is chosen.
+    can be collapsed, and every file with person ``weights`` (only the cells
+    and the chunked sums use them); the one place the engine is chosen.
     """
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}")
@@ -555,7 +574,7 @@ def choose_engine(spec: NeedSpec, path: Path | DatabaseTable, engine: str = "aut
         return engine
     if spec.resolved_method not in COLLAPSIBLE_METHODS:
         return "memory"
-    if isinstance(path, DatabaseTable):  # collapse on the server
+    if isinstance(path, DatabaseTable) or weights is not None:  # collapse (on the server)
         return "duckdb"
     big = path.suffix.lower() in (".parquet", ".pq") or path.stat().st_size > DUCKDB_BYTES
     return "duckdb" if big else "memory"
