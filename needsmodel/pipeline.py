@@ -241,7 +241,7 @@ def _apply_given(
     warn_influenceable(spec, flagged)
     if d.person_level:
         persons = _read_persons(cfg, spec, target_optional=True)
-        res = apply_persons(spec, given, persons, units, path=d.persons)
+        res = apply_persons(spec, given, persons, units, path=d.persons, weights=d.weights)
     else:
         res = apply_units(spec, given, units)
     if not known:

@@ -130,3 +130,22 @@ def test_negative_person_weights_are_refused(register_dir, capsys):
     assert main(["run", str(cfg), "--out", str(register_dir / "w_neg"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "person weights in column 'weight' must not be negative; 2 person(s)" in err
+
+
+def test_given_coefficients_apply_person_weights_as_the_weighted_fit_did(register_dir):
+    # the weighted fit's need is Σ weight × prediction; applying its coefficients to
+    # the same weighted persons gives the same need
+    cfg, _ = _weighted(register_dir, "auto", "weighted_est.toml")
+    out = register_dir / "w_est"
+    assert main(["run", str(cfg), "--out", str(out), "-q"]) == 0
+    shutil.copy(out / "coefficients.csv", register_dir / "weighted_model.csv")
+    text = cfg.read_text(encoding="utf-8").replace(
+        'method = "ols"', 'method = "ols"\ncoefficients = "weighted_model.csv"'
+    )
+    given = register_dir / "weighted_given.toml"
+    given.write_text(text, encoding="utf-8")
+    assert main(["run", str(given), "--out", str(register_dir / "w_given"), "-q"]) == 0
+    a = pd.read_csv(out / "allocation_keys.csv").set_index("unit")
+    b = pd.read_csv(register_dir / "w_given" / "allocation_keys.csv").set_index("unit")
+    assert b["need"].to_numpy() == pytest.approx(a["need"].to_numpy(), rel=1e-9)
+    assert (a["allocation"] == b["allocation"]).all()

@@ -261,8 +261,13 @@ def apply_persons(
     persons: pd.DataFrame,
     units: pd.DataFrame,
     path: Path | str | None = None,
+    weights: str | None = None,
 ) -> NeedResults:
-    """Need per unit from given coefficients of a person-level model: Σ over its persons."""
+    """Need per unit from given coefficients of a person-level model: Σ over its persons.
+
+    With person ``weights`` each person counts as many times as its weight, in
+    the need and in the observed cost, as in a fit on collapsed cells.
+    """
     key = str(spec.unit_key)
     text = [
         c
@@ -271,13 +276,16 @@ def apply_persons(
     ]
     cat = list(dict.fromkeys([*spec.categorical, *text]))
     target = [spec.target] if spec.target in persons.columns else []
+    weight = [weights] if weights else []
     data = validate_persons(
         persons,
         unit_key=key,
-        numeric=[*(c for c in spec.indicators if c not in cat), *target],
+        numeric=[*(c for c in spec.indicators if c not in cat), *target, *weight],
+        nonnegative=weight,
         categorical=cat,
         path=path,
     )
+    w = data[weights].to_numpy(dtype=float) if weights else np.ones(len(data))
     unit_of = data[key].astype(str)
     stray = sorted(set(unit_of) - set(units.index.astype(str)))
     if stray:
@@ -291,12 +299,18 @@ def apply_persons(
     core = _core(spec, given, design)
     mean = core.predict(data)
     index = units.index
-    need = pd.Series(mean).groupby(unit_of.to_numpy()).sum().reindex(index.astype(str)).fillna(0.0)
+    need = (
+        pd.Series(np.asarray(mean) * w)
+        .groupby(unit_of.to_numpy())
+        .sum()
+        .reindex(index.astype(str))
+        .fillna(0.0)
+    )
     need.index = index
     need = need.astype(float).rename("need")
     if spec.target in data.columns:
         observed = (
-            pd.to_numeric(data[spec.target], errors="coerce")
+            (pd.to_numeric(data[spec.target], errors="coerce") * w)
             .groupby(unit_of.to_numpy())
             .sum()
             .reindex(index.astype(str))
