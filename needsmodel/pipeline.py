@@ -113,6 +113,19 @@ def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
     return choose_engine(spec, source, cfg.data.engine, cfg.data.weights) == "duckdb"
 
 
+def _check_weights(cfg: Config, spec: NeedSpec) -> None:
+    """Refuse person weights that an estimation on the persons in memory would leave out."""
+    d = cfg.data
+    estimated = cfg.model.coefficients is None and cfg.allocation.criteria is None
+    estimated = estimated and cfg.allocation.criteria_amounts is None and d.year is None
+    if d.weights is not None and estimated and not _use_duckdb(cfg, spec):
+        raise ConfigError(
+            weights_unusable(d.weights, spec.resolved_method, d.engine),
+            path=cfg.path,
+            key="data.weights",
+        )
+
+
 def _read_persons(cfg: Config, spec: NeedSpec, target_optional: bool = False) -> pd.DataFrame:
     source = cfg.data.person_source
     assert source is not None
@@ -210,11 +223,7 @@ def _estimate(
                 memory_limit=d.memory_limit,
             )
         else:
-            if d.weights is not None:  # never fitted without them
-                method, engine = spec.resolved_method, d.engine
-                raise ConfigError(
-                    weights_unusable(d.weights, method, engine), path=cfg.path, key="data.weights"
-                )
+            _check_weights(cfg, spec)
             persons = _read_persons(cfg, spec)
             res = fit_persons(spec, persons, units=units, path=d.persons)
     else:
@@ -452,6 +461,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
         _, table = _allocation_rows(cfg, table)
     units = _prepare(cfg, spec, table)
     _check_dictionary(cfg, spec, units, _dictionary(cfg))
+    _check_weights(cfg, spec)
     source = cfg.data.person_source
     if isinstance(source, DatabaseTable) and _use_duckdb(cfg, spec):
         # checked where the persons are: one query, no rows fetched

@@ -121,6 +121,8 @@ def test_person_weights_of_a_small_csv_are_used_never_dropped(register_dir, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "data.weights" in err[0] and "engine 'memory'" in err[0]
     assert not (register_dir / "w_mem").exists()
+    assert main(["validate", str(cfg_mem)]) == 2  # validate says so too
+    assert "data.weights" in capsys.readouterr().err
 
 
 def test_negative_person_weights_are_refused(register_dir, capsys):
