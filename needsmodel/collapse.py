@@ -282,7 +282,8 @@ def _statements(
 
     y = sa.cast(col(target), sa.Double)
     w = sa.cast(col(weights), sa.Double) if weights else sa.literal(1.0, sa.Double)
-    unit = sa.cast(col(unit_key), sa.String)
+    # ids as text without surrounding spaces, as the units table and the in-memory path read them
+    unit = sa.func.trim(sa.cast(col(unit_key), sa.String))
     inds = [col(c) for c in indicators]
     count = sa.func.count()
     # NaN and infinities as SQL literals that DuckDB and PostgreSQL both read
@@ -318,7 +319,7 @@ def _statements(
     unit_cells = (
         sa.select(unit.label("unit"), *inds, *sums, *weighted)
         .select_from(persons)
-        .group_by(col(unit_key), *inds)
+        .group_by(unit, *inds)
     )
     cells = sa.select(*inds, *sums, *weighted).select_from(persons).group_by(*inds)
     units = sa.select(unit.label("unit"), sums[0], sw, swy).select_from(persons).group_by(unit)

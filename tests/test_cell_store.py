@@ -285,3 +285,19 @@ def test_person_weights_are_refused_where_they_would_be_left_out(persons, method
     ols = nm.NeedSpec("special_ed_cost", ["grade"], method="ols", unit_key="district")
     assert choose_engine(ols, folder / "persons.csv") == "memory"
     assert choose_engine(ols, folder / "persons.csv", weights="w") == "duckdb"
+
+
+def test_unit_ids_with_surrounding_spaces_match_as_in_memory(persons, tmp_path):
+    # the in-memory path strips the ids; the collapse trims them the same way
+    import needsmodel as nm
+    from needsmodel.estimate.fit import fit_file
+
+    _, df = persons
+    padded = df.assign(district=" " + df["district"].astype(str) + "  ")
+    path = tmp_path / "padded.csv"
+    padded.to_csv(path, index=False)
+    spec = nm.NeedSpec("special_ed", ["grade", "sex"], method="logit", unit_key="district", cv=2)
+    a = fit_file(spec, path, engine="memory").need
+    b = fit_file(spec, path, engine="duckdb").need
+    assert list(b.index) == sorted(df["district"].astype(str).unique())
+    assert b.reindex(a.index).to_numpy() == pytest.approx(a.to_numpy(), rel=1e-9)
