@@ -222,17 +222,23 @@ def _duckdb_sql(statement: Any) -> str:
 _FLOATING = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 
 
-def _exact_type(duckdb_type: str) -> bool:
-    """Whether a DuckDB type holds only finite numbers (integers, decimals, booleans)."""
-    integral = duckdb_type in _HASHABLE and duckdb_type != "VARCHAR"
-    return integral or duckdb_type.startswith("DECIMAL")
-
-
-#: DuckDB types whose equal values are equal bytes, so that they hash equally.
-_HASHABLE = frozenset(
-    {"BOOLEAN", "VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+#: DuckDB's integer and boolean types.
+_INTEGRAL = frozenset(
+    {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
     | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 )
+#: DuckDB types whose equal values are equal bytes, so that they hash equally.
+_HASHABLE = _INTEGRAL | {"VARCHAR"}
+
+
+def _exact_type(duckdb_type: str) -> bool:
+    """Whether a DuckDB type holds only finite numbers (integers, decimals, booleans)."""
+    return duckdb_type in _INTEGRAL or duckdb_type.startswith("DECIMAL")
+
+
+#: The rows to sum when the unit × cell sums are stored (table ``ucs``): with each
+#: unit's fold, read from ``unitids`` because the folds are set after numbering.
+_STORED_ROWS = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
 
 #: Sums per cell (and per unit and cell) that every fit reads.
 _SUMS = ("n", "sw", "swy", "swyy", "npos")
@@ -714,7 +720,8 @@ def _unit_cell_table(
     con = session.con
     inds = ", ".join(_q(c) for c in indicators)
     names = [*_SUMS, *(_WEIGHTED_SUMS if weights else ())]
-    if session.remote is not None:
+    on_persons = session.remote is None  # else the sums come from the server's GROUP BY
+    if not on_persons:
         # the GROUP BY ran on the server: keep its result here and number it
         result = session.run("unit_cells")
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -733,25 +740,23 @@ def _unit_cell_table(
             f"SELECT u.code AS unit, c.cell, {', '.join(narrow)} FROM uc "
             f"JOIN cellids c USING ({inds}) JOIN unitids u USING (unit)"
         )
-        # the folds change after numbering: the view reads them from unitids
-        rows_sql = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
+        rows_sql = _STORED_ROWS
     else:
         # passes over the persons: the cells, the units; later sums join persons to codes
         cells_sql = _duckdb_sql(session.st["cells"])
         units_sql = _duckdb_sql(session.st["units"])
         coded_sql = None
-        rows_sql = ""  # chosen once the cells are numbered
     # a person's cell can be found by one hash of the indicators instead of all of them
     # (a third of the join's time) when the cells' hashes differ, since every person's
     # values are one of the cells; only for types whose equal values are plainly equal
     # bytes (integers, booleans, text), not for floating point or anything else
-    hash_cells = not rows_sql and all(session.types.get(c) in _HASHABLE for c in indicators)
+    hash_cells = on_persons and all(session.types.get(c) in _HASHABLE for c in indicators)
     cellhash = f"hash({inds})" if hash_cells else "NULL"
     con.execute(
         f"CREATE TEMP TABLE cellids AS SELECT *, {cellhash} AS cellhash, "
         f"CAST(ROW_NUMBER() OVER (ORDER BY {inds}) - 1 AS INTEGER) AS cell FROM ({cells_sql})"
     )
-    if not rows_sql:
+    if on_persons:
         distinct = "SELECT count(DISTINCT cellhash) = count(*) FROM cellids"
         hashed = hash_cells and bool(con.execute(distinct).fetchall()[0][0])
         rows_sql = _duckdb_sql(session.st["rows_hashed" if hashed else "rows"])
@@ -761,7 +766,7 @@ def _unit_cell_table(
             per = ["CAST(SUM(n) AS INTEGER) AS n", *(["SUM(sw) AS sw"] if weights else [])]
             per += ["SUM(swy) AS swy", "SUM(swyy) AS swyy", "CAST(SUM(npos) AS INTEGER) AS npos"]
             coded_sql = f"SELECT unit, cell, {', '.join(per)} FROM ({rows_sql}) GROUP BY unit, cell"
-            rows_sql = "SELECT s.*, u.fold FROM ucs s JOIN unitids u ON u.code = s.unit"
+            rows_sql = _STORED_ROWS
     cells = con.execute(f"SELECT {inds}, cell, {', '.join(names)} FROM cellids ORDER BY cell").df()
     con.execute(
         "CREATE TEMP TABLE unitids AS SELECT unit, n, sw, swy, "
@@ -855,8 +860,9 @@ class CellStore:
                     self._session, list(indicators), weights, log_factorial
                 )
                 self.units = units.rename(unit_key)
-                # the stored table has no weight sum when every person weighs 1
-                self._sw = "ucc.sw" if weights else "CAST(ucc.n AS DOUBLE)"
+                # the rows have no weight when every person weighs 1
+                self._weighted = weights is not None
+                self._sw = "ucc.sw" if self._weighted else "CAST(ucc.n AS DOUBLE)"
                 self.memory_limit = limit
                 #: the limits the later passes may still step up to
                 self._limits = limits[i + 1 :]
@@ -945,19 +951,20 @@ class CellStore:
         finally:
             self.con.unregister("folds")
         self._folds = k
-        weighted = self._sw == "ucc.sw"  # else every weight is 1 and the weight sums are counts
         got = self._fetch(
             "SELECT fold, cell, SUM(n) AS n, "
-            + ("SUM(sw) AS sw, " if weighted else "")
+            + ("SUM(sw) AS sw, " if self._weighted else "")
             + "SUM(swy) AS swy, SUM(swyy) AS swyy, SUM(npos) AS npos FROM ucc "
             "WHERE fold >= 0 GROUP BY fold, cell"
         )
+        if not self._weighted:  # every weight is 1: the weight sums are the counts
+            got["sw"] = got["n"]
         f = np.asarray(got["fold"], dtype=np.int64)
         c = np.asarray(got["cell"], dtype=np.int64)
         out = {}
         for name in ("n", "sw", "swy", "swyy", "npos"):
             a = np.zeros((k, len(self.cells)))
-            a[f, c] = np.asarray(got[name if name in got else "n"], dtype=float)
+            a[f, c] = np.asarray(got[name], dtype=float)
             out[name] = a
         return out
 
@@ -1000,12 +1007,12 @@ class CellStore:
         ``scale`` is ``"sw"`` (linear models) or ``"n"`` (GLMs): the score sums
         of a cluster-robust covariance with the units as clusters.
         """
+        if scale not in ("sw", "n"):
+            raise ValueError(f"scale must be 'sw' or 'n'; got {scale!r}")
         k = x.shape[1]
         cols = {"cell": np.arange(len(mu)), "mu": mu}
         cols.update({f"x{j}": x[:, j] for j in range(k)})
         self._table("design", cols)
-        if scale not in ("sw", "n"):
-            raise ValueError(f"scale must be 'sw' or 'n'; got {scale!r}")
         by = self._sw if scale == "sw" else "ucc.n"
         sums = ", ".join(f"SUM((ucc.swy - d.mu * {by}) * d.x{j}) AS s{j}" for j in range(k))
         got = self._fetch(

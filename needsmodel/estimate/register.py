@@ -197,7 +197,7 @@ def _glm_fit(
     beta = irls_cells(x, sy, n, method)
     res = _CellLink(expit if binary else np.exp)
     eta = x @ beta
-    mu = 1 / (1 + np.exp(-eta)) if binary else np.exp(eta)
+    mu = res.inverse(eta)
     info = x.T @ (x * (n * (mu * (1 - mu) if binary else mu))[:, None])
     bread = np.linalg.inv(info)
     syy = c["swyy"].to_numpy(float)
