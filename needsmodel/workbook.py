@@ -315,14 +315,23 @@ def write_sheet(
             else:
                 cells.append(value)
         ws.append(cells)
+    # no formula from the data (see export.escape_cell): every cell written so far is data,
+    # whatever its prefix; only the total row below, written by this code, holds formulas
+    for row_cells in ws.iter_rows():
+        for cell in row_cells:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     n = len(data)
+    own: set[str] = set()
     if totals is not None and n:
         last = n + 2
         ws.cell(last, 1, _TOTAL.get(lang, "Total")).font = bold
         for j, summed in enumerate(totals, start=1):
             if summed and j > 1:
                 letter = get_column_letter(j)
-                ws.cell(last, j, f"=SUM({letter}2:{letter}{n + 1})").font = bold
+                total = ws.cell(last, j, f"=SUM({letter}2:{letter}{n + 1})")
+                total.font = bold
+                own.add(total.coordinate)
     for cell in ws[1]:
         cell.font = bold
         cell.fill = PatternFill("solid", fgColor="DDE4EE")
@@ -335,16 +344,13 @@ def write_sheet(
                     continue
                 if isinstance(cell.value, int | float) and mixed[j - 1]:
                     cell.number_format = _cell_format(cell.value)  # a column of mixed values
-                elif isinstance(cell.value, int | float) or cell.data_type == "f":
+                elif isinstance(cell.value, int | float) or cell.coordinate in own:
                     cell.number_format = fmt
         shown = [str(ws.cell(1, j).value)] + [
-            _shown(ws.cell(i, j).value, fmt) for i in range(2, min(n, 200) + 2)
+            "0" * 12 if f"{letter}{i}" in own else _shown(ws.cell(i, j).value, fmt)
+            for i in range(2, min(n, 200) + 2)
         ]
         ws.column_dimensions[letter].width = min(48, max(8, max(map(len, shown)) + 2))
-    for row in ws.iter_rows():  # no formula from the data (see export.escape_cell)
-        for cell in row:
-            if cell.data_type == "f" and not str(cell.value).startswith("=SUM("):
-                cell.data_type = "s"
     ws.freeze_panes = freeze
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{n + 1}"
     ws.print_title_rows = "1:1"
@@ -365,8 +371,6 @@ def _cell_format(value: float) -> str:
 def _shown(value: Any, fmt: str | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith("=SUM("):
-        return "0" * 12
     if isinstance(value, int | float) and fmt is not None:
         if fmt.endswith("%"):
             return f"{value:.2%}"

