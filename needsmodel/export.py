@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ._version import __version__
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OUTPUT_FILES",
     "coefficients_frame",
+    "csv_number",
     "escape_cell",
     "extra_frames",
     "fit_frame",
@@ -201,17 +204,45 @@ def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_number(value: object, decimal: str = ".") -> object:
+    """A number as CSV text with ``decimal`` as its mark, no thousands separator, no exponent.
+
+    Any number is converted, whatever the column's type (a column of mixed
+    statistics, Python decimals, NumPy scalars), so that a Danish file never
+    holds a decimal point that Danish Excel would read as a thousands
+    separator. Missing values become empty cells; text and booleans are
+    returned unchanged.
+
+    Examples
+    --------
+    >>> csv_number(9671933.0, ","), csv_number(0.0000123, ","), csv_number(7, ",")
+    ('9671933', '0,0000123', '7')
+    """
+    if value is None or isinstance(value, bool | np.bool_ | str):
+        return value
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating | Decimal):
+        x = float(value)
+        if not np.isfinite(x):
+            return "" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+        text = np.format_float_positional(x, trim="-")
+        return text.replace(".", decimal) if decimal != "." else text
+    return value
+
+
 def write_csv(frame: pd.DataFrame, path: Path, csv_format: str = "en") -> None:
     """Write a CSV in English (``,`` and ``.``) or Danish Excel (``;``, ``,``, BOM) format.
 
-    Text cells that a spreadsheet would read as a formula are escaped
-    (:func:`escape_cell`).
+    Every number, in any column, is written by :func:`csv_number` with the
+    format's decimal mark and no thousands separator. Text cells that a
+    spreadsheet would read as a formula are escaped (:func:`escape_cell`).
     """
     frame = _escaped(frame)
+    mark = "," if csv_format == "da" else "."
+    frame = frame.astype(object).apply(lambda col: col.map(lambda v: csv_number(v, mark)))
     if csv_format == "da":
-        frame.to_csv(
-            path, index=False, sep=";", decimal=",", encoding="utf-8-sig", lineterminator="\r\n"
-        )
+        frame.to_csv(path, index=False, sep=";", encoding="utf-8-sig", lineterminator="\r\n")
     else:
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
