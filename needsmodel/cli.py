@@ -25,6 +25,7 @@ from ._deferred import paused_gc
 from ._version import __version__
 from .errors import InputError, NeedsModelError, NeedsModelWarning
 from .outputs import RunInterrupted
+from .redact import redact_passwords
 
 __all__ = ["entry", "main"]
 
@@ -40,9 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"needsmodel {__version__}")
     p.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    # --traceback also after the command (``needsmodel run x.toml --traceback``), as the hint says
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
     r = sub.add_parser(
         "run",
+        parents=[common],
         help="run a whole allocation from a TOML config",
         description="Read the data, fit the need model, allocate the budget and "
         "write the keys (CSV and Excel) into the config's output folder.",
@@ -59,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser(
         "demo",
+        parents=[common],
         help="run the bundled sample municipality",
         description="Run the sample config of a fictional municipality's 24 "
         "school districts and write the outputs into reports/demo.",
@@ -79,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser(
         "report",
+        parents=[common],
         help="run a config and write only its HTML report",
         description="Run the config and write report.html (self-contained: plots embedded, "
         "no external files) into the output folder.",
@@ -98,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "compare",
+        parents=[common],
         help="run several configs on the same units and compare their allocations",
         description="Run two or more configs (e.g. two policies or two models on the same "
         "data) and write one table per unit: scenarios.csv.",
@@ -125,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser(
         "validate",
+        parents=[common],
         help="check a config and its data; write nothing",
         description="Check the config file and the data it points to. Writes nothing.",
     )
@@ -151,14 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = getattr(commands, f"cmd_{args.command_name}")(args)
         for w in caught:
             if issubclass(w.category, NeedsModelWarning):
-                print(f"needsmodel: warning: {w.message}", file=sys.stderr)
+                print(f"needsmodel: warning: {redact_passwords(str(w.message))}", file=sys.stderr)
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         return code
     except InputError as e:
         if args.traceback:
             traceback.print_exc()
-        print(f"needsmodel: error: {e}", file=sys.stderr)
+        print(f"needsmodel: error: {redact_passwords(str(e))}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:  # output piped into e.g. `head`
         return EXIT_OK
@@ -174,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.traceback:
             traceback.print_exc()
         print(
-            f"needsmodel: internal error: {type(e).__name__}: {e} "
+            f"needsmodel: internal error: {type(e).__name__}: {redact_passwords(str(e))} "
             "(run with --traceback for details)",
             file=sys.stderr,
         )

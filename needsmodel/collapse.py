@@ -45,6 +45,7 @@ import pandas as pd
 from ._deferred import paused_gc
 from .errors import DataError, InputError, MissingFileError, format_ids
 from .progress import configure_duckdb
+from .redact import redact, redact_passwords
 
 __all__ = [
     "MEMORY_LIMIT",
@@ -64,23 +65,6 @@ __all__ = [
 #: ``schema.table`` or ``table``: letters, digits, underscores (a table name is never
 #: pasted into SQL unquoted, but a typo should fail here with its name, not at the server).
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
-
-
-def redact_passwords(text: str) -> str:
-    """``text`` with the passwords of any URL in it replaced by ``***``.
-
-    Both places a database URL can hold one: ``scheme://user:password@host`` and
-    a ``password=`` (or ``pwd=``) query parameter.
-
-    Examples
-    --------
-    >>> redact_passwords('database = "postgresql://analyst:s3cret@db/registers"')
-    'database = "postgresql://analyst:***@db/registers"'
-    >>> redact_passwords("postgresql://analyst@db/registers?sslmode=require&password=s3cret")
-    'postgresql://analyst@db/registers?sslmode=require&password=***'
-    """
-    text = re.sub(r"(://[^:/@\s\"']+):[^@/\s\"']*@", r"\1:***@", text)
-    return re.sub(r"([?&](?:password|pwd)=)[^&\s\"']*", r"\1***", text, flags=re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -137,7 +121,7 @@ class DatabaseTable:
     @property
     def redacted_url(self) -> str:
         """The URL with its password replaced by ``***`` (for messages and provenance)."""
-        return redact_passwords(self.resolved_url)
+        return redact(self.resolved_url, [self.resolved_url])
 
     @property
     def where(self) -> str:
@@ -160,7 +144,8 @@ class DatabaseTable:
         except Exception as exc:  # driver missing, server down, login refused
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(
-                f"{self.redacted_url}: cannot connect to the database: {first}"
+                f"{self.redacted_url}: cannot connect to the database: "
+                + redact(first, [self.resolved_url])
             ) from exc
 
 

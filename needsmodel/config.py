@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ from .errors import AllocationError, ConfigError, InputError
 from .estimate.methods import method_info, resolve_method
 from .estimate.spec import COV_TYPES, LINKS_ALLOWED, METHODS, NeedSpec
 from .reading import ReadOptions
+from .redact import redact
 
 __all__ = [
     "AllocationConfig",
@@ -69,6 +71,12 @@ _STR, _PATH, _INT, _NUMBER, _BOOL, _STR_LIST, _STR_LIST0, _CHOICE, _MAP, _YEARS 
     "table of year = number",
 )
 _NUMBERS = "table of column = number"
+
+
+def _dataclass_repr(obj: Any) -> str:
+    """The repr a dataclass would have (its fields by name)."""
+    inner = ", ".join(f"{f.name}={getattr(obj, f.name)!r}" for f in fields(obj) if f.repr)
+    return f"{type(obj).__name__}({inner})"
 
 
 def _opt(kind: str, default: Any = MISSING, *, choices: tuple[Any, ...] = (), doc: str = "") -> Any:
@@ -139,6 +147,17 @@ class DataConfig:
     )
     year: str | None = _opt(_STR, None, doc="year column of a units table with several years")
     allocation_year: int | None = _opt(_INT, None, doc="year to allocate (default: the latest)")
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The database address as written and as resolved (``env:NAME``): what to redact."""
+        if self.database is None:
+            return ()
+        resolved = os.environ.get(self.database[4:], "") if self.database.startswith("env:") else ""
+        return tuple(a for a in (self.database, resolved) if a)
+
+    def __repr__(self) -> str:  # never print a password
+        return redact(_dataclass_repr(self), self.addresses)
 
     @property
     def person_source(self) -> Path | DatabaseTable | None:
@@ -349,6 +368,14 @@ class Config:
     uncertainty: UncertaintyConfig = field(default_factory=UncertaintyConfig)
     path: Path | None = None
     text: str = ""
+
+    @property
+    def redacted_text(self) -> str:
+        """The TOML text with every database password replaced by ``***``."""
+        return redact(self.text, self.data.addresses)
+
+    def __repr__(self) -> str:  # never print a password
+        return redact(_dataclass_repr(self), self.data.addresses)
 
     def with_output_dir(self, directory: Path | str) -> Config:
         """Return a copy writing into ``directory``."""

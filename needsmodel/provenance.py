@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ._version import __version__
-from .collapse import DatabaseTable, redact_passwords
+from .collapse import DatabaseTable
+from .redact import redact_passwords
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -59,8 +60,9 @@ def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.Da
     source = result.config.data.person_source
     if isinstance(source, DatabaseTable):  # no file to hash: say where the persons were read
         rows.append(("persons from", source.where))
-    for i, line in enumerate(result.config.text.splitlines(), start=1):
-        rows.append((f"config line {i}", redact_passwords(line)))
+    text = result.config.redacted_text
+    for i, line in enumerate(text.splitlines(), start=1):
+        rows.append((f"config line {i}", line))
     return pd.DataFrame(rows, columns=["item", "value"])
 
 

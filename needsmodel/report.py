@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from .estimate.methods import methods_where
 from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
-from .provenance import metadata_frame, redact_passwords
+from .provenance import metadata_frame
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -545,7 +545,7 @@ def _reproduce_section(
     meta = meta.loc[~meta["item"].str.startswith("config line")]
     meta = meta.assign(item=[meta_label(str(v), lang) for v in meta["item"]])
     meta_table = _table(meta, [("item", f.text, False), ("value", f.text, False)], lang)
-    return {"meta_table": meta_table, "config_text": redact_passwords(result.config.text)}
+    return {"meta_table": meta_table, "config_text": result.config.redacted_text}
 
 
 def render_report(
