@@ -36,6 +36,7 @@ from .reading import ReadOptions
 from .redact import redact
 
 __all__ = [
+    "NO_TARGET",
     "AllocationConfig",
     "Config",
     "CsvFormat",
@@ -52,6 +53,10 @@ Lang = Literal["da", "en"]
 
 #: Largest whole number (kroner, counts) a run computes with exactly: 2^53.
 MAX_EXACT = 2**53
+
+#: The name a model without a cost column gives its target (given coefficients or fixed
+#: criteria applied to next year's data): a column of this name is never read.
+NO_TARGET = "(no cost column)"
 
 #: Longest phase-in a config may ask for (years).
 MAX_PHASE_IN_YEARS = 50
@@ -172,11 +177,16 @@ class DataConfig:
         return self.persons is not None or self.persons_table is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ModelConfig:
     """``[model]``: the need model."""
 
-    target: str = _opt(_STR, doc="observed cost column (kr per year)")
+    target: str | None = _opt(
+        _STR,
+        None,
+        doc="observed cost column (kr per year); optional with given coefficients or fixed "
+        "criteria, where it re-tests the model when present",
+    )
     indicators: tuple[str, ...] = _opt(_STR_LIST, doc="indicator columns")
     exposure: str | None = _opt(_STR, None, doc="exposure column (pupils, citizens)")
     method: str = _opt(_CHOICE, "auto", choices=METHODS, doc="estimator")
@@ -215,10 +225,15 @@ class ModelConfig:
         _NUMBERS, None, doc="indicator means of a reference (e.g. the country): index 1 = it"
     )
 
+    @property
+    def target_column(self) -> str:
+        """The cost column, or :data:`NO_TARGET` when none is named (an applied model)."""
+        return self.target if self.target is not None else NO_TARGET
+
     def spec(self, unit_key: str | None = None) -> NeedSpec:
         """The need model these settings describe (``unit_key``: person-level models)."""
         return NeedSpec(
-            target=self.target,
+            target=self.target_column,
             indicators=self.indicators,
             exposure=self.exposure,
             method=self.method,
@@ -825,7 +840,16 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error(
             f"must be a whole number from 0 to 2^63 - 1, got {u.seed}", "uncertainty", "seed"
         )
-    for what, col in (("an indicator", m.indicators), ("the target", (m.target,))):
+    applied = m.coefficients is not None or a.criteria is not None
+    applied = applied or a.criteria_amounts is not None
+    if m.target is None and not applied:
+        raise ctx.error(
+            "missing required key 'target' (the observed cost column the model is estimated "
+            "on); only a model applied with [model] coefficients or fixed criteria runs "
+            "without one",
+            "model",
+        )
+    for what, col in (("an indicator", m.indicators), ("the target", (m.target_column,))):
         if d.id in col:
             raise ctx.error(
                 f"the id column '{d.id}' is listed as {what}; an id names a unit, it is not data",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, plural
+from .modeltext import origin_lines, retest_lines
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -49,6 +50,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "warning": ("Warning", "Advarsel"),
     "given": ("coefficients given in", "koefficienter givet i"),
     "check": ("Check", "Kontrol"),
+    "retest": ("Re-test", "Gentest"),
 }
 
 
@@ -90,28 +92,33 @@ def summary_rows(
         if given
         else f"{spec.resolved_cov} {_t('se', lang)}"
     )
-    lines: list[tuple[str, str]] = [
-        row(
-            "model",
-            f"{res.method.upper()} {_t('of', lang)} {name(spec.target)}{per} {_t('on', lang)} "
-            f"{', '.join(name(i) for i in spec.indicators)}{level}; {how}",
-        )
-    ]
+    applied = origin_lines(result, lang)
+    if applied:  # given coefficients or fixed criteria: where they come from, no estimation
+        lines: list[tuple[str, str]] = [row("model", applied[0])]
+        lines += [("", f"  {line}") for line in applied[1:]]
+    else:
+        lines = [
+            row(
+                "model",
+                f"{res.method.upper()} {_t('of', lang)} {name(spec.target)}{per} "
+                f"{_t('on', lang)} {', '.join(name(i) for i in spec.indicators)}{level}; {how}",
+            )
+        ]
     stats = "    ".join(
         f"{text} {fmt_num(v, lang, 3 if abs(v) < 10 else 0)}"
         for _, text, v in res.headline_stats(lang)
     )
-    lines.append(row("units", f"{res.nobs}    {stats}"))
+    lines.append(row("units", f"{res.nobs}    {stats}".rstrip()))
+    for i, line in enumerate(retest_lines(result, lang)):
+        lines.append(row("retest", line) if i == 0 else ("", f"  {line}"))
     if res.person_stats is not None:
         ps = res.person_stats
-        extra = f"    AUC {fmt_num(ps['auc'], lang, 3)}" if "auc" in ps else ""
-        lines.append(
-            row(
-                "persons",
-                f"{fmt_num(ps['persons'], lang)}    {_t('r2_person', lang)} "
-                f"{fmt_num(ps['r2_person'], lang, 3)}{extra}",
-            )
-        )
+        text = fmt_num(ps["persons"], lang)
+        if "r2_person" in ps:
+            text += f"    {_t('r2_person', lang)} {fmt_num(ps['r2_person'], lang, 3)}"
+        if "auc" in ps:
+            text += f"    AUC {fmt_num(ps['auc'], lang, 3)}"
+        lines.append(row("persons", text))
     if result.years is not None:
         lines.append(row("years", f"{', '.join(result.years.years)} ({_t('pooled', lang)})"))
     lines.append(

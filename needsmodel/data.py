@@ -92,7 +92,10 @@ def _missing_columns(df: pd.DataFrame, wanted: Sequence[str], path: Path | None)
     if not missing:
         return
     c = missing[0]
-    close = difflib.get_close_matches(c, [str(x) for x in df.columns], n=1, cutoff=0.6)
+    # a column the model already uses in another role (the current budget, an indicator) is
+    # never offered in place of a missing one
+    free = [str(x) for x in df.columns if x not in set(wanted)]
+    close = difflib.get_close_matches(c, free, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     shown = ", ".join(f"'{m}'" for m in missing)
     raise MissingColumnError(

@@ -125,6 +125,13 @@ def fit_frame(result: RunResult) -> pd.DataFrame:
         rows.append(("cv_scheme", res.cv.scheme))
         if res.cv.note:
             rows.append(("cv_note", res.cv.note))
+    rows.append(("model_origin", res.origin))
+    given = res.extras.get("given_from") or {}
+    rows += [(f"given_{k}", str(v)) for k, v in given.items()]
+    if result.retest is not None:
+        for k, v in result.retest.frame().itertuples(index=False):
+            value = float(f"{v:.12g}") if isinstance(v, float) else v
+            rows.append((f"retest_{k}", value))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
@@ -147,7 +154,8 @@ def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
     frame, exposure, target, amount in fixed prices and, with a price index, in
     current prices); ``key_uncertainty`` (``[uncertainty]``); ``predictive_ratios``
     (person-level models); ``cells`` (cell models); ``coefficient_stability``
-    (several years).
+    (several years); ``retest_terms`` (given coefficients re-tested on this year's costs:
+    frozen and re-estimated coefficient per term).
     """
     res = result.results
     alloc = result.allocation
@@ -171,6 +179,8 @@ def extra_frames(result: RunResult) -> dict[str, pd.DataFrame]:
         out["cells"] = _rounded(res.cells)
     if result.years is not None:
         out["coefficient_stability"] = _rounded(result.years.stability().reset_index())
+    if result.retest is not None:
+        out["retest_terms"] = _rounded(result.retest.terms.reset_index())
     return out
 
 

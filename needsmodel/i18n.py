@@ -204,6 +204,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "sec_uncertainty": ("Uncertainty of the keys", "Usikkerhed på fordelingsnøglerne"),
     "sec_person": ("Person-level fit", "Tilpasning på personniveau"),
     "sec_reproduce": ("Reproducibility", "Reproducerbarhed"),
+    "sec_retest": ("Re-test of the frozen model", "Gentest af den fastholdte model"),
+    "kpi_model": ("Model", "Model"),
+    "origin_given": ("Given coefficients", "Givne koefficienter"),
+    "origin_formula": ("Fixed criteria", "Faste kriterier"),
+    "kpi_r2_frozen": ("R² this year (frozen model)", "R² i år (fastholdt model)"),
+    "kpi_verdict": ("Re-test", "Gentest"),
+    "verdict_keep": ("keep the model", "behold modellen"),
+    "verdict_re-estimate": ("re-estimate", "genestimér"),
+    "term": ("Term", "Led"),
+    "frozen": ("Frozen", "Fastholdt"),
+    "refit": ("Re-estimated", "Genestimeret"),
+    "difference": ("Difference", "Forskel"),
+    "z": ("Difference in standard errors", "Forskel i standardfejl"),
+    "sheet_retest": ("re-test", "gentest"),
+    "sheet_retest_terms": ("re-test terms", "gentest led"),
     # plot labels
     "fitted": ("Fitted value", "Forudsagt værdi"),
     "residual": ("Residual", "Residual"),
@@ -235,6 +250,96 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: Sentences of the report: key → (English, Danish), filled with str.format.
 SENTENCES: dict[str, tuple[str, str]] = {
+    "model_given": (
+        "Need is computed from coefficients given in {file} ({method}{per} on {indicators}); "
+        "nothing is estimated on these data.",
+        "Udgiftsbehovet beregnes med koefficienter givet i {file} ({method}{per} på "
+        "{indicators}); intet estimeres på disse data.",
+    ),
+    "model_given_from": (
+        "The coefficients were estimated by the run of {config} on {date} (needsmodel "
+        "{version}); file SHA-256 {sha}.",
+        "Koefficienterne blev estimeret ved kørslen af {config} den {date} (needsmodel "
+        "{version}); filens SHA-256 {sha}.",
+    ),
+    "model_given_file": (
+        "Coefficient file SHA-256 {sha}; the run that estimated it is not known (no manifest "
+        "of needsmodel beside it).",
+        "Koefficientfilens SHA-256 {sha}; kørslen, der estimerede den, kendes ikke (intet "
+        "manifest fra needsmodel ved siden af).",
+    ),
+    "model_formula": (
+        "Need is computed by a formula of fixed criteria ({source}) on {indicators}; nothing "
+        "is estimated.",
+        "Udgiftsbehovet beregnes efter en formel med faste kriterier ({source}) på "
+        "{indicators}; intet estimeres.",
+    ),
+    "no_costs": (
+        "This year's data hold no costs, so no fit statistic is shown; when the costs are "
+        "known, a run with them re-tests the model.",
+        "Årets data indeholder ingen udgifter, så ingen tilpasning vises; når udgifterne "
+        "kendes, gentester en kørsel med dem modellen.",
+    ),
+    "coef_note_given": (
+        "Estimates, standard errors, p-values and intervals as given in {file}.",
+        "Estimater, standardfejl, p-værdier og intervaller som givet i {file}.",
+    ),
+    "retest_errors": (
+        "Prediction error per unit of this year's costs: the frozen model {frozen} (its need "
+        "scaled to this year's total cost; {unscaled} unscaled), a model re-estimated on this "
+        "year's data {refit} (cross-validated), a plain split by {exposure} {split} "
+        "(leave-one-out).",
+        "Forudsigelsesfejl pr. enhed på årets udgifter: den fastholdte model {frozen} (behovet "
+        "skaleret til årets samlede udgift; {unscaled} uskaleret), en model genestimeret på "
+        "årets data {refit} (krydsvalideret), en simpel fordeling efter {exposure} {split} "
+        "(udeladt én ad gangen).",
+    ),
+    "retest_wald": (
+        "Test that the re-estimated coefficients equal the frozen ones: chi-squared({df}) = "
+        "{wald}, p = {p} ({basis}).",
+        "Test af, at de genestimerede koefficienter er lig de fastholdte: chi-i-anden({df}) = "
+        "{wald}, p = {p} ({basis}).",
+    ),
+    "basis_covariance": ("with the given covariance", "med den givne kovarians"),
+    "basis_standard errors": ("with the given standard errors", "med de givne standardfejl"),
+    "basis_none": (
+        "the frozen values taken as exact: no standard errors were given",
+        "de fastholdte værdier taget som eksakte: der var ingen standardfejl",
+    ),
+    "retest_moved": (
+        "Criteria that moved by more than two standard errors: {terms}.",
+        "Kriterier, der har flyttet sig mere end to standardfejl: {terms}.",
+    ),
+    "retest_still": (
+        "No criterion moved by more than two standard errors.",
+        "Intet kriterium har flyttet sig mere end to standardfejl.",
+    ),
+    "retest_keep": (
+        "Keep the model: this year's costs do not show that its coefficients have changed "
+        "(p = {p}), and it predicts them better than a plain split by {exposure}.",
+        "Behold modellen: årets udgifter viser ikke, at dens koefficienter har ændret sig "
+        "(p = {p}), og den forudsiger dem bedre end en simpel fordeling efter {exposure}.",
+    ),
+    "retest_changed": (
+        "Re-estimate the model: its coefficients have changed (p = {p}).",
+        "Genestimér modellen: dens koefficienter har ændret sig (p = {p}).",
+    ),
+    "retest_split": (
+        "Re-estimate the model: it no longer predicts this year's costs better than a plain "
+        "split by {exposure}.",
+        "Genestimér modellen: den forudsiger ikke længere årets udgifter bedre end en simpel "
+        "fordeling efter {exposure}.",
+    ),
+    "retest_both": (
+        "Re-estimate the model: its coefficients have changed (p = {p}), and it no longer "
+        "predicts this year's costs better than a plain split by {exposure}.",
+        "Genestimér modellen: dens koefficienter har ændret sig (p = {p}), og den forudsiger "
+        "ikke længere årets udgifter bedre end en simpel fordeling efter {exposure}.",
+    ),
+    "retest_allocation": (
+        "The allocation uses the frozen coefficients.",
+        "Tildelingen bruger de fastholdte koefficienter.",
+    ),
     # diagnostics' readings (needsmodel.diagnostics)
     "diag_influence_warning": (
         "{k} of {n} units have Cook's distance above 4/n = {thr}: {names}. Each of them moves "
@@ -365,6 +470,12 @@ SENTENCES: dict[str, tuple[str, str]] = {
     "persons": (
         "The model is fitted on {n} persons; each person's expected cost is summed to the unit.",
         "Modellen er estimeret på {n} personer; hver persons forventede udgift summeres "
+        "til enheden.",
+    ),
+    "persons_applied": (
+        "The coefficients are applied to {n} persons; each person's expected cost is summed "
+        "to the unit.",
+        "Koefficienterne anvendes på {n} personer; hver persons forventede udgift summeres "
         "til enheden.",
     ),
     "years": (

@@ -24,6 +24,7 @@ from .errors import ConfigError, DataError, format_ids
 from .estimate import NeedResults, NeedSpec, fit_persons, fit_units, prepare_units
 from .estimate.fit import choose_engine, fit_file, warn_influenceable, weights_unusable
 from .estimate.given import GivenCoefficients, apply_persons, apply_units, read_coefficients
+from .estimate.retest import Retest, retest
 from .estimate.years import YearsResults, fit_years, year_labels
 from .outputs import file_sha256
 from .plausibility import check_model
@@ -76,7 +77,48 @@ def _keep(cfg: Config) -> tuple[str, ...]:
     return (cfg.data.label,) if cfg.data.label else ()
 
 
-def _prepare(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> pd.DataFrame:
+def _applied(cfg: Config) -> bool:
+    """Whether the need comes from a model applied, not estimated (given coefficients, fixed
+    criteria)."""
+    a = cfg.allocation
+    fixed = a.criteria is not None or a.criteria_amounts is not None
+    return cfg.model.coefficients is not None or fixed
+
+
+def _cost_known(spec: NeedSpec, table: pd.DataFrame) -> bool:
+    """Whether ``table`` holds costs: the target column is there and not entirely empty."""
+    if spec.target not in table.columns:
+        return False
+    col = table[spec.target]
+    if col.dtype == object:
+        col = col.where(col.astype(str).str.strip() != "", np.nan)
+    return bool(col.notna().any())
+
+
+def _units(
+    cfg: Config, spec: NeedSpec, table: pd.DataFrame, dictionary: DataDictionary | None
+) -> tuple[pd.DataFrame, bool]:
+    """The validated units table and whether it holds this year's costs.
+
+    ``run`` and ``validate`` both come through here, so they accept the same
+    tables. An applied model (given coefficients, fixed criteria) needs no
+    cost column: next year's data do not have next year's costs, and an empty
+    column counts as absent. An estimated model needs it.
+    """
+    applied = _applied(cfg)
+    known = True
+    if applied and not spec.is_person_level:
+        known = _cost_known(spec, table)
+        if not known:  # a stand-in for validation; never shown (observed is NaN)
+            table = table.drop(columns=[spec.target], errors="ignore").assign(**{spec.target: 0.0})
+    units = _prepare(cfg, spec, table, estimated=not applied)
+    _check_dictionary(cfg, spec, units, dictionary, with_target=known)
+    return units, known
+
+
+def _prepare(
+    cfg: Config, spec: NeedSpec, table: pd.DataFrame, estimated: bool = True
+) -> pd.DataFrame:
     """The validated units table (ids, labels and used columns checked)."""
     d = cfg.data
     if d.label is not None and d.label in table.columns:
@@ -89,6 +131,7 @@ def _prepare(cfg: Config, spec: NeedSpec, table: pd.DataFrame) -> pd.DataFrame:
         keep=_keep(cfg),
         path=d.units,
         case_sensitive_ids=d.case_sensitive_ids,
+        estimated=estimated,
     )
 
 
@@ -173,6 +216,7 @@ class _Estimate:
     exposure: pd.Series | None
     years: YearsResults | None
     year: str | None = None
+    retest: Retest | None = None
 
 
 def _dictionary(cfg: Config) -> DataDictionary | None:
@@ -182,11 +226,17 @@ def _dictionary(cfg: Config) -> DataDictionary | None:
 
 
 def _check_dictionary(
-    cfg: Config, spec: NeedSpec, units: pd.DataFrame, dictionary: DataDictionary | None
+    cfg: Config,
+    spec: NeedSpec,
+    units: pd.DataFrame,
+    dictionary: DataDictionary | None,
+    with_target: bool = True,
 ) -> None:
     if dictionary is None:
         return
     used = [*spec.numeric_columns, *_also(cfg)] if not spec.is_person_level else list(_also(cfg))
+    if not with_target:
+        used = [c for c in used if c != spec.target]
     dictionary.check(units, used, path=cfg.data.units)
 
 
@@ -242,24 +292,22 @@ def _apply_given(
     m, d = cfg.model, cfg.data
     assert m.coefficients is not None
     given = read_coefficients(m.coefficients, m.coefficients_cov)
-    known = spec.target in table.columns or spec.is_person_level
-    if not known:  # next year's data need not have the cost yet
-        table = table.assign(**{spec.target: 0.0})
-    units = _prepare(cfg, spec, table)
-    _check_dictionary(cfg, spec, units, dictionary)
+    units, known = _units(cfg, spec, table, dictionary)
     warn_influenceable(spec, flagged)
     if d.person_level:
         persons = _read_persons(cfg, spec, target_optional=True)
+        known = _cost_known(spec, persons)
+        if not known:
+            persons = persons.drop(columns=[spec.target], errors="ignore")
         res = apply_persons(spec, given, persons, units, path=d.persons, weights=d.weights)
     else:
-        res = apply_units(spec, given, units)
-    if not known:
-        res = replace(
-            res,
-            observed=pd.Series(np.nan, index=res.need.index, name="observed"),
-            fit_stats={k: v for k, v in res.fit_stats.items() if k not in ("r2_need", "rmse")},
-        )
-    return _Estimate(units, res, res.need, res.exposure, None)
+        res = apply_units(spec, given, units, observed=known)
+    check = None
+    if known and res.has_costs:  # this year's costs: re-test the frozen model against a refit
+        plain = replace(cfg, model=replace(m, coefficients=None, coefficients_cov=None))
+        refit = _estimate(plain, spec, table, dictionary).results
+        check = retest(res, refit)
+    return _Estimate(units, res, res.need, res.exposure, None, retest=check)
 
 
 def _fixed_criteria(
@@ -279,11 +327,7 @@ def _fixed_criteria(
     to the fixed ones.
     """
     a = cfg.allocation
-    known = spec.target in table.columns
-    if not known:
-        table = table.assign(**{spec.target: 0.0})
-    units = _prepare(cfg, spec, table)
-    _check_dictionary(cfg, spec, units, dictionary)
+    units, known = _units(cfg, spec, table, dictionary)
     warn_influenceable(spec, flagged)
     scale = (
         units[spec.exposure].to_numpy(dtype=float)
@@ -307,13 +351,9 @@ def _fixed_criteria(
         source = "[allocation] criteria_amounts"
     params = pd.Series({"Intercept": 0.0, **rates}, name="estimate")
     given = GivenCoefficients(params, None, None, source)
-    res = apply_units(spec, given, units)
-    estimated = None
-    if known:
-        estimated = fit_units(spec, units)
-    else:
-        res = replace(res, observed=pd.Series(np.nan, index=res.need.index, name="observed"))
-    res = replace(res, extras={**res.extras, "estimated": estimated})
+    res = apply_units(spec, given, units, observed=known)
+    estimated = fit_units(spec, units) if known else None
+    res = replace(res, extras={**res.extras, "estimated": estimated, "formula": True})
     return _Estimate(units, res, res.need, res.exposure, None)
 
 
@@ -459,8 +499,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
     table = _read_units(cfg, spec)
     if cfg.data.year is not None:
         _, table = _allocation_rows(cfg, table)
-    units = _prepare(cfg, spec, table)
-    _check_dictionary(cfg, spec, units, _dictionary(cfg))
+    units, _ = _units(cfg, spec, table, _dictionary(cfg))
     _check_weights(cfg, spec)
     source = cfg.data.person_source
     if isinstance(source, DatabaseTable) and _use_duckdb(cfg, spec):
@@ -585,6 +624,7 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         uncertainty=uncertainty,
         dictionary=dictionary,
         guards=tuple(guards),
+        retest=est.retest,
     )
     if write:
         result.write()

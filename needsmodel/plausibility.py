@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .dictionary import DataDictionary
+from .estimate.cv import baseline_cv_rmse
 from .estimate.results import NeedResults
 from .i18n import Reading, fmt_kr, fmt_num
 
@@ -55,29 +56,6 @@ class Guard(Reading):
     """
 
     terms: list[str] = field(default_factory=list)
-
-
-def baseline_cv_rmse(results: NeedResults) -> float | None:
-    """Leave-one-out RMSE (kr per unit) of a plain per-exposure split: no indicators at all.
-
-    Each unit's need is its exposure times the cost per exposure of the other
-    units (the intercept-only weighted model), or the mean of the others'
-    cost without exposure. None for models this does not apply to.
-    """
-    if results.level != "unit":
-        return None
-    obs = results.observed.to_numpy(dtype=float)
-    n = obs.size
-    if n < 3:
-        return None
-    expo = results.exposure
-    if expo is not None and results.spec.per_capita and results.spec.exposure:
-        e = expo.to_numpy(dtype=float)
-        rate = (obs.sum() - obs) / (e.sum() - e)
-        pred = e * rate
-    else:
-        pred = (obs.sum() - obs) / (n - 1)
-    return float(np.sqrt(np.mean((obs - pred) ** 2)))
 
 
 def check_model(
@@ -157,8 +135,10 @@ def check_model(
                     against,
                 )
             )
-    # significance, individually and jointly
-    if slopes:
+    # significance, individually and jointly: only for a model estimated here (given
+    # coefficients and fixed criteria were not estimated on these data)
+    estimated = results.origin == "estimated"
+    if slopes and estimated:
         alpha = results.spec.alpha
         p = tidy.loc[slopes, "p_value"].to_numpy(dtype=float)
         try:
@@ -256,7 +236,7 @@ def check_model(
             )
         )
     k = len(results.params)
-    if results.level == "unit" and results.nobs < UNITS_PER_PARAMETER * k:
+    if estimated and results.level == "unit" and results.nobs < UNITS_PER_PARAMETER * k:
         out.append(
             Guard(
                 "few_units",

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from .estimate.methods import methods_where
 from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
+from .modeltext import model_name, origin_lines, retest_lines, verdict_line
 from .provenance import metadata_frame
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def _named(unit: str, labels: dict[str, str]) -> str:
 _SECTION_KEYS = (
     "title", "sec_summary", "sec_model", "sec_coefficients", "sec_fit", "sec_diagnostics",
     "sec_allocation", "sec_winners", "sec_transition", "sec_criteria", "sec_uncertainty",
-    "sec_person", "sec_reproduce", "plot_coefficients", "plot_observed", "plot_ratios",
+    "sec_person", "sec_reproduce", "sec_retest", "plot_coefficients", "plot_observed", "plot_ratios",
     "plot_index", "plot_allocation", "plot_winners", "plot_criteria",
 )  # fmt: skip
 
@@ -173,12 +174,23 @@ def _summary(result: RunResult, lang: str, diag: Any) -> tuple[list[dict[str, st
     kpis = [
         {"label": say("kpi_budget", lang), "value": fmt_kr(alloc.budget, lang)},
         {"label": say("kpi_units", lang), "value": fmt_num(len(table), lang)},
-        {"label": say("kpi_method", lang), "value": res.method.upper()},
-        {"label": say("kpi_r2", lang), "value": fmt_num(res.fit_stats["r2_need"], lang, 3)},
+        {"label": label("kpi_model", lang), "value": model_name(result, lang)},
     ]
-    lines: list[str] = [
-        ("⚠ " if g.severity == "warning" else "") + g.text(lang) for g in result.guards
-    ]
+    if "r2_need" in res.fit_stats:  # only a statistic that was computed
+        key = "kpi_r2" if res.origin == "estimated" else "kpi_r2_frozen"
+        kpis.append(
+            {"label": label(key, lang), "value": fmt_num(res.fit_stats["r2_need"], lang, 3)}
+        )
+    lines: list[str] = []
+    if result.retest is not None:
+        kpis.append(
+            {
+                "label": label("kpi_verdict", lang),
+                "value": label(f"verdict_{result.retest.verdict}", lang),
+            }
+        )
+        lines.append(verdict_line(result, result.retest, lang))
+    lines += [("⚠ " if g.severity == "warning" else "") + g.text(lang) for g in result.guards]
     lines += _composition_lines(result, lang)
     if table["current"].notna().any():
         up = table.iloc[int(np.argmax(table["change"].to_numpy()))]
@@ -216,13 +228,14 @@ def _model_lines(result: RunResult, lang: str) -> list[str]:
     target = result.display(spec.target, lang)
     if spec.exposure and spec.per_capita and not spec.is_person_level:
         target += say("per", lang, exposure=result.display(spec.exposure, lang).lower())
-    lines = [
+    lines = origin_lines(result, lang) or [
         say("model", lang, method=res.method.upper(), target=target,
             indicators=", ".join(result.display(c, lang) for c in spec.indicators)),
         say("inference", lang, cov=spec.resolved_cov, cv=res.cv.scheme if res.cv else "–"),
     ]  # fmt: skip
     if res.person_stats is not None:
-        lines.append(say("persons", lang, n=fmt_num(res.person_stats["persons"], lang)))
+        key = "persons" if res.origin == "estimated" else "persons_applied"
+        lines.append(say(key, lang, n=fmt_num(res.person_stats["persons"], lang)))
     if result.years is not None:
         lines.append(say("years", lang, years=", ".join(result.years.years)))
     return lines
@@ -369,6 +382,9 @@ def _model_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
     )  # fmt: skip
     dist = "normal" if res.df_inference is None else f"t({fmt_num(res.df_inference, lang)})"
     coef_note = say("coef_note", lang, level=fmt_num(100 * (1 - spec.alpha), lang), dist=dist)
+    if res.origin == "given":
+        source = (res.extras.get("given_from") or {}).get("file", "")
+        coef_note = say("coef_note_given", lang, file=source)
 
     fs = res.fit_stats
     fit_rows = pd.DataFrame(
@@ -376,7 +392,21 @@ def _model_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
         + ([("AIC", fs["aic"])] if "aic" in fs else []),
         columns=["statistic", "value"],
     )
-    fit_table = _table(fit_rows, [("statistic", f.text, False), ("value", f.sig, True)], lang)
+    fit_table = (
+        _table(fit_rows, [("statistic", f.text, False), ("value", f.sig, True)], lang)
+        if len(fit_rows)
+        else None
+    )
+    retest_table = None
+    if result.retest is not None:
+        terms = result.retest.terms.reset_index()
+        terms["term"] = [result.display(t, lang) for t in terms["term"]]
+        retest_table = _table(
+            terms,
+            [("term", f.text, False), ("frozen", f.sig, True), ("refit", f.sig, True),
+             ("difference", f.sig, True), ("z", f.num(2), True)],
+            lang,
+        )  # fmt: skip
     person_table = ratio_table = None
     if res.person_stats is not None and res.predictive_ratios is not None:
         ps = pd.DataFrame(
@@ -395,6 +425,9 @@ def _model_section(result: RunResult, lang: str, f: _Formats) -> dict[str, Any]:
         "coef_table": coef_table,
         "coef_note": coef_note,
         "fit_table": fit_table,
+        "fit_note": "" if res.has_costs else say("no_costs", lang),
+        "retest_lines": retest_lines(result, lang),
+        "retest_table": retest_table,
         "person_table": person_table,
         "ratio_table": ratio_table,
     }
@@ -593,6 +626,8 @@ def render_report(
         ("criteria", "sec_criteria"), ("uncertainty", "sec_uncertainty"),
         ("reproduce", "sec_reproduce"),
     ]  # fmt: skip
+    if result.retest is not None:
+        sections.insert(4, ("retest", "sec_retest"))
     allocation = _allocation_section(result, lang, f)
     present = {
         "winners": allocation["winners_table"] is not None,

@@ -20,6 +20,7 @@ from .console import summary_rows
 from .dictionary import DataDictionary
 from .display import DisplayMixin, Summary
 from .estimate import NeedResults
+from .estimate.retest import Retest
 from .estimate.years import YearsResults
 from .i18n import label
 from .plausibility import Guard
@@ -56,6 +57,9 @@ class RunResult(DisplayMixin):
     guards : tuple of Guard
         Plausibility findings (:func:`needsmodel.plausibility.check_model`),
         warnings first.
+    retest : Retest or None
+        Given coefficients applied to a year whose costs are known: how well
+        the frozen model predicts them (:func:`needsmodel.estimate.retest.retest`).
     """
 
     config: Config
@@ -69,6 +73,7 @@ class RunResult(DisplayMixin):
     uncertainty: KeyUncertainty | None = None
     dictionary: DataDictionary | None = None
     guards: tuple[Guard, ...] = ()
+    retest: Retest | None = None
 
     def summary(self, lang: str | None = None) -> Summary:
         """What was run and allocated, in the config's language, with the keys per unit."""

@@ -13,9 +13,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
-from .results import CVResult
+from .results import CVResult, NeedResults
 
-__all__ = ["cv_result", "group_folds", "kfold_predictions", "need_fit", "resolve_scheme"]
+__all__ = [
+    "baseline_cv_rmse",
+    "cv_result",
+    "split_cv_rmse",
+    "group_folds",
+    "kfold_predictions",
+    "need_fit",
+    "resolve_scheme",
+]
 
 FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -151,3 +159,38 @@ class FoldNotes:
             f"{self.folds} training fold(s) had no rows with {', '.join(sorted(self.terms))}; "
             "there the effect was taken as the reference level's"
         )
+
+
+def split_cv_rmse(observed: np.ndarray, exposure: np.ndarray | None = None) -> float | None:
+    """Leave-one-out RMSE (kr per unit) of a plain split by ``exposure`` (equal without one).
+
+    Each unit's prediction is its exposure times the cost per exposure of the
+    other units, or the mean of the others' cost. None for fewer than 3 units.
+    """
+    obs = np.asarray(observed, dtype=float)
+    n = obs.size
+    if n < 3:
+        return None
+    if exposure is not None:
+        e = np.asarray(exposure, dtype=float)
+        pred = e * (obs.sum() - obs) / (e.sum() - e)
+    else:
+        pred = (obs.sum() - obs) / (n - 1)
+    return float(np.sqrt(np.mean((obs - pred) ** 2)))
+
+
+def baseline_cv_rmse(results: NeedResults) -> float | None:
+    """Leave-one-out RMSE (kr per unit) of a plain per-exposure split: no indicators at all.
+
+    Each unit's need is its exposure times the cost per exposure of the other
+    units (the intercept-only weighted model), or the mean of the others'
+    cost without exposure (:func:`split_cv_rmse`). None for person-level models.
+    """
+    if results.level != "unit":
+        return None
+    expo = results.exposure
+    use = expo is not None and results.spec.per_capita and bool(results.spec.exposure)
+    return split_cv_rmse(
+        results.observed.to_numpy(dtype=float),
+        expo.to_numpy(dtype=float) if use and expo is not None else None,
+    )

@@ -63,6 +63,7 @@ def prepare_units(
     keep: tuple[str, ...] = (),
     path: Path | str | None = None,
     case_sensitive_ids: bool = False,
+    estimated: bool = True,
 ) -> pd.DataFrame:
     """Validate ``units`` for ``spec`` and return it indexed by unit id.
 
@@ -83,6 +84,10 @@ def prepare_units(
         File the table came from, for messages.
     case_sensitive_ids : bool
         Accept ids differing only in case as different units.
+    estimated : bool
+        Whether the model is estimated on these units (given coefficients and
+        fixed criteria are not): only then are enough units per parameter and
+        indicators that are not collinear required.
     """
     table = units
     if id is None:
@@ -109,8 +114,8 @@ def prepare_units(
         numeric=[c for c in [*spec.numeric_columns, *also] if c not in text],
         nonnegative=spec.nonnegative_columns,
         exposure=spec.exposure,
-        indicators=numeric_inds if not categorical else (),
-        n_params=spec.n_params,
+        indicators=numeric_inds if not categorical and estimated else (),
+        n_params=spec.n_params if estimated else None,
         extra=[*spec.extra_columns, *text, *keep],
         path=path,
         case_sensitive_ids=case_sensitive_ids,

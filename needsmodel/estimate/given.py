@@ -16,8 +16,11 @@ intercept or a data column without a term are refused with the term named.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +33,7 @@ from .build import build_results
 from .cores import Core, linear_mean, link_mean, make_link, smeared_mean
 from .design import Design, _as_text, level_key
 from .methods import method_info, methods_where
-from .results import NeedResults
+from .results import TIDY_COLUMNS, NeedResults
 from .spec import NeedSpec
 
 __all__ = [
@@ -38,6 +41,7 @@ __all__ = [
     "GivenCoefficients",
     "apply_persons",
     "apply_units",
+    "coefficient_provenance",
     "read_coefficients",
 ]
 
@@ -62,12 +66,20 @@ class GivenCoefficients:
         Smearing factor of a log-linear model.
     source : str
         Where the coefficients came from (for messages and the report).
+    table : DataFrame or None
+        The file's own columns of :data:`~needsmodel.estimate.results.TIDY_COLUMNS`
+        by term (standard errors, p-values, intervals as the estimating run
+        wrote them), so that a run applying them writes them back unchanged.
+    provenance : mapping
+        What is known of the run that estimated them (:func:`coefficient_provenance`).
     """
 
     params: pd.Series
     cov: pd.DataFrame | None
     smearing: float | None
     source: str
+    table: pd.DataFrame | None = None
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
 
 def read_coefficients(path: Path | str, covariance: Path | str | None = None) -> GivenCoefficients:
@@ -123,7 +135,47 @@ def read_coefficients(path: Path | str, covariance: Path | str | None = None) ->
         se = se.drop(SMEARING_TERM, errors="ignore").reindex(est.index)
         if se.notna().all():
             cov = pd.DataFrame(np.diag(se.to_numpy() ** 2), index=est.index, columns=est.index)
-    return GivenCoefficients(est.rename("estimate").astype(float), cov, smearing, str(p))
+    own = table.set_index(terms.rename("term")).drop(index=SMEARING_TERM, errors="ignore")
+    own = own[[c for c in TIDY_COLUMNS if c in own.columns]].apply(pd.to_numeric, errors="coerce")
+    return GivenCoefficients(
+        est.rename("estimate").astype(float),
+        cov,
+        smearing,
+        str(p),
+        table=own,
+        provenance=coefficient_provenance(p),
+    )
+
+
+def coefficient_provenance(path: Path | str) -> dict[str, str]:
+    """Where a coefficient file came from: its name and SHA-256, and the run that wrote it.
+
+    A run's output folder holds ``manifest.json`` with the SHA-256 of every
+    file it wrote; when the coefficient file still sits there unchanged, the
+    config, the date and the needsmodel version of that run are returned too.
+
+    Examples
+    --------
+    >>> from needsmodel import datasets
+    >>> sorted(coefficient_provenance(datasets.sample_dir() / "dictionary.csv"))
+    ['file', 'sha256']
+    """
+    p = Path(path)
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    out = {"file": p.name, "sha256": digest}
+    manifest = p.parent / "manifest.json"
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return out
+    if not isinstance(record, dict) or record.get("tool") != "needsmodel":
+        return out
+    files = record.get("files")
+    if isinstance(files, dict) and files.get(p.name) == digest:
+        for key in ("config", "created", "version"):
+            if isinstance(record.get(key), str):
+                out[f"estimated_{key}"] = record[key]
+    return out
 
 
 def _design(spec: NeedSpec, given: GivenCoefficients, frame: pd.DataFrame) -> Design:
@@ -215,7 +267,7 @@ def _results(
     mean: np.ndarray,
     need: pd.Series,
     observed: pd.Series,
-    source: str,
+    given: GivenCoefficients,
     **fields: object,
 ) -> NeedResults:
     return build_results(
@@ -227,16 +279,24 @@ def _results(
         fitted=pd.Series(mean, index=data.index, name="fitted"),
         resid=pd.Series(np.full(len(data), np.nan), index=data.index, name="resid"),
         cv=None,
-        extras={"given": source},
+        extras={
+            "given": given.source,
+            "given_table": given.table,
+            "given_from": dict(given.provenance),
+        },
         **fields,  # type: ignore[arg-type]
     )
 
 
-def apply_units(spec: NeedSpec, given: GivenCoefficients, units: pd.DataFrame) -> NeedResults:
+def apply_units(
+    spec: NeedSpec, given: GivenCoefficients, units: pd.DataFrame, *, observed: bool = True
+) -> NeedResults:
     """Need per unit from given coefficients (a unit-level model), without estimation.
 
     ``units`` is a validated units table indexed by unit id; its target column,
-    when present and complete, is used only to show the fit.
+    when present and complete, is used only to show the fit. With
+    ``observed=False`` the target column is a stand-in (next year's data have
+    no costs yet) and no fit statistic is computed.
     """
     design = _design(spec, given, units)
     core = _core(spec, given, design)
@@ -244,15 +304,13 @@ def apply_units(spec: NeedSpec, given: GivenCoefficients, units: pd.DataFrame) -
     expo = units[spec.exposure].astype(float) if spec.exposure else None
     scale = expo.to_numpy() if (expo is not None and spec.per_capita) else np.ones(len(units))
     need = pd.Series(mean * scale, index=units.index, name="need")
-    observed = (
+    cost = (
         units[spec.target].astype(float)
-        if spec.target in units.columns
-        else pd.Series(np.nan, index=units.index)
+        if spec.target in units.columns and observed
+        else pd.Series(np.nan, index=units.index, dtype=float)
     ).rename("observed")
     weights = expo.rename("weight") if (expo is not None and spec.weighted) else None
-    return _results(
-        spec, core, units, mean, need, observed, given.source, exposure=expo, weights=weights
-    )
+    return _results(spec, core, units, mean, need, cost, given, exposure=expo, weights=weights)
 
 
 def apply_persons(
@@ -324,7 +382,7 @@ def apply_persons(
         else unit_of.value_counts().reindex(index.astype(str)).set_axis(index).astype(float)
     )
     res = _results(
-        spec, core, data, mean, need, observed.rename("observed"), given.source,
+        spec, core, data, mean, need, observed.rename("observed"), given,
         exposure=expo.rename("exposure"), weights=None, person_stats={"persons": len(data)},
     )  # fmt: skip
     return res

@@ -193,6 +193,26 @@ class NeedResults(DisplayMixin):
         return self.core.result
 
     @property
+    def origin(self) -> str:
+        """Where the coefficients come from.
+
+        ``"estimated"`` on these data, ``"given"`` (a coefficient table applied,
+        ``[model] coefficients``) or ``"formula"`` (fixed criteria weights or
+        amounts). Only an estimated model has fit statistics of its own; an
+        applied one has a fit only when this year's costs are in the data.
+        """
+        if self.extras.get("formula"):
+            return "formula"
+        if self.extras.get("given"):
+            return "given"
+        return "estimated"
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the observed cost of every unit is known (else no fit can be shown)."""
+        return bool(len(self.observed)) and bool(self.observed.notna().all())
+
+    @property
     def level(self) -> str:
         """``"person"`` for person-level models, else ``"unit"``."""
         return "person" if self.person_stats is not None else "unit"
@@ -236,7 +256,9 @@ class NeedResults(DisplayMixin):
             Index ``term``; columns ``estimate, std_error, t, p_value, ci_low,
             ci_high``. ``t`` is the Wald statistic, referred to a t
             distribution with :attr:`df_inference` degrees of freedom, or to the
-            normal distribution when that is ``None``.
+            normal distribution when that is ``None``. For given coefficients
+            (:attr:`origin` ``"given"``) the values of the coefficient file are
+            kept as written, at the spec's ``alpha``.
         """
         a = self.spec.alpha if alpha is None else alpha
         if not 0.0 < a < 1.0:
@@ -265,6 +287,13 @@ class NeedResults(DisplayMixin):
             }
         )
         out.index.name = "term"
+        own = self.extras.get("given_table")
+        if own is not None and alpha is None:
+            # given coefficients: the statistics the estimating run wrote, kept as they were
+            own = own.reindex(out.index)
+            for col in own.columns:
+                known = own[col].notna()
+                out.loc[known, col] = own.loc[known, col]
         return out
 
     def coef(self) -> pd.Series:
