@@ -212,7 +212,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "kpi_verdict": ("Re-test", "Gentest"),
     "verdict_keep": ("keep the model", "behold modellen"),
     "verdict_re-estimate": ("re-estimate", "genestimér"),
-    "term": ("Term", "Led"),
     "frozen": ("Frozen", "Fastholdt"),
     "refit": ("Re-estimated", "Genestimeret"),
     "difference": ("Difference", "Forskel"),

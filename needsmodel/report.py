@@ -148,8 +148,8 @@ def _named(unit: str, labels: dict[str, str]) -> str:
 _SECTION_KEYS = (
     "title", "sec_summary", "sec_model", "sec_coefficients", "sec_fit", "sec_diagnostics",
     "sec_allocation", "sec_winners", "sec_transition", "sec_criteria", "sec_uncertainty",
-    "sec_person", "sec_reproduce", "sec_retest", "plot_coefficients", "plot_observed", "plot_ratios",
-    "plot_index", "plot_allocation", "plot_winners", "plot_criteria",
+    "sec_person", "sec_reproduce", "sec_retest", "plot_coefficients", "plot_observed",
+    "plot_ratios", "plot_index", "plot_allocation", "plot_winners", "plot_criteria",
 )  # fmt: skip
 
 _UNIT_METHODS = methods_where(unit_diagnostics=True)

@@ -18,11 +18,11 @@ from .results import CVResult, NeedResults
 __all__ = [
     "baseline_cv_rmse",
     "cv_result",
-    "split_cv_rmse",
     "group_folds",
     "kfold_predictions",
     "need_fit",
     "resolve_scheme",
+    "split_cv_rmse",
 ]
 
 FitPredict = Callable[[np.ndarray, np.ndarray], np.ndarray]
