@@ -512,13 +512,15 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
             weights=cfg.data.weights,
         )
     elif source is not None:
-        persons = _read_persons(cfg, spec)
+        applied = _applied(cfg)
+        persons = _read_persons(cfg, spec, target_optional=applied)
+        cost = [spec.target] if not applied or _cost_known(spec, persons) else []
         cat = spec.indicators if spec.info.kind == "cell-means" else spec.categorical
         validate_persons(
             persons,
             unit_key=str(spec.unit_key),
-            numeric=[spec.target],
-            nonnegative=[spec.target],
+            numeric=cost,
+            nonnegative=cost,
             categorical=[*dict.fromkeys([*spec.indicators, *cat])],
             path=cfg.data.persons,
         )

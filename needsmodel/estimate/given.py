@@ -175,6 +175,8 @@ def coefficient_provenance(path: Path | str) -> dict[str, str]:
         for key in ("config", "created", "version"):
             if isinstance(record.get(key), str):
                 out[f"estimated_{key}"] = record[key]
+        if "estimated_config" in out:  # its name: no machine's folder layout is printed
+            out["estimated_config"] = Path(out["estimated_config"]).name
     return out
 
 
