@@ -270,3 +270,40 @@ def test_a_config_without_target_must_apply_a_model(tmp_path):
     assert "target" not in text.split("[model]")[1].split("[allocation]")[0]
     with pytest.raises(nm.errors.ConfigError, match=r"\[model\].*target"):
         nm.config.parse_config(text)
+
+
+def test_a_formula_allocation_prints_no_model_statistics(cycle, capsys):
+    cfg = cycle / "formula.toml"
+    cfg.write_text(
+        '[data]\nunits = "y2.csv"\nid = "district"\n'
+        '[model]\nexposure = "pupils"\nindicators = ["parents_low_education", "single_parent"]\n'
+        "[allocation]\nbudget = 130_000_000\ncurrent = \"budget_current\"\nround_to = 1000\n"
+        "per_capita_pct = 40\ncriteria = { parents_low_education = 60, single_parent = 40 }\n"
+        '[output]\nlang = "en"\n',
+        encoding="utf-8",
+    )
+    assert main(["validate", str(cfg)]) == 0
+    assert main(["run", str(cfg), "--out", str(cycle / "formula")]) == 0
+    console = capsys.readouterr().out
+    report = (cycle / "formula" / "report.html").read_text(encoding="utf-8")
+    fit = _fit_stats(cycle / "formula")
+    assert fit["model_origin"] == "formula" and not {"r2_need", "rmse", "cv_rmse"} & set(fit)
+    for text in (console, report):
+        assert "RMSE" not in text and "significant" not in text
+        assert "per parameter" not in text
+    assert "fixed criteria" in console
+
+
+def test_fixed_criteria_for_two_units(cycle):
+    units = pd.read_csv(cycle / "y2.csv", dtype={"district": str}).head(2)
+    units.to_csv(cycle / "two.csv", index=False)
+    cfg = cycle / "two.toml"
+    cfg.write_text(
+        '[data]\nunits = "two.csv"\nid = "district"\n'
+        '[model]\nexposure = "pupils"\nindicators = ["parents_low_education", "single_parent"]\n'
+        "[allocation]\nbudget = 1_000_000\nround_to = 1\n"
+        "criteria = { parents_low_education = 50, single_parent = 50 }\n",
+        encoding="utf-8",
+    )
+    result = nm.run(cfg)
+    assert result.allocation.table["allocation"].sum() == 1_000_000
