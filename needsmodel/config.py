@@ -297,6 +297,25 @@ class AllocationConfig:
     criteria_amounts: dict[str, float] | None = _opt(
         _NUMBERS, None, doc="fixed kroner per counted person per criterion"
     )
+    bounds_in: str = _opt(
+        _CHOICE,
+        "fixed",
+        choices=("fixed", "nominal"),
+        doc="with prices: floors and caps against the current budget lifted to the budget "
+        "year's prices ('fixed') or as it stands ('nominal')",
+    )
+
+    def current_price_factor(self) -> float:
+        """The factor lifting the current budget to the first budget year's prices (1: none)."""
+        if self.prices is None or self.bounds_in == "nominal":
+            return 1.0
+        labels = self.frames()[1]
+        if not labels:
+            return 1.0
+        first, last = labels[0], str(int(labels[0]) - 1)
+        if last not in self.prices:
+            return 1.0
+        return self.prices[first] / self.prices[last]
 
     def frames(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """Frames and labels of the budget years (empty: one year, no calendar labels)."""
@@ -331,6 +350,7 @@ class AllocationConfig:
             transition_rule=self.transition_rule,
             frames=frames,
             labels=labels,
+            current_price_factor=self.current_price_factor(),
         )
 
 
@@ -734,6 +754,18 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             raise ctx.error(
                 "a price index needs calendar years (years or first_year) and a value for each"
                 + (f"; missing {', '.join(missing)}" if missing else ""),
+                "allocation",
+                "prices",
+            )
+    if a.prices is not None and a.bounds_in == "fixed" and a.current is not None:
+        labels = a.frames()[1]
+        last = str(int(labels[0]) - 1) if labels else None
+        bounded = a.max_loss_pct is not None or a.max_gain_pct is not None
+        if bounded and last is not None and last not in a.prices:
+            raise ctx.error(
+                f"floors and caps apply in fixed prices: the current budget is lifted to "
+                f"{labels[0]} prices by the index of its own year; add {last} to prices, or set "
+                'bounds_in = "nominal"',
                 "allocation",
                 "prices",
             )

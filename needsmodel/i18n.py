@@ -489,6 +489,19 @@ SENTENCES: dict[str, tuple[str, str]] = {
         "No transition rules: every unit receives its target.",
         "Ingen overgangsordning: hver enhed får sit mål.",
     ),
+    "bounds_fixed": (
+        "Floors and caps are in fixed prices: the current budget is lifted to {year} prices "
+        "by the price and wage index (factor {factor}) before they apply.",
+        "Maksimalt tab og maksimal gevinst gælder i faste priser: det nuværende budget "
+        "fremskrives til {year}-priser med pris- og lønindekset (faktor {factor}), før de "
+        "anvendes.",
+    ),
+    "bounds_nominal": (
+        "Floors and caps apply to the nominal current budget, not lifted to {year} prices "
+        '(bounds_in = "nominal").',
+        "Maksimalt tab og maksimal gevinst gælder det nominelle nuværende budget, ikke "
+        'fremskrevet til {year}-priser (bounds_in = "nominal").',
+    ),
     "max_loss": ("Maximum loss: {pct} a year.", "Maksimalt tab: {pct} om året."),
     "max_gain": ("Maximum gain: {pct} a year.", "Maksimal gevinst: {pct} om året."),
     "equalisation": (
@@ -713,6 +726,7 @@ _META_ITEMS = {
     "run at (UTC)": ("run at (UTC)", "kørt (UTC)"),
     "config file": ("config file", "konfigurationsfil"),
     "python": ("Python", "Python"),
+    "floors and caps": ("floors and caps", "maksimalt tab og gevinst"),
 }
 
 

@@ -246,6 +246,20 @@ def _transition_lines(alloc: Any, lang: str) -> list[str]:
     if not pol.has_transition:
         return [say("no_transition", lang)]
     lines = []
+    bounded = pol.max_loss_pct is not None or pol.max_gain_pct is not None
+    if bounded and alloc.prices is not None and pol.year_labels and pol.year_labels[0].isdigit():
+        first = pol.year_labels[0]
+        if pol.current_price_factor != 1.0:
+            lines.append(
+                say(
+                    "bounds_fixed",
+                    lang,
+                    year=first,
+                    factor=fmt_num(pol.current_price_factor, lang, 4),
+                )
+            )
+        else:
+            lines.append(say("bounds_nominal", lang, year=first))
     if pol.max_loss_pct is not None:
         lines.append(say("max_loss", lang, pct=fmt_pct(pol.max_loss_pct, lang)))
     if pol.max_gain_pct is not None:

@@ -277,7 +277,7 @@ def test_a_formula_allocation_prints_no_model_statistics(cycle, capsys):
     cfg.write_text(
         '[data]\nunits = "y2.csv"\nid = "district"\n'
         '[model]\nexposure = "pupils"\nindicators = ["parents_low_education", "single_parent"]\n'
-        "[allocation]\nbudget = 130_000_000\ncurrent = \"budget_current\"\nround_to = 1000\n"
+        '[allocation]\nbudget = 130_000_000\ncurrent = "budget_current"\nround_to = 1000\n'
         "per_capita_pct = 40\ncriteria = { parents_low_education = 60, single_parent = 40 }\n"
         '[output]\nlang = "en"\n',
         encoding="utf-8",

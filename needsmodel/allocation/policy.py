@@ -57,6 +57,13 @@ class AllocationPolicy:
         unit's desired amount, which can move a unit near its target away
         from it to pay for others' floors and caps.
 
+    current_price_factor : float
+        Factor that lifts the current budget into the first budget year's
+        prices before floors, caps and the pace of change apply (the price
+        and wage index of the budget year over that of the current budget's
+        year): with a price index, "lose at most 5 %" means 5 % in fixed
+        prices. 1 applies them to the nominal current budget.
+
     The needs pool is what is left: ``budget - base pool - per-capita pool``.
 
     Examples
@@ -79,6 +86,7 @@ class AllocationPolicy:
     transition_rule: str = "pace"
     frames: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
+    current_price_factor: float = 1.0
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> AllocationError:
@@ -116,6 +124,13 @@ class AllocationPolicy:
                 raise bad("per_capita_amount", "zero or more kroner")
             if self.per_capita_pct:
                 raise AllocationError("give per_capita_pct or per_capita_amount, not both")
+        f = self.current_price_factor
+        if (
+            not isinstance(f, int | float | np.integer | np.floating)
+            or not np.isfinite(f)
+            or f <= 0
+        ):
+            raise bad("current_price_factor", "a positive finite number")
         if self.max_loss_pct is not None and not 0 <= self.max_loss_pct <= 100:
             raise bad("max_loss_pct", "between 0 and 100")
         if self.max_gain_pct is not None and self.max_gain_pct < 0:
@@ -201,13 +216,24 @@ class AllocationPolicy:
         """
         frames = np.asarray(self.year_frames, dtype=float)
         return transition_path(
-            target, current, frames, priority=priority, labels=self.year_labels, **self._rules()
+            target,
+            self.current_in_prices(current),
+            frames,
+            priority=priority,
+            labels=self.year_labels,
+            **self._rules(),
         )
+
+    def current_in_prices(self, current: np.ndarray) -> np.ndarray:
+        """The current budget in the prices the transition rules use (see
+        ``current_price_factor``)."""
+        cur = np.asarray(current, dtype=float)
+        return cur if self.current_price_factor == 1.0 else cur * self.current_price_factor
 
     def first_year(self, target: np.ndarray, current: np.ndarray) -> np.ndarray:
         """The unrounded first-year amounts of :meth:`path` (one ``target`` row), alone."""
         frames = np.asarray(self.year_frames, dtype=float)
-        return first_year_amounts(target, current, frames, **self._rules())
+        return first_year_amounts(target, self.current_in_prices(current), frames, **self._rules())
 
     @property
     def has_pools(self) -> bool:

@@ -9,6 +9,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import needsmodel as nm
 from needsmodel.cli import main
@@ -34,7 +36,7 @@ def test_the_path_is_labelled_by_year_and_sums_to_each_frame(budget_run):
     assert path.sum().tolist() == [130_000_000, 131_500_000, 133_000_000]
     assert (path % 1000 == 0).all().all()
     current = pd.read_csv(out / "allocation_keys.csv", dtype={"unit": str}).set_index("unit")
-    previous = current["current"]
+    previous = current["current"] / 0.979  # the 2026 budget in 2027 prices (fixed prices)
     for year in path.columns:  # floors and caps against the previous published year
         assert (path[year] >= previous * 0.97 - 1e-6).all()
         assert (path[year] <= previous * 1.08 + 1e-6).all()
@@ -106,3 +108,68 @@ def test_growth_rate_frames_and_bad_years(tmp_path, capsys):
     assert main(["validate", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert "[allocation.prices]" in err and "missing 2028" in err
+
+
+def test_floors_hold_in_fixed_prices_of_the_budget_year(budget_run):
+    _, out = budget_run
+    wl = pd.read_csv(out / "winners_losers.csv", dtype={"unit": str})
+    # 3 % floor and 8 % cap against the 2026 budget lifted to 2027 prices (1.000 / 0.979)
+    assert (wl["allocation"] >= wl["current_fixed"] * 0.97 - 1e-6).all()
+    assert (wl["allocation"] <= wl["current_fixed"] * 1.08 + 1e-6).all()
+    assert wl["change_fixed_pct"].min() >= -3.0 - 1e-9
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "faste priser" in report and "2027-priser" in report
+
+
+def test_nominal_bounds_and_a_missing_index_year(tmp_path):
+    src = nm.datasets.sample_dir()
+    for name in (CONFIG, "school_districts.csv", "dictionary.csv", "pupil_forecast.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    text = (tmp_path / CONFIG).read_text(encoding="utf-8")
+    (tmp_path / "nominal.toml").write_text(
+        text.replace("max_gain_pct = 8\n", 'max_gain_pct = 8\nbounds_in = "nominal"\n')
+    )
+    result = nm.run(tmp_path / "nominal.toml")
+    t = result.allocation.table
+    assert (t["allocation"] >= t["current"] * 0.97 - 1e-6).all()
+    # against the nominal budget only: in fixed prices some lose more than 3 %
+    assert (t["allocation"] < t["current"] / 0.979 * 0.97).any()
+    (tmp_path / "gap.toml").write_text(text.replace("2026 = 0.979, ", ""))
+    with pytest.raises(nm.errors.ConfigError, match=r"add 2026 to prices.*bounds_in"):
+        nm.load_config(tmp_path / "gap.toml")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    n=st.integers(3, 12),
+    years=st.integers(1, 3),
+    factor=st.floats(0.8, 1.25),
+)
+def test_no_unit_loses_more_than_the_floor_in_fixed_prices(data, n, years, factor):
+    current = np.array(data.draw(st.lists(st.integers(1_000, 100_000), min_size=n, max_size=n)))
+    need = np.array(data.draw(st.lists(st.floats(0.01, 100.0), min_size=n, max_size=n)))
+    growth = data.draw(st.lists(st.floats(0.9, 1.1), min_size=years, max_size=years))
+    frame0 = int(current.sum() * factor * growth[0])
+    frames = [frame0] + [int(frame0 * np.prod(growth[1 : t + 1])) for t in range(1, years)]
+    policy = nm.AllocationPolicy(
+        budget=frames[0],
+        max_loss_pct=5,
+        frames=tuple(frames) if years > 1 else (),
+        current_price_factor=factor,
+    )
+    ids = [f"u{i}" for i in range(n)]
+    try:
+        alloc = nm.allocate(pd.Series(need, index=ids), policy, current=pd.Series(current, ids))
+    except nm.errors.InfeasibleRuleError:
+        assume(False)
+        return
+    first = alloc.table["allocation"].to_numpy(float)
+    # in the budget year's prices: the current budget times the index factor
+    assert (first >= 0.95 * current * factor - 1.0).all()
+    if alloc.path is not None:
+        previous = alloc.path.iloc[:, 0].to_numpy(float)
+        for col in alloc.path.columns[1:]:
+            now = alloc.path[col].to_numpy(float)
+            assert (now >= 0.95 * previous - 1.0).all()
+            previous = now
