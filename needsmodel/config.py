@@ -132,7 +132,20 @@ class DataConfig:
     header_row: int | None = _opt(_INT, None, doc="1-based row with the column names")
     drop_totals: bool = _opt(_BOOL, False, doc="drop rows labelled 'I alt'/'Total'")
     exposure_forecast: Path | None = _opt(
-        _PATH, None, doc="exposure per unit and year (columns: id, year, exposure)"
+        _PATH,
+        None,
+        doc="exposure per unit and budget year: its own file or the units workbook (columns: "
+        "id, year, exposure)",
+    )
+    forecast_sheet: str | None = _opt(
+        _STR, None, doc="sheet of the forecast workbook (needed when it is the units workbook)"
+    )
+    forecast_year: str = _opt(_STR, "year", doc="year column of the forecast (e.g. 'År')")
+    forecast_exposure: str | None = _opt(
+        _STR, None, doc="exposure column of the forecast (default: [model] exposure)"
+    )
+    forecast_id: str | None = _opt(
+        _STR, None, doc="unit id column of the forecast (default: [data] id)"
     )
     case_sensitive_ids: bool = _opt(
         _BOOL, False, doc="ids differing only in case ('d01', 'D01') are different units"
@@ -771,6 +784,25 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             )
     if d.exposure_forecast is not None and m.exposure is None:
         raise ctx.error("an exposure forecast needs [model] exposure", "data", "exposure_forecast")
+    if d.exposure_forecast is None:
+        for name in ("forecast_sheet", "forecast_exposure", "forecast_id"):
+            if getattr(d, name) is not None:
+                raise ctx.error(f"{name} needs exposure_forecast", "data", name)
+    else:
+        if not a.frames()[1]:
+            raise ctx.error(
+                "an exposure forecast is given by calendar year: set [allocation] first_year "
+                "(or years) so the budget years have calendar years",
+                "data",
+                "exposure_forecast",
+            )
+        same = d.exposure_forecast.resolve() == d.units.resolve()
+        if same and (d.forecast_sheet is None or d.forecast_sheet == d.sheet):
+            raise ctx.error(
+                "the forecast is in the units workbook: name its own sheet with forecast_sheet",
+                "data",
+                "forecast_sheet",
+            )
     if not 1 <= a.phase_in_years <= MAX_PHASE_IN_YEARS:
         raise ctx.error(
             f"must be between 1 and {MAX_PHASE_IN_YEARS} years, got {a.phase_in_years}",

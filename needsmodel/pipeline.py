@@ -430,32 +430,44 @@ def _input_files(cfg: Config) -> list[Path]:
 
 
 def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
-    """Exposure per unit (rows) and budget year (columns) from ``[data] exposure_forecast``."""
+    """Exposure per unit (rows) and budget year (columns) from ``[data] exposure_forecast``.
+
+    The forecast is its own file or a sheet of the units workbook
+    (``forecast_sheet``); its id, year and exposure columns are named in the
+    config (``forecast_id``, ``forecast_year``, ``forecast_exposure``), so
+    Danish headers work. Messages name the file and the sheet.
+    """
     d, m = cfg.data, cfg.model
     path = d.exposure_forecast
     if path is None or m.exposure is None:
         return None
-    table = read_table(path, id=d.id, columns=["year", m.exposure], options=d.read_options())
-    for col in (d.id, "year", m.exposure):
+    key = d.forecast_id or d.id
+    year_col = d.forecast_year
+    expo_col = d.forecast_exposure or m.exposure
+    opts = replace(d.read_options(), sheet=d.forecast_sheet)
+    where: Path | str = path if d.forecast_sheet is None else f"{path}, sheet '{d.forecast_sheet}'"
+    table = read_table(path, id=key, columns=[year_col, expo_col], options=opts)
+    for col in (key, year_col, expo_col):
         if col not in table.columns:
             raise DataError(
-                f"the exposure forecast needs columns '{d.id}', 'year' and '{m.exposure}'; "
-                f"'{col}' is missing",
-                path=path,
+                f"the exposure forecast needs columns '{key}', '{year_col}' and '{expo_col}' "
+                f"(forecast_id, forecast_year, forecast_exposure); '{col}' is missing; columns: "
+                f"{', '.join(map(str, table.columns))}",
+                path=where,
                 column=col,
             )
-    years = year_labels(table["year"])
-    values = pd.to_numeric(table[m.exposure], errors="coerce")
-    bad = values.isna() | (values < 0)
+    years = year_labels(table[year_col])
+    values = pd.to_numeric(table[expo_col], errors="coerce")
+    bad = values.isna() | (values < 0) | ~np.isfinite(values.fillna(0.0))
     if bad.any():
         rows = [f"row {i + 2}" for i in np.flatnonzero(bad.to_numpy())]
         raise DataError(
-            f"column '{m.exposure}' must hold non-negative numbers; not in {format_ids(rows)}",
-            path=path,
-            column=m.exposure,
+            f"column '{expo_col}' must hold non-negative numbers; not in {format_ids(rows)}",
+            path=where,
+            column=expo_col,
             ids=rows,
         )
-    frame = pd.DataFrame({"unit": table[d.id].astype(str), "year": years, "value": values})
+    frame = pd.DataFrame({"unit": table[key].astype(str), "year": years, "value": values})
     dup = frame.duplicated(["unit", "year"], keep=False)
     if dup.any():
         pairs = [
@@ -463,8 +475,8 @@ def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
         ]
         raise DataError(
             f"the exposure forecast has more than one row for {format_ids(pairs)}",
-            path=path,
-            column="year",
+            path=where,
+            column=year_col,
             ids=pairs,
         )
     wide = frame.pivot(index="unit", columns="year", values="value")
@@ -473,9 +485,17 @@ def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
         raise DataError(
             f"the exposure forecast has unit(s) {format_ids(stray)} that are not in the units "
             "table",
-            path=path,
-            column=d.id,
+            path=where,
+            column=key,
             ids=stray,
+        )
+    labels = cfg.allocation.policy().year_labels
+    if labels[0] not in wide.columns:  # a forecast that cannot apply is refused, never ignored
+        raise DataError(
+            f"the exposure forecast has no values for the budget year {labels[0]}; it has "
+            f"year(s) {format_ids(list(map(str, wide.columns)))}",
+            path=where,
+            column=year_col,
         )
     wide.index = wide.index.astype(str)
     return wide.reindex(units.index.astype(str)).set_axis(units.index)
@@ -524,6 +544,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
             categorical=[*dict.fromkeys([*spec.indicators, *cat])],
             path=cfg.data.persons,
         )
+    _exposure_forecast(cfg, units)
     return units
 
 

@@ -133,7 +133,7 @@ def test_missing_data_file_exits_2_naming_the_key(workdir, capsys, command):
     assert main([command, str(cfg)]) == 2
     assert f"[data.units] file not found: {workdir / 'nowhere.csv'}" in capsys.readouterr().err
     for key in ("dictionary", "exposure_forecast"):
-        cfg = write_config(workdir, data={key: f"no_{key}.csv"})
+        cfg = write_config(workdir, data={key: f"no_{key}.csv"}, allocation={"first_year": 2027})
         assert main([command, str(cfg)]) == 2
         assert f"[data.{key}] file not found" in capsys.readouterr().err
 

@@ -307,3 +307,100 @@ def test_fixed_criteria_for_two_units(cycle):
     )
     result = nm.run(cfg)
     assert result.allocation.table["allocation"].sum() == 1_000_000
+
+
+def _workbook_with_forecast(folder: Path, years: tuple[int, ...] = (2027, 2028, 2029)) -> Path:
+    units = pd.read_csv(folder / "y2.csv", dtype={"district": str})
+    rows = [
+        {"Skoledistrikt": d, "År": y, "Antal elever": int(p * (1 + 0.02 * i))}
+        for d, p in zip(units["district"], units["pupils"], strict=True)
+        for i, y in enumerate(years)
+    ]
+    book = folder / "budget_2027.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        units.to_excel(xl, sheet_name="Distrikter", index=False)
+        pd.DataFrame(rows).to_excel(xl, sheet_name="Elevprognose", index=False)
+    return book
+
+
+_FORECAST = """
+[data]
+units = "budget_2027.xlsx"
+sheet = "Distrikter"
+id = "district"
+exposure_forecast = "budget_2027.xlsx"
+{sheet}forecast_year = "År"
+forecast_exposure = "Antal elever"
+forecast_id = "Skoledistrikt"
+
+[model]
+exposure = "pupils"
+indicators = ["parents_low_education", "parents_outside_labour_market", "single_parent"]
+method = "wls"
+coefficients = "y1/coefficients.csv"
+
+[allocation]
+budget = 130_000_000
+current = "budget_current"
+round_to = 1000
+max_loss_pct = 3
+{years}
+"""
+
+
+def test_frozen_model_with_a_forecast_sheet_with_danish_headers(cycle):
+    _workbook_with_forecast(cycle)
+    cfg = cycle / "forecast.toml"
+    cfg.write_text(
+        _FORECAST.format(
+            sheet='forecast_sheet = "Elevprognose"\n',
+            years="years = { 2027 = 130_000_000, 2028 = 131_000_000, 2029 = 132_000_000 }",
+        ),
+        encoding="utf-8",
+    )
+    assert main(["validate", str(cfg)]) == 0
+    out = cycle / "forecast"
+    assert main(["run", str(cfg), "--out", str(out), "-q"]) == 0
+    years = pd.read_csv(out / "budget_years.csv", dtype={"unit": str, "year": str})
+    forecast = pd.read_excel(cycle / "budget_2027.xlsx", sheet_name="Elevprognose")
+    forecast = forecast.assign(
+        År=forecast["År"].astype(str), Skoledistrikt=forecast["Skoledistrikt"].astype(str)
+    )
+    merged = years.merge(forecast, left_on=["unit", "year"], right_on=["Skoledistrikt", "År"])
+    assert len(merged) == 72
+    np.testing.assert_array_equal(merged["exposure"], merged["Antal elever"])
+    assert years.groupby("year")["amount"].sum().tolist() == [130_000_000, 131_000_000, 132_000_000]
+    # need per pupil from the frozen coefficients, times the budget year's forecast pupils
+    units = pd.read_csv(cycle / "y2.csv", dtype={"district": str}).set_index("district")
+    c = pd.read_csv(cycle / "y1" / "coefficients.csv").set_index("term")["estimate"]
+    rate = c["Intercept"] + sum(c[x] * units[x] for x in SAMPLE_INDICATORS)
+    first = merged.loc[merged["year"] == "2027"].set_index("unit")
+    keys = pd.read_csv(out / "allocation_keys.csv", dtype={"unit": str}).set_index("unit")
+    np.testing.assert_allclose(
+        keys["need"], (rate * first["Antal elever"]).reindex(keys.index), atol=0.006
+    )
+
+
+@pytest.mark.parametrize(
+    ("sheet", "years", "message"),
+    [
+        ("", "first_year = 2027\nbudget_years = 2", "name its own sheet with forecast_sheet"),
+        ('forecast_sheet = "Elevprognose"\n', "", "set [allocation] first_year"),
+        (
+            'forecast_sheet = "Elevprognose"\n',
+            "first_year = 2026",
+            "no values for the budget year 2026",
+        ),
+        ('forecast_sheet = "Prognose"\n', "first_year = 2027", "no sheet named 'Prognose'"),
+    ],
+)
+def test_a_forecast_that_cannot_apply_is_refused(cycle, sheet, years, message, capsys):
+    _workbook_with_forecast(cycle)
+    cfg = cycle / "bad_forecast.toml"
+    cfg.write_text(_FORECAST.format(sheet=sheet, years=years), encoding="utf-8")
+    for command in ("validate", "run"):
+        code = main([command, str(cfg)])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err, (command, err)
+        if "budget year" in message:
+            assert "budget_2027.xlsx, sheet 'Elevprognose'" in err
