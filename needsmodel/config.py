@@ -876,6 +876,13 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             )
         if any(v < 0 for v in fixed.values()):
             raise ctx.error("fixed criteria must not be negative", "allocation", key)
+        if a.criteria_amounts is not None and (a.per_capita_pct or a.per_capita_amount):
+            raise ctx.error(
+                "criteria_amounts are paid as stated and the per-capita pool takes the rest of "
+                "the budget; drop per_capita_pct and per_capita_amount",
+                "allocation",
+                "criteria_amounts",
+            )
         if a.criteria is not None and abs(sum(a.criteria.values()) - 100.0) > 1e-6:
             raise ctx.error(
                 f"criteria weights must sum to 100 %; they sum to {sum(a.criteria.values()):g}",

@@ -592,6 +592,8 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         scale = ahead / exposure
         need = pd.Series(need * scale, name=str(need.name))
         exposure = pd.Series(ahead, name=str(exposure.name))
+    if a.criteria_amounts is not None:  # kroner per counted person, paid as stated
+        policy = replace(policy, needs_amount=float(need.sum()))
     per_exposure = None
     if a.intercept == "per_capita" and est.results.method in ADDITIVE_METHODS:
         per_exposure = intercept_need(est.results, year=est.year, fold=_fold(cfg), unit_scale=scale)

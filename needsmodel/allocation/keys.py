@@ -240,6 +240,8 @@ def target_amounts(
     n = need.size
     budget = float(policy.budget)
     base_pool = policy.base_per_unit * n
+    if policy.needs_amount is not None:
+        return _fixed_needs_pool(need, exposure, policy, base_pool)
     if policy.per_capita_amount is not None or policy.per_capita_pct:
         if exposure is None:
             raise AllocationError("a per-capita pool needs an exposure (pupils, citizens)")
@@ -282,6 +284,50 @@ def target_amounts(
         needs_pool * need / need.sum(),
         pools,
     )
+
+
+def _fixed_needs_pool(
+    need: np.ndarray, exposure: np.ndarray | None, policy: AllocationPolicy, base_pool: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Pools when the needs pool has a fixed size: each unit is paid its need as stated, the
+    per-capita pool takes the rest of the budget (the base pool when there is no exposure)."""
+    n = need.size
+    budget = float(policy.budget)
+    needs_pool = float(policy.needs_amount or 0.0)
+    rest = budget - base_pool - needs_pool
+    if rest < -1e-6 * max(budget, 1.0):
+        raise InfeasibleRuleError(
+            f"criteria_amounts pay {needs_pool:,.0f} kr (kroner per counted person times the "
+            f"persons counted) and the base pool {base_pool:,.0f} kr: together more than the "
+            f"budget of {budget:,.0f} kr",
+            rule="criteria_amounts",
+        )
+    rest = max(rest, 0.0)
+    base = np.full(n, float(policy.base_per_unit))
+    per_capita = np.zeros(n)
+    pc_pool = 0.0
+    if exposure is not None and float(np.sum(exposure)) > 0:
+        pc_pool = rest
+        per_capita = rest * exposure / float(np.sum(exposure))
+    elif rest > 0:  # no exposure: the rest is shared equally as base amounts
+        base = base + rest / n
+        base_pool += rest
+    needs = need * (needs_pool / need.sum()) if need.sum() > 0 else np.zeros(n)
+    pools = pd.DataFrame(
+        {
+            "pool": ["base", "per_capita", "needs"],
+            "amount": [base_pool, pc_pool, needs_pool],
+            "share_pct": [
+                100.0 * v / budget if budget else np.nan for v in (base_pool, pc_pool, needs_pool)
+            ],
+            "rule": [
+                f"{policy.base_per_unit:,.0f} kr per unit" if base_pool else "none",
+                "the rest of the budget by exposure" if pc_pool else "none",
+                "criteria amounts as stated",
+            ],
+        }
+    )
+    return base, per_capita, needs, pools
 
 
 def allocate(
@@ -504,6 +550,8 @@ def _year_targets(
         year_policy = replace(
             policy, budget=frames[t], frames=(), labels=(), phase_in_years=1, equalisation_pct=100
         )
+        if policy.needs_amount is not None:  # amounts as stated, on the year's own counts
+            year_policy = replace(year_policy, needs_amount=float(need_t.sum()))
         b, pc, nd, _ = target_amounts(need_t, expo_t, year_policy)
         rows.append(b + pc + nd)
     return np.vstack(rows), expo_years

@@ -64,7 +64,14 @@ class AllocationPolicy:
         year): with a price index, "lose at most 5 %" means 5 % in fixed
         prices. 1 applies them to the nominal current budget.
 
-    The needs pool is what is left: ``budget - base pool - per-capita pool``.
+    needs_amount : float, optional
+        A needs pool of fixed size (kr), e.g. kroner per counted person times
+        the persons counted (``criteria_amounts``): every unit is paid its
+        need as stated, and the per-capita pool takes what the base and needs
+        pools leave of the budget.
+
+    The needs pool is what is left: ``budget - base pool - per-capita pool``
+    (unless ``needs_amount`` fixes it).
 
     Examples
     --------
@@ -87,6 +94,7 @@ class AllocationPolicy:
     frames: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
     current_price_factor: float = 1.0
+    needs_amount: float | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> AllocationError:
@@ -124,6 +132,18 @@ class AllocationPolicy:
                 raise bad("per_capita_amount", "zero or more kroner")
             if self.per_capita_pct:
                 raise AllocationError("give per_capita_pct or per_capita_amount, not both")
+        if self.needs_amount is not None:
+            v = self.needs_amount
+            if not isinstance(v, int | float | np.integer | np.floating) or not np.isfinite(v):
+                raise bad("needs_amount", "a finite number")
+            if v < 0:
+                raise bad("needs_amount", "zero or more kroner")
+            if self.per_capita_pct or self.per_capita_amount is not None:
+                raise AllocationError(
+                    "a needs pool of fixed size (criteria_amounts) leaves the rest of the budget "
+                    "to the per-capita pool; give neither per_capita_pct nor per_capita_amount",
+                    field="criteria_amounts",
+                )
         f = self.current_price_factor
         if (
             not isinstance(f, int | float | np.integer | np.floating)

@@ -58,6 +58,41 @@ def test_kroner_per_counted_person(workdir):
     expected = sum(a * units["pupils"] * units[k] for k, a in amounts.items())
     np.testing.assert_allclose(run.results.need, expected.loc[run.results.need.index], rtol=1e-12)
     assert int(run.allocation.table["allocation"].sum()) == 130_000_000
+    # paid as stated: each unit's criteria part is its kroner per counted person, and the
+    # per-pupil pool takes the rest of the frame
+    t = run.allocation.table.set_index("unit")
+    np.testing.assert_allclose(t["needs_amount"], expected.loc[t.index], rtol=1e-12)
+    rest = 130_000_000 - expected.sum()
+    np.testing.assert_allclose(
+        t["per_capita_amount"], rest * units["pupils"].loc[t.index] / units["pupils"].sum()
+    )
+    assert (t["allocation"] - t["target"]).abs().max() <= 1000  # round_to
+    crit = run.criteria.table.set_index("criterion")
+    for k, a in amounts.items():
+        assert crit.loc[k, "unit_amount"] == pytest.approx(a, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("", "criteria_amounts pay 2,"),
+        ("per_capita_pct = 20\n", "drop per_capita_pct"),
+    ],
+)
+def test_criteria_amounts_that_cannot_be_paid_are_refused(workdir, capsys, extra, message):
+    amounts = {"parents_low_education": 1_000_000.0, "parents_outside_labour_market": 0.0,
+               "single_parent": 0.0}  # fmt: skip
+    cfg = write_config(workdir)
+    cfg.write_text(
+        cfg.read_text().replace(
+            "[allocation]\n",
+            f"[allocation]\n{extra}criteria_amounts = {_toml_table(amounts)}\n",
+        )
+    )
+    for command in ("validate", "run"):
+        assert main([command, str(cfg)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
 
 
 def test_bad_fixed_criteria_are_refused(workdir, capsys):
