@@ -716,6 +716,19 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
             "data",
             "year",
         )
+    if d.year is not None:  # a several-year model is estimated: nothing given is dropped
+        for option, value, section in (
+            ("coefficients", m.coefficients, "model"),
+            ("criteria", a.criteria, "allocation"),
+            ("criteria_amounts", a.criteria_amounts, "allocation"),
+        ):
+            if value is not None:
+                raise ctx.error(
+                    f"[data] year estimates a pooled model with year effects; it cannot be "
+                    f"combined with [{section}] {option} (nothing would be estimated); drop one",
+                    section,
+                    option,
+                )
     if d.allocation_year is not None and d.year is None:
         raise ctx.error("allocation_year needs [data] year = <column>", "data", "allocation_year")
     if d.weights is not None and not d.person_level:

@@ -35,6 +35,7 @@ __all__ = [
     "OutputError",
     "TooFewUnitsError",
     "TotalsRowError",
+    "ZeroCurrentBudgetWarning",
     "ZeroExposureError",
     "format_ids",
 ]
@@ -204,8 +205,9 @@ class CollinearityError(DataError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
-class EstimationError(NeedsModelError):
-    """A model could not be estimated (did not converge, degenerate result)."""
+class EstimationError(InputError):
+    """A model could not be estimated on these data (separation, a singular design, no
+    convergence): caused by the data, so the command line exits 2 with one line."""
 
 
 class AllocationError(InputError):
@@ -240,3 +242,7 @@ class InfluenceableIndicatorWarning(NeedsModelWarning):
 
 class HiddenRowsWarning(NeedsModelWarning):
     """An Excel sheet has hidden rows; they are read as rows like any other."""
+
+
+class ZeroCurrentBudgetWarning(NeedsModelWarning):
+    """A unit with a current budget of 0 under a cap: the cap holds it at 0 kr."""

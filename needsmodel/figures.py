@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+import matplotlib
 from matplotlib.figure import Figure
 
 from . import plots
@@ -43,8 +44,10 @@ FIGURE_FILES: dict[str, str] = {
 def render_png(fig: Figure) -> bytes:
     """The figure as PNG bytes at :data:`PNG_DPI` (the same bytes for report and file)."""
     buf = io.BytesIO()
-    # zlib level 1: a sixth faster than the default 6, for files 8 % larger
-    fig.savefig(buf, format="png", dpi=PNG_DPI, pil_kwargs={"compress_level": 1})
+    # zlib level 1: a sixth faster than the default 6, for files 8 % larger; tick labels are
+    # laid out here, so "$...$" in names is kept as text here too
+    with matplotlib.rc_context({"text.parse_math": False}):
+        fig.savefig(buf, format="png", dpi=PNG_DPI, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 
@@ -55,6 +58,12 @@ def run_diagnostics(result: RunResult) -> Diagnostics:
 
 def draw_figures(result: RunResult, lang: str, diag: Diagnostics) -> dict[str, Figure]:
     """Every figure that applies to the run, by key (see :data:`FIGURE_FILES`)."""
+    # names, labels and ids come from the data: "$...$" in them is text, never mathtext
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw(result, lang, diag)
+
+
+def _draw(result: RunResult, lang: str, diag: Diagnostics) -> dict[str, Figure]:
     res, alloc, labels = result.results, result.allocation, result.labels
 
     def name(term: str) -> str:
@@ -62,12 +71,13 @@ def draw_figures(result: RunResult, lang: str, diag: Diagnostics) -> dict[str, F
 
     out: dict[str, Figure] = {
         "coefficients": plots.coefficient_plot(res, lang=lang, names=name),
-        "observed": plots.observed_vs_predicted(res, lang=lang, labels=labels),
-        "index": plots.need_index_plot(alloc, lang=lang, labels=labels),
-        "allocation": plots.allocation_plot(
-            alloc, lang=lang, labels=labels, uncertainty=result.uncertainty
-        ),
     }
+    if res.has_costs:  # an applied model without this year's costs has nothing to compare
+        out["observed"] = plots.observed_vs_predicted(res, lang=lang, labels=labels)
+    out["index"] = plots.need_index_plot(alloc, lang=lang, labels=labels)
+    out["allocation"] = plots.allocation_plot(
+        alloc, lang=lang, labels=labels, uncertainty=result.uncertainty
+    )
     if diag.influence is not None:
         out["residuals"] = plots.residuals_vs_fitted(res, lang=lang, labels=labels)
         out["qq"] = plots.qq_plot(res, lang=lang)

@@ -357,6 +357,24 @@ def _fixed_criteria(
     return _Estimate(units, res, res.need, res.exposure, None)
 
 
+def _check_reference_means(
+    cfg: Config, units: pd.DataFrame, dictionary: DataDictionary | None
+) -> None:
+    """Reference means on the indicators' own scale: a share is 0-1, never a percentage."""
+    means = cfg.model.reference_means or {}
+    for col, value in means.items():
+        share = dictionary is not None and dictionary.unit(col) == "share"
+        if col in units.columns and pd.api.types.is_numeric_dtype(units[col]):
+            share = share or bool(units[col].between(0, 1).all())
+        if share and not 0 <= value <= 1:
+            raise ConfigError(
+                f"the reference mean of '{col}' is {value:g}, but '{col}' is a share (0 to 1); "
+                f"give {value / 100:g} for {value:g} %",
+                path=cfg.path,
+                key="model.reference_means",
+            )
+
+
 def reference_index(results: NeedResults, means: dict[str, float]) -> pd.Series:
     """Need per unit of exposure relative to a reference unit with ``means`` (1 = the reference).
 
@@ -580,7 +598,11 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     forecast = _exposure_forecast(cfg, est.units)
     first = policy.year_labels[0]
     scale = None
+    rate = None
     if forecast is not None and exposure is not None and first in forecast.columns:
+        # need per unit of exposure from the model, kept for the later years (a unit with no
+        # pupils in the budget year still has its rate when pupils are forecast later)
+        rate = pd.Series(need / exposure, name="rate")
         # the budget year's own pupils: need per pupil times the forecast
         ahead = forecast[first].astype(float)
         if ahead.isna().any():
@@ -604,10 +626,12 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         current=est.units[a.current] if a.current else None,
         per_exposure_need=per_exposure,
         exposure_path=forecast,
+        need_rate=rate,
         prices=a.prices,
     )
     criteria, note = _criteria(cfg, est, allocation, scale)
     if cfg.model.reference_means is not None:
+        _check_reference_means(cfg, est.units, dictionary)
         ref = reference_index(est.results, cfg.model.reference_means)
         table = allocation.table.copy()
         table.insert(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..display import DisplayMixin, Summary
-from ..errors import AllocationError, InfeasibleRuleError, format_ids
+from ..errors import AllocationError, InfeasibleRuleError, ZeroCurrentBudgetWarning, format_ids
 from .policy import AllocationPolicy
 from .rounding import largest_remainder
 from .transition import TransitionPath
@@ -339,6 +340,7 @@ def allocate(
     round_to: int = 1,
     per_exposure_need: pd.Series | None = None,
     exposure_path: pd.DataFrame | None = None,
+    need_rate: pd.Series | None = None,
     prices: Mapping[str, float] | pd.Series | None = None,
     **rules: Any,
 ) -> Allocation:
@@ -372,6 +374,10 @@ def allocate(
         Several budget years: exposure per unit (rows) and year label
         (columns), e.g. a pupil forecast. Need per unit of exposure is kept
         and multiplied by the year's exposure; per-capita pools follow it.
+    need_rate : Series, optional
+        With ``exposure_path``: need per unit of exposure by unit, from the
+        model (default: ``need / exposure``, which is 0 for a unit without
+        exposure in the budget year, so it would stay at 0 in later years).
     prices : mapping or Series, optional
         Price and wage index (PL) by year label; amounts are in fixed prices
         of the first budget year and shown in current prices as
@@ -425,6 +431,20 @@ def allocate(
         raise AllocationError(
             f"current budget is missing for unit(s) {format_ids(index[cur.isna()])}"
         )
+    if cur is not None and (cur < 0).any():
+        raise AllocationError(
+            f"the current budget is negative for unit(s) {format_ids(index[cur < 0])}; a "
+            "current budget is money a unit has, zero or more",
+            field="current",
+        )
+    if cur is not None and policy.max_gain_pct is not None and (cur == 0).any():
+        warnings.warn(
+            f"unit(s) {format_ids(index[cur == 0])} have a current budget of 0 kr: the cap of "
+            f"{policy.max_gain_pct:g} % holds them at 0 kr every year; give new units a "
+            "current budget, or drop max_gain_pct",
+            ZeroCurrentBudgetWarning,
+            stacklevel=2,
+        )
     if policy.has_transition and cur is None:
         raise AllocationError(
             "transition rules (max_loss_pct, max_gain_pct, equalisation_pct, phase_in_years) "
@@ -434,7 +454,8 @@ def allocate(
         need.to_numpy(), expo.to_numpy() if expo is not None else None, policy
     )
     target = base + per_capita + needs
-    targets, expo_years = _year_targets(need, expo, exposure_path, policy, target)
+    rate = need_rate.reindex(index).astype(float) if need_rate is not None else None
+    targets, expo_years = _year_targets(need, expo, exposure_path, policy, target, rate)
     path = None
     transition = None
     units = pd.Index(index.astype(str), name="unit")
@@ -515,6 +536,7 @@ def _year_targets(
     exposure_path: pd.DataFrame | None,
     policy: AllocationPolicy,
     first: np.ndarray,
+    rate: pd.Series | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Targets of every budget year (years × units), and the exposure used each year."""
     labels, frames = policy.year_labels, policy.year_frames
@@ -544,8 +566,11 @@ def _year_targets(
         need_t = need.to_numpy(dtype=float)
         expo_t = expo_years[t] if expo_years is not None else None
         if exposure_path is not None and expo is not None and expo_t is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                per = np.where(expo.to_numpy() > 0, need_t / expo.to_numpy(), 0.0)
+            if rate is not None:
+                per = rate.to_numpy(dtype=float)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    per = np.where(expo.to_numpy() > 0, need_t / expo.to_numpy(), 0.0)
             need_t = per * expo_t
         year_policy = replace(
             policy, budget=frames[t], frames=(), labels=(), phase_in_years=1, equalisation_pct=100

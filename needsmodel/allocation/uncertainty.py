@@ -107,6 +107,20 @@ def _parametric(
 ) -> tuple[np.ndarray, int]:
     params = results.params.to_numpy(dtype=float)
     cov = results.cov_params.to_numpy(dtype=float)
+    if not np.isfinite(cov).all():
+        raise InputError(
+            "parametric key intervals draw the coefficients from their covariance, which is "
+            "not known here; give std_error in the coefficient file or [model] "
+            'coefficients_cov, or set [uncertainty] method = "none"'
+        )
+    scale = max(float(np.abs(cov).max()), 1e-300)
+    if not np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * scale) or (
+        float(np.linalg.eigvalsh((cov + cov.T) / 2).min()) < -1e-8 * scale
+    ):
+        raise InputError(
+            "the coefficients' covariance is not symmetric and positive semi-definite, so no "
+            "coefficients can be drawn from it"
+        )
     beta = rng.multivariate_normal(params, cov, size=draws, method="eigh")
     x = results.design.matrix(nmap.rows)
     out = np.empty((draws, len(nmap.units)))

@@ -43,6 +43,7 @@ __all__ = [
     "apply_units",
     "coefficient_provenance",
     "read_coefficients",
+    "read_covariance",
 ]
 
 #: The row of a coefficient table that holds a log-linear model's smearing factor.
@@ -118,21 +119,15 @@ def read_coefficients(path: Path | str, covariance: Path | str | None = None) ->
         est = est.drop(SMEARING_TERM)
     cov = None
     if covariance is not None:
-        cp = Path(covariance)
-        ctab = read_table(cp, id="term")
-        ctab = ctab.set_index("term")
-        ctab.index = ctab.index.astype(str)
-        missing = sorted(set(est.index) - set(ctab.index) | (set(est.index) - set(ctab.columns)))
-        if missing:
-            raise DataError(
-                f"the covariance matrix has no row or column for term(s) {format_ids(missing)}",
-                path=cp,
-                ids=missing,
-            )
-        cov = ctab.loc[est.index, list(est.index)].astype(float)
+        cov = read_covariance(covariance, list(est.index))
     elif "std_error" in table.columns:
         se = pd.to_numeric(table.set_index("term")["std_error"], errors="coerce")
         se = se.drop(SMEARING_TERM, errors="ignore").reindex(est.index)
+        if (se < 0).any():
+            bad = list(se.index[se < 0])
+            raise DataError(
+                f"std_error is negative for term(s) {format_ids(bad)}", path=p, column="std_error"
+            )
         if se.notna().all():
             cov = pd.DataFrame(np.diag(se.to_numpy() ** 2), index=est.index, columns=est.index)
     own = table.set_index(terms.rename("term")).drop(index=SMEARING_TERM, errors="ignore")
@@ -145,6 +140,62 @@ def read_coefficients(path: Path | str, covariance: Path | str | None = None) ->
         table=own,
         provenance=coefficient_provenance(p),
     )
+
+
+def read_covariance(path: Path | str, terms: list[str]) -> pd.DataFrame:
+    """Read a covariance matrix (term × term) and check it before any use.
+
+    The first column holds the terms, headed ``term`` or left blank (as pandas
+    writes an index); every term needs a row and a column; the values must be
+    finite numbers, the matrix symmetric and positive semi-definite.
+
+    Raises
+    ------
+    DataError
+        Naming the file and what is wrong.
+    """
+    cp = Path(path)
+    ctab = read_table(cp, id="term")
+    if "term" not in ctab.columns:
+        first = str(ctab.columns[0])
+        if first != "column 1" and not first.startswith("Unnamed"):
+            raise DataError(
+                f"a covariance matrix needs its terms in a first column headed 'term' (or left "
+                f"blank); found '{first}'",
+                path=cp,
+                column=first,
+            )
+        ctab = ctab.rename(columns={ctab.columns[0]: "term"})
+    ctab = ctab.set_index("term")
+    ctab.index = ctab.index.astype(str)
+    ctab.columns = ctab.columns.astype(str)
+    missing = sorted(set(terms) - set(ctab.index) | (set(terms) - set(ctab.columns)))
+    if missing:
+        raise DataError(
+            f"the covariance matrix has no row or column for term(s) {format_ids(missing)}",
+            path=cp,
+            ids=missing,
+        )
+    values = ctab.loc[terms, terms].apply(pd.to_numeric, errors="coerce")
+    bad = [t for t in terms if not np.isfinite(values[t].to_numpy(dtype=float)).all()]
+    if bad:
+        raise DataError(
+            f"the covariance matrix holds a missing value or text in column(s) {format_ids(bad)}",
+            path=cp,
+            ids=bad,
+        )
+    m = values.to_numpy(dtype=float)
+    scale = max(float(np.abs(m).max()), 1e-300)
+    if not np.allclose(m, m.T, rtol=1e-6, atol=1e-9 * scale):
+        raise DataError("the covariance matrix is not symmetric", path=cp)
+    low = float(np.linalg.eigvalsh((m + m.T) / 2).min())
+    if low < -1e-8 * scale:
+        raise DataError(
+            f"the covariance matrix is not positive semi-definite (smallest eigenvalue "
+            f"{low:.4g}); is it a correlation matrix or mislabelled?",
+            path=cp,
+        )
+    return values.astype(float)
 
 
 def coefficient_provenance(path: Path | str) -> dict[str, str]:
@@ -237,6 +288,11 @@ def _core(spec: NeedSpec, given: GivenCoefficients, design: Design) -> Core:
             f"'{method}' has more than one set of coefficients or none"
         )
     beta = given.params.reindex(design.terms).to_numpy(dtype=float)
+    if given.smearing is not None and method_info(method).kind != "log-linear":
+        raise InputError(
+            f"{given.source}: the coefficients have a '{SMEARING_TERM}' row, so they are a "
+            f"log-linear model's; set [model] method = \"loglinear\" (method is '{method}')"
+        )
     if method_info(method).kind == "log-linear":
         if given.smearing is None:
             raise InputError(
@@ -354,6 +410,15 @@ def apply_persons(
             path=path,
             column=key,
             ids=stray,
+        )
+    empty = sorted(set(units.index.astype(str)) - set(unit_of))
+    if empty:  # as a fit refuses them: a unit without persons would silently get 0 kr
+        raise DataError(
+            f"unit(s) {format_ids(empty)} have no persons in the person table, so their need "
+            "cannot be computed from persons; add their persons or drop the units",
+            path=path,
+            column=key,
+            ids=empty,
         )
     design = _design(spec, given, data)
     core = _core(spec, given, design)
