@@ -20,6 +20,7 @@ from .console import summary_lines
 from .datasets import sample_config_path
 from .errors import InputError
 from .export import write_csv
+from .i18n import fmt_kr, say
 from .outputs import read_manifest, staged_outputs
 from .pipeline import run
 from .report import write_report
@@ -28,10 +29,6 @@ from .runresult import RunResult
 from .workbook import write_scenarios
 
 __all__ = ["cmd_compare", "cmd_demo", "cmd_report", "cmd_run"]
-
-
-def _fmt_kr(v: float) -> str:
-    return f"{v:,.0f} kr"
 
 
 def _print_summary(result: RunResult, files: list[Path] | None) -> None:
@@ -79,15 +76,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table = compare_scenarios(results)
     inputs = {Path(p).resolve() for r in results.values() for p in r.inputs}
     inputs |= {Path(c).resolve() for c in args.configs}
-    record = _record({Path(p): h for r in results.values() for p, h in r.inputs.items()}, "")
-    lang = next(iter(results.values())).config.output.lang
+    configs = ", ".join(Path(c).name for c in args.configs)
+    record = _record({Path(p): h for r in results.values() for p, h in r.inputs.items()}, configs)
+    first_cfg = next(iter(results.values())).config.output
     with staged_outputs(
-        args.out, ("scenarios.csv", "scenarios.xlsx"), inputs, manifest=record, force=args.force
+        args.out,
+        ("scenarios.csv", "scenarios.xlsx"),
+        inputs,
+        manifest=record,
+        force=args.force,
+        command="compare",
     ) as stage:
         digits = {c: 10 if str(c).endswith("_share") else 2 for c in table.columns[1:]}
-        write_csv(table.round(digits), stage / "scenarios.csv")
-        write_scenarios(table, list(names), stage / "scenarios.xlsx", lang)
+        write_csv(table.round(digits), stage / "scenarios.csv", first_cfg.csv_format)
+        write_scenarios(table, list(names), stage / "scenarios.xlsx", first_cfg.lang)
     if not args.quiet:
+        lang = first_cfg.lang
         first, *others = names
         for other in others:
             col = f"{other}_vs_{first}"
@@ -95,11 +99,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
             down = table.nsmallest(1, col).iloc[0]
             moved = float(table[col].abs().sum()) / 2
             print(
-                f"{other} vs {first}: {_fmt_kr(moved)} moves between units; largest gain "
-                f"{up['unit']} {up[col]:+,.0f} kr, largest loss {down['unit']} {down[col]:+,.0f} kr"
+                say(
+                    "compare_line",
+                    lang,
+                    other=other,
+                    first=first,
+                    moved=fmt_kr(moved, lang),
+                    up=up["unit"],
+                    up_kr=("+" if up[col] > 0 else "") + fmt_kr(float(up[col]), lang),
+                    down=down["unit"],
+                    down_kr=fmt_kr(float(down[col]), lang),
+                )
             )
         out = Path(args.out)
-        print(f"Wrote {out / 'scenarios.csv'} and {out / 'scenarios.xlsx'}")
+        print(say("compare_wrote", lang, csv=out / "scenarios.csv", xlsx=out / "scenarios.xlsx"))
     return EXIT_OK
 
 

@@ -249,6 +249,13 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: Sentences of the report: key → (English, Danish), filled with str.format.
 SENTENCES: dict[str, tuple[str, str]] = {
+    "compare_line": (
+        "{other} vs {first}: {moved} moves between units; largest gain {up} {up_kr}, largest "
+        "loss {down} {down_kr}",
+        "{other} mod {first}: {moved} flyttes mellem enhederne; største stigning {up} {up_kr}, "
+        "største fald {down} {down_kr}",
+    ),
+    "compare_wrote": ("Wrote {csv} and {xlsx}", "Skrev {csv} og {xlsx}"),
     "model_given": (
         "Need is computed from coefficients given in {file} ({method}{per} on {indicators}); "
         "nothing is estimated on these data.",

@@ -9,11 +9,15 @@ The rules, in the order a write applies them:
    :func:`fcntl.flock` lock the system drops when the process dies) keeps two
    runs from writing into one folder at once; the second gets a clear error.
 3. **Whose files.** ``manifest.json`` lists the files the last run wrote with
-   their SHA-256. A file with an output's name that no manifest lists, or that
-   was changed since it was written, is not overwritten: the run stops and
-   names it, unless ``force`` (``--force``, ``[output] overwrite = true``).
-   The manifest is trusted only for plain names inside the folder (no ``..``,
-   no absolute paths, no symbolic links followed).
+   their SHA-256 and the command that wrote them. A file with an output's name
+   that no manifest lists, or that was changed since it was written, is not
+   overwritten: the run stops and names it, unless ``force`` (``--force``,
+   ``[output] overwrite = true``). The manifest is trusted only when signed
+   by this installation (an HMAC with a key in ``~/.needsmodel``, made on
+   first use), and only for plain names inside the folder (no ``..``, no
+   absolute paths, no symbolic links followed): a hand-made manifest or
+   journal never gets a file deleted. A folder written by another command
+   (``compare`` into a ``run`` folder) is refused.
 4. **All or nothing.** Files are written into a staging folder inside the
    output folder. When all are complete, a journal naming every move is
    written (atomically) and the files are moved into place with
@@ -29,12 +33,15 @@ The rules, in the order a write applies them:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import fcntl
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -50,6 +57,7 @@ from .errors import OutputError
 
 __all__ = [
     "JOURNAL",
+    "KEY_ENV",
     "LOCK",
     "MANIFEST",
     "Manifest",
@@ -112,6 +120,68 @@ class RunInterrupted(KeyboardInterrupt):
         self.committed = committed
 
 
+#: The key that signs manifests and journals (created on first use, readable only by the user):
+#: a folder's record is trusted only when this installation wrote it, so a hand-made
+#: manifest or journal can never make a run delete or overwrite someone's file.
+KEY_ENV = "NEEDSMODEL_KEY_FILE"
+
+
+def _key_path() -> Path:
+    env = os.environ.get(KEY_ENV)
+    return Path(env) if env else Path.home() / ".needsmodel" / "outputs.key"
+
+
+def _key() -> bytes | None:
+    """The signing key, created on first use; None when it cannot be read or made."""
+    path = _key_path()
+    try:
+        data = path.read_bytes()
+        return data if len(data) >= 32 else None
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+    except FileExistsError:
+        pass  # made by a run at the same moment
+    except OSError:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if len(data) >= 32 else None
+
+
+def _signature(record: Mapping[str, Any]) -> str | None:
+    """HMAC-SHA256 of a record (without its own ``signature``), or None without a key."""
+    key = _key()
+    if key is None:
+        return None
+    body = {k: v for k, v in record.items() if k != "signature"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _signed(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    sig = _signature(out)
+    if sig is not None:
+        out["signature"] = sig
+    return out
+
+
+def _trusted(record: Mapping[str, Any]) -> bool:
+    """Whether this installation wrote ``record`` (its signature checks)."""
+    sig = record.get("signature")
+    expected = _signature(record)
+    return isinstance(sig, str) and expected is not None and hmac.compare_digest(sig, expected)
+
+
 def file_sha256(path: Path | str) -> str:
     """SHA-256 of a file's bytes, as hex."""
     h = hashlib.sha256()
@@ -167,6 +237,8 @@ class Manifest:
         Input file path → SHA-256.
     config_sha256 : str
         SHA-256 of the config text the run used (empty for older manifests).
+    command : str
+        The command that wrote the folder (``run``, ``compare``).
     """
 
     files: dict[str, str]
@@ -175,6 +247,7 @@ class Manifest:
     config: str
     inputs: dict[str, str]
     config_sha256: str = ""
+    command: str = ""
 
     def describe(self, inputs: Mapping[str, str]) -> str:
         """One line on what a new run with ``inputs`` replaces."""
@@ -204,6 +277,8 @@ def read_manifest(directory: Path | str) -> Manifest | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(raw, dict) or raw.get("tool") not in (None, "needsmodel"):
             return None
+        if not _trusted(raw):  # hand-made, edited, or written by another installation
+            return None
         files = {
             str(n): str(h)
             for n, h in dict(raw["files"]).items()
@@ -220,6 +295,7 @@ def read_manifest(directory: Path | str) -> Manifest | None:
             config=str(raw.get("config", "")),
             inputs={str(k): str(v) for k, v in dict(raw.get("inputs", {})).items()},
             config_sha256=str(raw.get("config_sha256", "")),
+            command=str(raw.get("command", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -274,7 +350,12 @@ def check_output_dir(directory: Path | str, protected: Iterable[Path | str] = ()
 
 @contextmanager
 def folder_lock(directory: Path) -> Iterator[None]:
-    """Hold ``directory/.needsmodel.lock`` for the duration of the block.
+    """Hold ``directory/.needsmodel.lock`` for the duration of the block, then remove it.
+
+    The lock file is removed when the block ends, so no output folder keeps
+    it. A run that locked a lock file just removed by another (its inode no
+    longer at the path) tries again on the new file, so two runs never both
+    hold "the" lock.
 
     Raises
     ------
@@ -282,24 +363,37 @@ def folder_lock(directory: Path) -> Iterator[None]:
         If another process holds the lock (another run is writing there).
     """
     path = directory / LOCK
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except OSError as e:
-        raise OutputError(f"cannot write to {directory}: {e.strerror}") from e
-    try:
+    for _ in range(5):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise OutputError(f"cannot write to {directory}: {e.strerror}") from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
+            os.close(fd)
             if e.errno in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
                 raise OutputError(
                     f"another needsmodel run is writing into {directory} (it holds {LOCK}); "
                     "wait until it has finished, or choose another output folder"
                 ) from e
             raise OutputError(f"cannot lock {path}: {e.strerror}") from e
+        try:
+            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the file was removed by the run that held it: lock the new one
+    else:  # pragma: no cover - five removals in a row
+        raise OutputError(f"cannot lock {path}: it keeps being replaced")
+    try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # removed while still locked: a waiting run re-checks the inode
         os.close(fd)  # closing drops the lock
 
 
@@ -394,7 +488,7 @@ def recover(directory: Path | str) -> str | None:
             journal = json.loads(journal_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             journal = None
-        if isinstance(journal, dict):
+        if isinstance(journal, dict) and _trusted(journal):
             _apply(directory, journal)
             said = (
                 f"completed the outputs of an interrupted run ({len(journal.get('move', []))} "
@@ -453,6 +547,7 @@ def staged_outputs(
     manifest: Mapping[str, Any] | None = None,
     force: bool = False,
     update: bool = False,
+    command: str = "run",
 ) -> Iterator[Path]:
     """Stage files in a temporary folder and move them into ``directory`` at the end.
 
@@ -473,6 +568,10 @@ def staged_outputs(
         Add or replace ``names`` in the folder's manifest and keep the rest
         (``needsmodel report`` into a run's folder); without it the folder's
         manifest is replaced and stale files of the previous run removed.
+    command : str
+        The command writing (``run``, ``compare``), kept in the manifest: a
+        folder another command wrote is refused, so its outputs are never
+        removed as stale.
 
     Yields
     ------
@@ -518,6 +617,12 @@ def staged_outputs(
                 f"refusing to write {linked[0]} into {folder}: a symbolic link in its path "
                 "would lead outside the folder"
             )
+        if previous is not None and not update and previous.command not in ("", command):
+            raise OutputError(
+                f"{folder} holds the outputs of 'needsmodel {previous.command}' "
+                f"({len(previous.files)} files); 'needsmodel {command}' writes into a folder "
+                "of its own: choose another output folder"
+            )
         foreign, changed = _foreign(folder, targets, previous)
         if (foreign or changed) and not force:
             parts = []
@@ -541,14 +646,21 @@ def staged_outputs(
                     (stage / n).parent.mkdir(parents=True, exist_ok=True)
                 yield stage
                 written = [n for n in names if (stage / n).is_file()]
-                record = _manifest_record(manifest, stage, written, previous, update)
+                record = _signed(
+                    {
+                        **_manifest_record(manifest, stage, written, previous, update),
+                        "command": command if not (update and previous) else previous.command,
+                    }
+                )
                 (stage / MANIFEST).write_text(
                     json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
                 )
                 remove = {}
                 if not update and previous is not None:
                     remove = {n: d for n, d in previous.files.items() if n not in written}
-                journal = {"stage": stage.name, "move": [*written, MANIFEST], "remove": remove}
+                journal = _signed(
+                    {"stage": stage.name, "move": [*written, MANIFEST], "remove": remove}
+                )
                 with _hold_signals() as received:
                     _write_atomic(folder / JOURNAL, json.dumps(journal, ensure_ascii=False))
                     _apply(folder, journal)

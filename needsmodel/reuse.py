@@ -47,7 +47,10 @@ def reusable_uncertainty(cfg: Config, folder: Path) -> Reused | None:
         return None
     if manifest.config_sha256 != hashlib.sha256(cfg.text.encode("utf-8")).hexdigest():
         return None
-    if manifest.inputs != _inputs(cfg):
+    # by file name: the same folder spelled relative or absolute is the same run
+    if {Path(k).name: v for k, v in manifest.inputs.items()} != {
+        Path(k).name: v for k, v in _inputs(cfg).items()
+    }:
         return None
     path = folder / name
     if not path.is_file() or path.is_symlink() or file_sha256(path) != manifest.files[name]:

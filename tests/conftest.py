@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +16,12 @@ from hypothesis import settings
 import needsmodel as nm
 
 matplotlib.use("Agg")
+
+# The key that signs output manifests: one per test session, never the user's own
+# (the command-line tests in fresh processes inherit it).
+os.environ.setdefault(
+    "NEEDSMODEL_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="needsmodel-key-")) / "outputs.key")
+)
 
 # Property tests are derandomised by default so the suite gives the same verdict on
 # every run; HYPOTHESIS_PROFILE=explore searches new random cases.

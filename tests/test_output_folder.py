@@ -81,10 +81,41 @@ def test_a_manifest_cannot_make_a_run_delete_anything_outside(tmp_path, entry):
     raw = json.loads((out / MANIFEST).read_text())
     raw["files"][name] = file_sha256(victim)
     (out / MANIFEST).write_text(json.dumps(raw))
-    _write(out, "v2")
+    # an edited manifest is not this installation's: its files are foreign, nothing is removed
+    assert read_manifest(out) is None
+    with pytest.raises(OutputError, match="not written by needsmodel"):
+        _write(out, "v2")
+    _write(out, "v2", force=True)
     assert victim.read_text() == "precious"
     assert (out / "link.txt").is_symlink()
     assert name not in read_manifest(out).files
+
+
+def test_a_hand_made_manifest_with_a_users_file_gets_nothing_deleted(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "budget_notes.xlsx"
+    mine.write_text("the finance team's own file")
+    forged = {
+        "tool": "needsmodel",
+        "version": "0.1.0",
+        "created": "2026-01-01T00:00:00+00:00",
+        "config": "x.toml",
+        "inputs": {},
+        "files": {"budget_notes.xlsx": file_sha256(mine)},
+    }
+    (out / MANIFEST).write_text(json.dumps(forged))
+    _write(out, "v1", force=True)  # even forced: only its own outputs are overwritten
+    assert mine.read_text() == "the finance team's own file"
+    # a hand-made journal asking to remove the file is not applied either
+    (out / ".needsmodel-journal.json").write_text(
+        json.dumps(
+            {"stage": ".staging-x", "move": [], "remove": {"budget_notes.xlsx": file_sha256(mine)}}
+        )
+    )
+    _write(out, "v2")
+    assert mine.read_text() == "the finance team's own file"
+    assert not (out / LOCK).exists()  # the lock is gone with the run
 
 
 def test_the_cli_never_deletes_files_a_forged_manifest_lists(workdir):
@@ -97,7 +128,8 @@ def test_the_cli_never_deletes_files_a_forged_manifest_lists(workdir):
         raw["files"][str(target)] = file_sha256(target)
     (out / MANIFEST).write_text(json.dumps(raw))
     before = {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()}
-    assert main(["run", str(cfg), "-q"]) == 0
+    assert main(["run", str(cfg), "-q"]) == 2  # the edited manifest is not trusted
+    assert main(["run", str(cfg), "-q", "--force"]) == 0
     assert {p.name: p.read_bytes() for p in workdir.iterdir() if p.is_file()} == before
 
 
