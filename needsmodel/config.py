@@ -763,6 +763,13 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
                 "allocation",
                 "years",
             )
+    if a.growth_pct is not None and a.growth_pct <= -100:
+        raise ctx.error(
+            f"must be above -100 (a frame cannot shrink by 100 % or more a year), got "
+            f"{a.growth_pct:g}",
+            "allocation",
+            "growth_pct",
+        )
     if a.growth_pct is not None and (a.budget_years < 2 or a.first_year is None):
         raise ctx.error(
             "growth_pct needs budget_years (2 or more) and first_year", "allocation", "growth_pct"

@@ -538,8 +538,57 @@ def _write_error(directory: Path, e: OSError) -> OutputError | None:
     return OutputError(f"cannot write to {directory}: {e.strerror or e}")
 
 
+#: Errors of a path (not of the program): exit 2 with "cannot write to …".
+_PATH_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EEXIST})
+
+
+def _short(directory: Path | str) -> str:
+    text = str(directory)
+    return text if len(text) <= 120 else f"{text[:60]}…{text[-40:]} ({len(text):,} characters)"
+
+
 @contextmanager
 def staged_outputs(
+    directory: Path | str,
+    names: tuple[str, ...],
+    inputs: set[Path],
+    *,
+    manifest: Mapping[str, Any] | None = None,
+    force: bool = False,
+    update: bool = False,
+    command: str = "run",
+) -> Iterator[Path]:
+    """Stage files in a temporary folder and move them into ``directory`` at the end.
+
+    See :func:`_staged_outputs` for the parameters; a path that cannot be a
+    folder (too long, a loop of symbolic links, a file where a folder belongs)
+    ends in an :class:`~needsmodel.errors.OutputError` "cannot write to …".
+    """
+    try:
+        with _staged_outputs(
+            directory,
+            names,
+            inputs,
+            manifest=manifest,
+            force=force,
+            update=update,
+            command=command,
+        ) as stage:
+            yield stage
+    except RuntimeError as e:  # Path.resolve on a loop of symbolic links
+        if "loop" not in str(e).lower():
+            raise
+        raise OutputError(
+            f"cannot write to {_short(directory)}: a loop of symbolic links"
+        ) from e
+    except OSError as e:
+        if e.errno not in _PATH_ERRNOS:
+            raise
+        raise OutputError(f"cannot write to {_short(directory)}: {e.strerror}") from e
+
+
+@contextmanager
+def _staged_outputs(
     directory: Path | str,
     names: tuple[str, ...],
     inputs: set[Path],
@@ -611,6 +660,13 @@ def staged_outputs(
                 raise
             raise err from e
         previous = read_manifest(folder)
+        for n in names:  # a file where a folder of the outputs belongs (plots/)
+            for parent in list(PurePosixPath(n).parents)[:-1]:
+                if (folder / parent).exists() and not (folder / parent).is_dir():
+                    raise OutputError(
+                        f"cannot write to {_short(folder)}: '{parent}' is a file where "
+                        "needsmodel writes a folder; move it away or choose another folder"
+                    )
         linked = [n for n in targets if _inside(folder, n) is None]
         if linked:
             raise OutputError(

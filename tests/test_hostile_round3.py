@@ -240,3 +240,43 @@ def test_perfect_separation_exits_2(tmp_path, capsys):
     assert main(["run", str(cfg), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("case", ["long", "loop", "plots"])
+def test_output_paths_that_cannot_be_folders_exit_2(workdir, capsys, case):
+    cfg = write_config(workdir)
+    if case == "long":
+        out = workdir / ("a" * 5000)
+    elif case == "loop":
+        (workdir / "l1").symlink_to(workdir / "l2")
+        (workdir / "l2").symlink_to(workdir / "l1")
+        out = workdir / "l1"
+    else:
+        out = workdir / "o"
+        out.mkdir()
+        (out / "plots").write_text("a file called plots")
+    err = _exit2(capsys, ["run", str(cfg), "--out", str(out), "-q"], "cannot write to")
+    assert len(err) < 400
+    if case == "plots":
+        assert (out / "plots").read_text() == "a file called plots"
+
+
+@pytest.mark.parametrize(
+    ("allocation", "needles"),
+    [
+        ({"growth_pct": -100, "budget_years": 2, "first_year": 2027}, ["[allocation.growth_pct]"]),
+        ({"round_to": 1_000_000, "max_loss_pct": 5}, ["round_to = 1,000,000 kr is too coarse"]),
+    ],
+)
+def test_messages_name_the_key_that_is_wrong(workdir, capsys, allocation, needles):
+    cfg = write_config(workdir, allocation=allocation)
+    for command in ("validate", "run"):
+        _exit2(capsys, [command, str(cfg)], *needles)
+
+
+def test_huge_coefficients_name_the_term(frozen, capsys):
+    table = pd.read_csv(frozen / "y1" / "coefficients.csv")
+    table.loc[table["term"] == "single_parent", "estimate"] = 1e300
+    table.to_csv(frozen / "huge.csv", index=False)
+    cfg = _given(frozen, "huge.toml", 'coefficients = "huge.csv"')
+    _exit2(capsys, ["run", str(cfg), "--out", str(frozen / "huge")], "single_parent", "huge.csv")

@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ..errors import InfeasibleRuleError
 from .bounded import bounds, solve_bounded
 from .pace import PaceStep, pace_step
 from .rounding import largest_remainder
@@ -125,12 +126,44 @@ def _year(
         if caps is not None
         else (np.zeros(n), np.full(n, np.inf))
     )
+    if caps is not None and round_to > 1:
+        _check_rounded_bounds(previous, caps, lo, hi, frame, round_to)
     if rule == "pace":
         step = pace_step(goal, s, lo, hi, frame, frac)
         return s, step.amounts, lo, hi, step
     desired = goal.copy() if frac == 1.0 else np.maximum(s + frac * (goal - s), 0.0)
     values = solve_bounded(desired, lo, hi, frame) if caps is not None else desired
     return s, values, lo, hi, None
+
+
+def _check_rounded_bounds(
+    previous: np.ndarray,
+    caps: tuple[float | None, float | None],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    frame: float,
+    round_to: int,
+) -> None:
+    """Blame ``round_to`` when the floors or caps fit the frame until they are rounded."""
+    tol = 1e-9 * max(1.0, frame)
+    if caps[0] is not None:
+        raw = float(np.sum(previous * (1.0 - caps[0] / 100.0)))
+        if raw <= frame + tol < lo.sum():
+            raise InfeasibleRuleError(
+                f"round_to = {round_to:,} kr is too coarse: the floors of max_loss_pct, rounded "
+                f"up to whole multiples of it, cost {lo.sum():,.0f} kr, more than the budget of "
+                f"{frame:,.0f} kr (unrounded {raw:,.0f} kr); choose a smaller round_to",
+                rule="round_to",
+            )
+    if caps[1] is not None:
+        raw = float(np.sum(previous * (1.0 + caps[1] / 100.0)))
+        if hi.sum() < frame - tol <= raw:
+            raise InfeasibleRuleError(
+                f"round_to = {round_to:,} kr is too coarse: the caps of max_gain_pct, rounded "
+                f"down to whole multiples of it, allow {hi.sum():,.0f} kr, less than the budget "
+                f"of {frame:,.0f} kr (unrounded {raw:,.0f} kr); choose a smaller round_to",
+                rule="round_to",
+            )
 
 
 def first_year_amounts(

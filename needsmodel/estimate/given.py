@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import validate_persons
+from ..data import MAX_MAGNITUDE, validate_persons
 from ..errors import DataError, InputError, format_ids
 from ..reading import read_table
 from .build import build_results
@@ -111,6 +111,16 @@ def read_coefficients(path: Path | str, covariance: Path | str | None = None) ->
         bad = terms[est.isna()].tolist()
         raise DataError(
             f"estimate is not a number for term(s) {format_ids(bad)}", path=p, column="estimate"
+        )
+    huge = est.abs() > MAX_MAGNITUDE
+    if huge.any() or not np.isfinite(est).all():
+        bad = terms[huge | ~np.isfinite(est)].tolist()
+        raise DataError(
+            f"estimate of term(s) {format_ids(bad)} is beyond {MAX_MAGNITUDE:.0e} (or not finite): "
+            "no need in kroner can be computed from it; check the coefficient file",
+            path=p,
+            column="estimate",
+            ids=bad,
         )
     est.index = pd.Index(terms, name="term")
     smearing = None
