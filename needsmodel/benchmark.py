@@ -29,6 +29,7 @@ from scipy import stats
 from scipy.optimize import linprog
 
 from .allocation.uncertainty import need_draws
+from .casechecks import check_ids, check_not_empty, check_number, check_whole
 from .diagnostics import diagnose
 from .errors import DataError, EstimationError, InputError, format_ids
 from .estimate.methods import method_info
@@ -104,6 +105,10 @@ def benchmark(
     -------
     Benchmark
     """
+    check_number(level, "level", low=0, high=1, low_open=True)
+    if not level < 1:
+        raise InputError(f"level must be below 1; got {level!r}")
+    replicates = check_whole(replicates, "replicates", low=10)
     if results.level != "unit":
         raise InputError(
             "benchmark() compares units; fit a unit-level model (or sum persons first)"
@@ -262,19 +267,30 @@ class DEAResult:
 
 
 def _check_dea(
-    data: pd.DataFrame, inputs: Sequence[str], outputs: Sequence[str]
+    data: pd.DataFrame, inputs: Sequence[str], outputs: Sequence[str], id: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     missing = [c for c in [*inputs, *outputs] if c not in data.columns]
     if missing:
         raise DataError(f"column(s) {format_ids(missing)} not found", column=missing[0])
     if not inputs or not outputs:
         raise InputError("DEA needs at least one input and one output")
+    check_not_empty(data, "dea(data)")
+    ids = data[id] if id is not None else data.index.to_series()
+    check_ids(ids, f"dea(data) {'column ' + repr(id) if id else 'index'}")
     x = data[list(inputs)].to_numpy(dtype=float)
     y = data[list(outputs)].to_numpy(dtype=float)
     if not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
         raise DataError("DEA inputs and outputs must be finite numbers (no missing values)")
     if np.any(x <= 0) or np.any(y < 0):
         raise DataError("DEA needs positive inputs and non-negative outputs")
+    zero = np.flatnonzero((y == 0).all(axis=1))
+    if zero.size:
+        units = list(np.asarray(ids.astype(str))[zero])
+        raise DataError(
+            f"unit(s) {format_ids(units)} produce none of the outputs, so no efficiency "
+            "can be scored; drop them or add an output they produce",
+            ids=units,
+        )
     return x, y
 
 
@@ -332,7 +348,7 @@ def dea(
         raise InputError(f"orientation must be 'input' or 'output'; got {orientation!r}")
     if returns not in ("crs", "vrs"):
         raise InputError(f"returns must be 'crs' or 'vrs'; got {returns!r}")
-    x, y = _check_dea(data, inputs, outputs)
+    x, y = _check_dea(data, inputs, outputs, id)
     units = data[id].astype(str).to_numpy() if id is not None else data.index.astype(str).to_numpy()
     n, m, s = x.shape[0], x.shape[1], y.shape[1]
     rows = []
@@ -423,7 +439,7 @@ def dea_multiplier(
     DataFrame
         ``unit, efficiency`` and the weights ``v_<input>``, ``u_<output>``.
     """
-    x, y = _check_dea(data, inputs, outputs)
+    x, y = _check_dea(data, inputs, outputs, id)
     units = data[id].astype(str).to_numpy() if id is not None else data.index.astype(str).to_numpy()
     n, m, s = x.shape[0], x.shape[1], y.shape[1]
     vrs = returns == "vrs"

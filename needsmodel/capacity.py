@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import require_columns
+from .casechecks import check_columns
 from .errors import InputError
 
 __all__ = ["capacity_budget"]
@@ -61,7 +61,10 @@ def capacity_budget(
     >>> r.loc[0, ["payment", "provider_result"]].tolist()
     [920.0, 0.0]
     """
-    require_columns(categories, [category, places, tariff, occupied], "capacity_budget")
+    check_columns(
+        categories, "capacity_budget(categories)", [places, tariff, occupied],
+        nonnegative=[places, tariff, occupied], id=category,
+    )  # fmt: skip
     for name, v in (
         ("planned_occupancy", planned_occupancy),
         ("empty_rate", empty_rate),

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import require_columns
+from .casechecks import check_columns, check_mapping, check_number, check_values
 from .errors import DataError, InputError, format_ids
 
 __all__ = [
@@ -95,7 +95,10 @@ def unit_costs(
     Series
         Kroner per citizen, indexed by age group in the order of first appearance.
     """
-    require_columns(accounts, [cost, population, by], "unit_costs")
+    check_columns(
+        accounts, "unit_costs(accounts)", [cost, population], nonnegative=[cost, population],
+        required=[by],
+    )  # fmt: skip
     g = accounts.groupby(by, sort=False)[[cost, population]].sum()
     if (g[population] <= 0).any():
         bad = list(g.index[g[population] <= 0])
@@ -129,7 +132,11 @@ def unit_costs_from_activity(
     >>> unit_costs_from_activity(act, {"home_help_hours": 400.0}).tolist()
     [800.0, 36000.0]
     """
-    require_columns(activity, [population, by, *prices], "unit_costs_from_activity")
+    check_mapping(prices, "unit_costs_from_activity(prices)", nonnegative=True)
+    check_columns(
+        activity, "unit_costs_from_activity(activity)", [population, *prices],
+        nonnegative=[population, *prices], required=[by],
+    )  # fmt: skip
     g = activity.groupby(by, sort=False)[[population, *prices]].sum()
     cost = sum(g[s] * float(p) for s, p in prices.items())
     return (cost / g[population]).rename("unit_cost")
@@ -149,6 +156,8 @@ def shift_cost_curve(unit_cost: pd.Series, years: float, open_width: float = 5.0
     >>> shift_cost_curve(c, 2.5).round(1).tolist()
     [500.0, 2000.0]
     """
+    check_number(years, "years")
+    check_values(unit_cost, "unit_cost", nonnegative=True)
     if years == 0:
         return unit_cost.copy()
     if (unit_cost <= 0).any():
@@ -174,12 +183,29 @@ def _price_factor(year: int, base_year: int, price_index: Mapping[int, float] | 
     if isinstance(price_index, Mapping):
         if year not in price_index:
             raise InputError(f"price_index has no value for {year}")
-        return float(price_index[year])
-    return float((1.0 + price_index) ** (year - base_year))
+        return check_number(price_index[year], f"price_index[{year}]", low=0, low_open=True)
+    growth = check_number(price_index, "price_index", low=-1, low_open=True)
+    return float((1.0 + growth) ** (year - base_year))
+
+
+def _check_population(population: pd.DataFrame, what: str) -> None:
+    """A projection: district, age group, year and a finite, non-negative citizen count."""
+    check_columns(
+        population, what, ["citizens", "year"], nonnegative=["citizens"],
+        required=["district", "age_band"],
+    )  # fmt: skip
+    dup = population.duplicated(["district", "age_band", "year"], keep=False)
+    if dup.any():
+        first = population.loc[dup, ["district", "age_band", "year"]].astype(str).agg(" ".join, 1)
+        raise DataError(
+            f"{what} has more than one row for {format_ids(list(dict.fromkeys(first)))}",
+            column="age_band",
+        )
 
 
 def _check_costed(population: pd.DataFrame, unit_cost: pd.Series) -> None:
-    """Every age group of the population has a unit cost."""
+    """Every age group of the population has a unit cost, a finite number of at least 0."""
+    check_values(unit_cost, "unit_cost", nonnegative=True)
     unknown = sorted(set(population["age_band"]) - set(unit_cost.index))
     if unknown:
         raise DataError(
@@ -245,9 +271,8 @@ def demographic_budget(
         ``district, year, citizens, budget`` (and with ``detail`` the columns
         ``age_band, unit_cost, cost`` per age group instead).
     """
-    require_columns(population, ["district", "age_band", "year", "citizens"], "demographic_budget")
-    if (population["citizens"] < 0).any():
-        raise DataError("citizens must not be negative", column="citizens")
+    _check_population(population, "demographic_budget(population)")
+    check_number(healthy_years_per_year, "healthy_years_per_year")
     base = int(population["year"].min()) if base_year is None else int(base_year)
     f = _factors(population, unit_cost, healthy_years_per_year, price_index, base)
     f["unit_cost"] = f["base_cost"] * f["relative_cost"] * f["price"]
@@ -297,7 +322,8 @@ def decompose_change(
         ``district, budget0, budget1, change, demography, healthy_ageing,
         price`` and a last row ``district = "total"``.
     """
-    require_columns(population, ["district", "age_band", "year", "citizens"], "decompose_change")
+    _check_population(population, "decompose_change(population)")
+    check_number(healthy_years_per_year, "healthy_years_per_year")
     base = int(population["year"].min()) if base_year is None else int(base_year)
     _check_costed(population, unit_cost)
     key = ["district", "age_band"]

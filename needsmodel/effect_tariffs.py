@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import require_columns
+from .casechecks import check_columns, check_ids, check_number, check_values, check_whole
 from .errors import InputError
 from .estimate import NeedResults, NeedSpec, fit
 
@@ -81,10 +81,10 @@ def price_bonus(
     >>> round(price_bonus(60_000, years=2, discount_rate=0.0, share=0.5))
     60000
     """
-    if not 0 <= share <= 1:
-        raise InputError(f"share must be between 0 and 1; got {share!r}")
-    if years < 1:
-        raise InputError(f"years must be at least 1; got {years!r}")
+    check_number(avoided_cost_per_step, "avoided_cost_per_step", low=0)
+    check_number(share, "share", low=0, high=1)
+    years = check_whole(years, "years", low=1)
+    check_number(discount_rate, "discount_rate", low=-1, low_open=True)
     value = sum(avoided_cost_per_step / (1 + discount_rate) ** t for t in range(1, years + 1))
     return float(share * value)
 
@@ -140,7 +140,8 @@ def fit_risk_model(
     Providers are the units, so the fit also shows each provider's observed
     against expected progression in earlier years.
     """
-    require_columns(history, [target, provider, *indicators], "fit_risk_model")
+    check_columns(history, "fit_risk_model(history)", [target], required=[provider, *indicators])
+    check_number(floor, "floor")
     below = history[target] < floor
     if below.any():
         raise InputError(f"progression below the floor {floor:g} in {int(below.sum())} rows")
@@ -196,8 +197,13 @@ def settle(
     >>> s.loc[s["provider"] == "A", ["base", "bonus", "payment", "result"]].values.tolist()
     [[190.0, 10.0, 200.0, 0.0]]
     """
-    require_columns(citizens, [provider, tariff, progression], "settle")
-    e = np.asarray(expected, dtype=float)
+    check_columns(
+        citizens, "settle(citizens)", [tariff, progression], nonnegative=[tariff],
+        required=[provider],
+    )  # fmt: skip
+    check_ids(citizens[provider], f"settle(citizens) column '{provider}'", unique=False)
+    check_number(bonus_per_step, "bonus_per_step", low=0)
+    e = check_values(expected, "settle(expected)")
     if e.shape != (len(citizens),):
         raise InputError(f"expected needs one value per citizen ({len(citizens)}); got {e.shape}")
     t = citizens[tariff].to_numpy(dtype=float)
@@ -246,8 +252,13 @@ def simulate_total(
     DataFrame
         One row per draw: ``total_progression, payment``.
     """
-    e = np.asarray(expected, dtype=float)
-    t = np.asarray(tariff, dtype=float)
+    e = check_values(expected, "simulate_total(expected)")
+    t = check_values(tariff, "simulate_total(tariff)", nonnegative=True)
+    if e.shape != t.shape:
+        raise InputError(f"expected and tariff differ in length ({e.size} and {t.size})")
+    check_number(bonus_per_step, "bonus_per_step", low=0)
+    check_number(uplift, "uplift")
+    draws = check_whole(draws, "draws", low=1)
     p = np.clip((e + uplift + 1) / 3, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     steps = rng.binomial(3, np.broadcast_to(p, (draws, p.size))) - 1
@@ -292,8 +303,10 @@ def selection_advantage(
     the provider's result (payment - tariff) with the chosen citizens minus
     its result with an equally large random selection of ``pool``.
     """
-    e = np.asarray(expected, dtype=float)
-    te = np.asarray(true_expected, dtype=float)
+    e = check_values(expected, "selection_advantage(expected)")
+    te = check_values(true_expected, "selection_advantage(true_expected)")
+    check_number(bonus_per_step, "bonus_per_step", low=0)
+    draws = check_whole(draws, "draws", low=1)
     idx = np.asarray(chosen)
     n = idx.size
     rng = np.random.default_rng(seed)
@@ -341,7 +354,14 @@ def compare_bids(
         One row per bid: the bid, ``bonus_per_step`` and ``net_cost_<u>`` per
         uplift scenario, and ``rank_<u>`` (1 = cheapest).
     """
-    require_columns(bids, [bidder, price, bonus_share], "compare_bids")
+    check_columns(
+        bids, "compare_bids(bids)", [price, bonus_share], nonnegative=[price, bonus_share],
+        id=bidder,
+    )  # fmt: skip
+    check_whole(citizens, "citizens", low=1)
+    check_number(avoided_value_per_step, "avoided_value_per_step", low=0)
+    for u in uplift:
+        check_number(u, "uplift")
     if ((bids[bonus_share] < 0) | (bids[bonus_share] > 1)).any():
         raise InputError("bonus shares must lie between 0 and 1")
     out = bids[[bidder, price, bonus_share]].copy()

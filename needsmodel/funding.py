@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import require_columns
+from .casechecks import check_columns, check_ids, check_mapping, check_number, check_values
 from .errors import DataError, InputError, format_ids
 
 __all__ = [
@@ -86,7 +86,17 @@ def baseline_settlement(
     >>> s["payment"].tolist()
     [105000.0, 95000.0, 200000.0]
     """
-    require_columns(providers, [id, activity, baseline], "baseline_settlement")
+    what = "baseline_settlement(providers)"
+    numeric = [activity, baseline, *([tariff] if isinstance(tariff, str) else [])]
+    numeric += [frame] if frame is not None else []
+    check_columns(providers, what, numeric, nonnegative=numeric, id=id)
+    if not isinstance(tariff, str):
+        check_number(tariff, "tariff", low=0)
+    if ceiling_pct is not None:
+        check_number(ceiling_pct, "ceiling_pct", low=0)
+    check_number(marginal_rate, "marginal_rate", low=0, high=1)
+    if refund_rate is not None:
+        check_number(refund_rate, "refund_rate", low=0, high=1)
     refund = marginal_rate if refund_rate is None else refund_rate
     for name, rate in (("marginal_rate", marginal_rate), ("refund_rate", refund)):
         if not 0 <= rate <= 1:
@@ -150,7 +160,13 @@ def baseline_worst_case(
     >>> baseline_worst_case(p, tariff=1000, ceiling_pct=10)["max_extra_payment"].tolist()
     [5000.0, 5000.0]
     """
-    require_columns(providers, [id, baseline], "baseline_worst_case")
+    numeric = [baseline, *([tariff] if isinstance(tariff, str) else [])]
+    check_columns(providers, "baseline_worst_case(providers)", numeric, nonnegative=numeric, id=id)
+    if not isinstance(tariff, str):
+        check_number(tariff, "tariff", low=0)
+    check_number(marginal_rate, "marginal_rate", low=0, high=1)
+    if ceiling_pct is not None:
+        check_number(ceiling_pct, "ceiling_pct", low=0)
     t = (
         providers[tariff].to_numpy(dtype=float)
         if isinstance(tariff, str)
@@ -215,7 +231,11 @@ def tariffs(
         raise InputError(
             f"every overhead pool needs a driver and vice versa; check {format_ids(unknown)}"
         )
-    require_columns(services, [service, direct, volume, *drivers.values()], "tariffs")
+    check_mapping(overheads, "tariffs(overheads)", nonnegative=True)
+    numeric = [direct, volume, *dict.fromkeys(drivers.values())]
+    check_columns(
+        services, "tariffs(services)", numeric, nonnegative=numeric, positive=[volume], id=service
+    )
     out = services[[service, direct]].copy()
     full = services[direct].to_numpy(dtype=float).copy()
     for pool, amount in overheads.items():
@@ -268,8 +288,12 @@ def carry_over(
     >>> result["carried_out"].tolist()
     [5.0, -5.0, 0.0]
     """
-    b = np.asarray(budgets, dtype=float)
-    s = np.asarray(spending, dtype=float)
+    b = check_values(budgets, "carry_over(budgets)", nonnegative=True)
+    s = check_values(spending, "carry_over(spending)", nonnegative=True)
+    for name, v in (("surplus_rate", surplus_rate), ("deficit_rate", deficit_rate)):
+        check_number(v, name, low=0, high=1)
+    for name, v in (("max_surplus_pct", max_surplus_pct), ("max_deficit_pct", max_deficit_pct)):
+        check_number(v, name, low=0)
     if b.shape != s.shape:
         raise InputError(f"budgets ({b.size}) and spending ({s.size}) need one value per year each")
     for name, v in (("surplus_rate", surplus_rate), ("deficit_rate", deficit_rate)):
@@ -330,7 +354,18 @@ def carry_over_units(
         ``unit, year, budget, carried_in, available, spending, result,
         carried_out, forfeited, to_cover``; rows ``unit = "total"`` per year.
     """
-    require_columns(accounts, [unit, year, budget, spending], "carry_over_units")
+    check_columns(
+        accounts, "carry_over_units(accounts)", [budget, spending],
+        nonnegative=[budget, spending], required=[unit, year],
+    )  # fmt: skip
+    check_ids(accounts[unit], f"carry_over_units(accounts) column '{unit}'", unique=False)
+    dup = accounts.duplicated([unit, year], keep=False)
+    if dup.any():
+        pairs = accounts.loc[dup, [unit, year]].astype(str).agg(" ".join, axis=1)
+        first = format_ids(list(dict.fromkeys(pairs)))
+        raise DataError(
+            f"carry_over_units(accounts) has more than one row for {first}", column=year
+        )
     parts = []
     for u, rows in accounts.sort_values([unit, year]).groupby(unit, sort=True):
         res = carry_over(
@@ -382,8 +417,15 @@ def effect_payments(
         Under the adjusted rule a provider's expected payment does not depend on
         which citizens it serves: its expected bonus is zero for any mix.
     """
-    require_columns(citizens, [provider, outcome], "effect_payments")
-    e = np.asarray(expected, dtype=float)
+    check_columns(citizens, "effect_payments(citizens)", [outcome], required=[provider])
+    check_ids(
+        citizens[provider], "effect_payments(citizens) column " + repr(provider), unique=False
+    )
+    if not citizens[outcome].isin([0, 1]).all():
+        raise DataError(f"column '{outcome}' must be 1 (success) or 0", column=outcome)
+    check_number(base_tariff, "base_tariff", low=0)
+    check_number(bonus, "bonus")
+    e = check_values(expected, "effect_payments(expected)")
     if e.shape != (len(citizens),):
         raise InputError(f"expected needs one value per citizen ({len(citizens)}); got {e.shape}")
     if np.any((e < 0) | (e > 1)):

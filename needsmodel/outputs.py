@@ -578,9 +578,7 @@ def staged_outputs(
     except RuntimeError as e:  # Path.resolve on a loop of symbolic links
         if "loop" not in str(e).lower():
             raise
-        raise OutputError(
-            f"cannot write to {_short(directory)}: a loop of symbolic links"
-        ) from e
+        raise OutputError(f"cannot write to {_short(directory)}: a loop of symbolic links") from e
     except OSError as e:
         if e.errno not in _PATH_ERRNOS:
             raise

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .data import require_columns
+from .casechecks import check_columns, check_mapping, check_number
 from .errors import InputError
 
 __all__ = ["marginal_gains", "result_funding"]
@@ -55,9 +55,12 @@ def result_funding(
     >>> result_funding(s, {"completed": 1000.0}, pot=20_000)["total"].tolist()
     [5000.0, 15000.0, 20000.0]
     """
-    require_columns(schools, [school, *rates], "result_funding")
-    if any(v < 0 for v in rates.values()):
-        raise InputError("rates must not be negative")
+    check_mapping(rates, "result_funding(rates)", nonnegative=True)
+    check_columns(
+        schools, "result_funding(schools)", list(rates), nonnegative=list(rates), id=school
+    )
+    if pot is not None:
+        check_number(pot, "pot", low=0)
     out = schools[[school, *rates]].copy()
     total = np.zeros(len(out))
     for result, rate in rates.items():
@@ -93,6 +96,10 @@ def marginal_gains(
     to the pot, less the school's share of the dilution (small for a small
     school, and the others lose what it gains).
     """
+    check_mapping(rates, "marginal_gains(rates)", nonnegative=True)
+    check_columns(schools, "marginal_gains(schools)", list(rates), nonnegative=list(rates))
+    if pot is not None:
+        check_number(pot, "pot", low=0)
     if pot is None:
         return pd.Series(dict(rates), name="gain", dtype=float)
     unscaled = sum(rates[r] * schools[r].to_numpy(dtype=float).sum() for r in rates)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..casechecks import check_mapping, check_values
 from ..display import DisplayMixin, Summary
 from ..errors import DataError, InputError, format_ids
 from .design import Design
@@ -115,6 +116,13 @@ def fit_type_split(
     for c in (target, unit_key, *indicators):
         if c not in persons.columns:
             raise DataError(f"column '{c}' not found in the person table", column=c)
+    check_mapping(costs, "fit_type_split(costs)", nonnegative=True)
+    if persons[target].isna().any():
+        raise DataError(
+            f"column '{target}' has {int(persons[target].isna().sum())} missing provision "
+            "type(s); every person needs one (the base level for none)",
+            column=target,
+        )
     y = persons[target].astype(str)
     levels = sorted(set(y))
     if base not in levels:
@@ -165,9 +173,19 @@ def compare_keys(a: pd.Series, b: pd.Series, names: tuple[str, str] = ("a", "b")
         Per unit: ``share_<a>``, ``share_<b>`` and ``change_pct`` (the second
         model's share against the first, %), sorted by the change.
     """
-    idx = a.index.union(b.index)
-    sa = a.reindex(idx).fillna(0.0) / a.sum()
-    sb = b.reindex(idx).fillna(0.0) / b.sum()
+    for name, need in zip(names, (a, b), strict=True):
+        check_values(need, f"compare_keys({name})", nonnegative=True)
+        if not need.sum() > 0:
+            raise InputError(f"compare_keys({name}): the need sums to zero, so it has no shares")
+    only = sorted(set(a.index.astype(str)) ^ set(b.index.astype(str)))
+    if only:
+        raise InputError(
+            f"compare_keys: unit(s) {format_ids(only)} are in one model's need but not the "
+            "other's; compare the same units"
+        )
+    idx = a.index
+    sa = a / a.sum()
+    sb = b.reindex(idx) / b.sum()
     out = pd.DataFrame({f"share_{names[0]}": sa, f"share_{names[1]}": sb})
     out["change_pct"] = 100.0 * (sb / sa - 1.0)
     return out.sort_values("change_pct", ascending=False)
