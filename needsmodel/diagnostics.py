@@ -180,9 +180,14 @@ def _vif(results: NeedResults) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         if results.weights is None:
             exog = x.to_numpy()
-            values = [
-                float(variance_inflation_factor(exog, list(x.columns).index(c))) for c in cols
-            ]
+            values = []
+            for c in cols:
+                try:
+                    values.append(float(variance_inflation_factor(exog, list(x.columns).index(c))))
+                except (
+                    np.linalg.LinAlgError
+                ):  # a column without variation (a level not in the data)
+                    values.append(float("nan"))
         else:
             corr = np.cov(x[cols].to_numpy(), rowvar=False, aweights=results.weights.to_numpy())
             sd = np.sqrt(np.diag(corr))

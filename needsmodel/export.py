@@ -120,7 +120,7 @@ def fit_frame(result: RunResult) -> pd.DataFrame:
     items = list(res.fit_stats.items())
     if res.person_stats is not None:
         items += [(f"person_{k}", v) for k, v in res.person_stats.items()]
-    rows = [(k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in items]
+    rows = [(k, _stat_value(v)) for k, v in items]
     if res.cv is not None:
         rows.append(("cv_scheme", res.cv.scheme))
         if res.cv.note:
@@ -133,6 +133,15 @@ def fit_frame(result: RunResult) -> pd.DataFrame:
             value = float(f"{v:.12g}") if isinstance(v, float) else v
             rows.append((f"retest_{k}", value))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
+
+
+def _stat_value(v: object) -> object:
+    """A statistic as one cell: floats to 12 digits, lists (terms held at zero) as text."""
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    if isinstance(v, list | tuple):
+        return ", ".join(map(str, v))
+    return v
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

@@ -280,3 +280,31 @@ def test_huge_coefficients_name_the_term(frozen, capsys):
     table.to_csv(frozen / "huge.csv", index=False)
     cfg = _given(frozen, "huge.toml", 'coefficients = "huge.csv"')
     _exit2(capsys, ["run", str(cfg), "--out", str(frozen / "huge")], "single_parent", "huge.csv")
+
+
+def test_nonnegative_constraint_runs_through_the_cli_and_leaves_year_effects_free(frozen):
+    from scipy.optimize import lsq_linear
+
+    text = (frozen / "school_districts_panel.toml").read_text(encoding="utf-8")
+    text = text.replace('cluster = "district"', 'cluster = "district"\nconstraints = "nonnegative"')
+    cfg = frozen / "panel_nonneg.toml"
+    cfg.write_text(text, encoding="utf-8")
+    assert main(["run", str(cfg), "--out", str(frozen / "panel_nonneg"), "-q"]) == 0
+    result = nm.run(cfg)
+    params = result.results.params
+    # independent: bounded least squares, slopes >= 0, intercept and year effects free
+    panel = pd.read_csv(frozen / "school_districts_panel.csv")
+    inds = ["parents_low_education", "parents_outside_labour_market", "single_parent"]
+    years = sorted(panel["year"].unique())[1:]
+    x = np.column_stack(
+        [np.ones(len(panel)), panel[inds].to_numpy(float)]
+        + [(panel["year"] == y).to_numpy(float) for y in years]
+    )
+    w = np.sqrt(panel["pupils"].to_numpy(float))
+    y = (panel["special_ed_cost"] / panel["pupils"]).to_numpy(float)
+    lower = np.r_[-np.inf, np.zeros(len(inds)), np.full(len(years), -np.inf)]
+    ref = lsq_linear(x * w[:, None], y * w, bounds=(lower, np.inf), tol=1e-12).x
+    np.testing.assert_allclose(params.to_numpy(), ref, rtol=1e-6, atol=1e-6)
+    fit = pd.read_csv(frozen / "panel_nonneg" / "model_fit.csv", dtype=str)
+    held = dict(zip(fit["statistic"], fit["value"], strict=True)).get("at_zero")
+    assert not isinstance(held, str) or "year" not in held

@@ -45,7 +45,12 @@ def fit_nonnegative(
     """Least squares with non-negative slopes; bootstrap covariance of the estimates."""
     x = design.matrix(frame)
     terms = design.terms
-    free = np.array([t == "Intercept" for t in terms])
+    # only the slopes of numeric criteria are held at zero or above: the intercept and the
+    # level effects of categories (the year effects of a several-year model) are free
+    categorical = set(design.levels)
+    free = np.array(
+        [t == "Intercept" or ("[" in t and t.split("[", 1)[0] in categorical) for t in terms]
+    )
     beta = _solve(x, y, w, free)
     n, k = x.shape
     if bootstrap:
