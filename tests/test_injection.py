@@ -8,6 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from helpers import write_config
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from needsmodel.cli import main
 from needsmodel.export import FORMULA_TRIGGERS, escape_cell
@@ -85,3 +87,74 @@ def test_escape_cell_follows_owasp():
     assert escape_cell("\rx") == "'\rx"
     assert escape_cell("D01") == "D01"
     assert escape_cell(-3.5) == -3.5
+
+
+# tab and CR are control characters: ids, names and column names holding them are refused
+# (test_control_characters_are_refused_cleanly); every other formula prefix must run
+_PREFIXES = ["=SUM(", "=", "+", "-", "@", "=SUM(A1:A2)*0+", "$", "\u202e", "\u200b", "=HYPERLINK("]
+_PRINTABLE = [*'abcD01 "()&,!:$\\=+-@', "\u202e", "\u200b", "æ"]
+_HOSTILE = st.builds(
+    lambda p, t: p + t,
+    st.sampled_from(_PREFIXES),
+    st.text(alphabet=st.sampled_from(_PRINTABLE), min_size=1, max_size=20),
+).filter(lambda v: v.strip())
+
+
+def _hostile_run(workdir, ids, name, col):
+    import json
+
+    from needsmodel import datasets
+
+    df = pd.read_csv(datasets.sample_dir() / "school_districts.csv", dtype={"district": str})
+    df.loc[:2, "district"] = ids
+    df.loc[0, "name"] = name
+    df = df.rename(columns={"single_parent": col})
+    # quoted, as spreadsheets write text: a bare CR in an unquoted field would end the row
+    df.to_csv(workdir / "u.csv", index=False, quoting=csv.QUOTE_NONNUMERIC)
+    inds = ["parents_low_education", "parents_outside_labour_market", col]
+    (workdir / "c.toml").write_text(
+        '[data]\nunits = "u.csv"\nid = "district"\nlabel = "name"\n'
+        '[model]\ntarget = "special_ed_cost"\nexposure = "pupils"\n'
+        f"indicators = [{', '.join(json.dumps(i) for i in inds)}]\n"
+        '[allocation]\nbudget = 130_000_000\ncurrent = "budget_current"\nround_to = 1000\n'
+        'max_loss_pct = 5\n[output]\ndir = "out"\n',
+        encoding="utf-8",
+    )
+    return main(["run", str(workdir / "c.toml"), "-q"])
+
+
+@settings(max_examples=12, deadline=None)
+@given(ids=st.lists(_HOSTILE, min_size=3, max_size=3, unique_by=lambda v: v.strip().casefold()),
+       name=_HOSTILE, col=_HOSTILE)  # fmt: skip
+def test_random_hostile_strings_never_become_formulas(tmp_path_factory, ids, name, col):
+    workdir = tmp_path_factory.mktemp("prop")
+    # the reader strips the blanks around column names, so such a name is named differently
+    assume(col == col.strip() and col not in ("parents_low_education", "name", "district"))
+    code = _hostile_run(workdir, ids, name, col)
+    assert code == 0
+    book = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    assert c.row == ws.max_row, (ws.title, c.coordinate, c.value)
+                    letter = c.column_letter
+                    assert c.value == f"=SUM({letter}2:{letter}{ws.max_row - 1})"
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    where=st.sampled_from(["id", "name", "col"]),
+    control=st.sampled_from(["\t", "\r", "\x00", "\x07", "\x1b", "\x7f", "\u0085"]),
+)
+def test_control_characters_are_refused_cleanly(tmp_path_factory, capsys, where, control):
+    workdir = tmp_path_factory.mktemp("ctrl")
+    bad = f"{control}=SUM(1,1){control}x"
+    ids = [bad if where == "id" else "D01", "D02", "D03"]
+    code = _hostile_run(
+        workdir, ids, bad if where == "name" else "n", bad if where == "col" else "single"
+    )
+    assert code == 2  # refused with one line naming the column, never an internal error
+    assert "control characters" in capsys.readouterr().err
