@@ -29,7 +29,10 @@ def _cli(capsys, *args: str) -> tuple[int, str, float]:
 
 
 def _refused(capsys, cfg: Path, *needles: str) -> str:
+    # validate accepts exactly what run accepts: the same exit code and the same first line
+    vcode, verr, _ = _cli(capsys, "validate", str(cfg))
     code, err, seconds = _cli(capsys, "run", str(cfg), "-q")
+    assert (vcode, verr.splitlines()[:1]) == (code, err.splitlines()[:1]), (verr, err)
     assert code == 2, err
     assert err.startswith("needsmodel: error: ") and err.count("\n") == 1, err
     for needle in needles:

@@ -160,8 +160,11 @@ CLI_FAILS = {
 @pytest.mark.parametrize("name", list(CLI_FAILS))
 def test_cli_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, name):
     cfg = _config(tmp_path, CORPUS / name)
+    assert main(["validate", str(cfg)]) == 2  # validate and run agree on every hostile file
+    first = capsys.readouterr().err.splitlines()[:1]
     assert main(["run", str(cfg)]) == 2
     err = capsys.readouterr().err
+    assert err.splitlines()[:1] == first
     assert err.startswith(f"needsmodel: error: {CORPUS / name}") and err.count("\n") == 1
     assert CLI_FAILS[name][1] in err
     assert not (tmp_path / "out").exists()
