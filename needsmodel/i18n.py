@@ -238,6 +238,12 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "plot_observed": ("Observed cost and estimated need", "Observeret udgift og beregnet behov"),
     "plot_index": ("Need index by unit", "Behovsindeks pr. enhed"),
+    "units_count": ("Units", "Enheder"),
+    "all_units": ("All {n} units", "Alle {n} enheder"),
+    "extremes_note": (
+        "the {k} lowest and {k} highest of {n} units; all units in the workbook",
+        "de {k} laveste og {k} højeste af {n} enheder; alle enheder i regnearket",
+    ),
     "plot_winners": ("Change against the current budget", "Ændring i forhold til nuværende budget"),
     "plot_allocation": ("Allocation by unit", "Tildeling pr. enhed"),
     "plot_criteria": ("Criteria weights", "Kriterievægte"),
@@ -249,6 +255,12 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: Sentences of the report: key → (English, Danish), filled with str.format.
 SENTENCES: dict[str, tuple[str, str]] = {
+    "table_extremes": (
+        "The {k} units with the highest and the {k} with the lowest {column} of {n} are shown; "
+        "every unit is in {source} and the workbook. Totals are over all units.",
+        "De {k} enheder med højest og de {k} med lavest {column} af {n} vises; alle enheder "
+        "står i {source} og regnearket. Totaler er over alle enheder.",
+    ),
     "compare_line": (
         "{other} vs {first}: {moved} moves between units; largest gain {up} {up_kr}, largest "
         "loss {down} {down_kr}",

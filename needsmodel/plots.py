@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -237,42 +238,120 @@ def observed_vs_predicted(
     return fig
 
 
+#: Per-unit bar charts show every unit up to this many; beyond it the largest and smallest
+#: ``EXTREMES`` each, beside the distribution of all units (the full list is in the workbook).
+MAX_UNIT_BARS = 40
+EXTREMES = 15
+
+
+def _extremes(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The rows of a sorted frame to draw as bars: all, or the first and last ``EXTREMES``."""
+    if len(frame) <= MAX_UNIT_BARS:
+        return frame, False
+    return pd.concat([frame.head(EXTREMES), frame.tail(EXTREMES)]), True
+
+
+def _bars_and_distribution(
+    shown: int, total: int, width: float = 10.0
+) -> tuple[NeedsFigure, Axes, Axes | None]:
+    """A figure with the bars (left) and, when units were left out, their distribution (right)."""
+    height = 0.8 + 0.24 * max(shown, 4)
+    if shown == total:
+        fig = new_figure(7.5, height)
+        return fig, fig.add_subplot(), None
+    fig = new_figure(width, height)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    return fig, left, right
+
+
+def _distribution(ax: Axes, values: np.ndarray, what: str, lang: str, decimals: int) -> None:
+    """A histogram of every unit's value, with the count in the title."""
+    ax.hist(values[np.isfinite(values)], bins=40, color=_COLOR, alpha=0.85)
+    ax.set_xlabel(what)
+    ax.set_ylabel(label("units_count", lang))
+    ax.set_title(label("all_units", lang).format(n=fmt_num(len(values), lang)), fontsize=9)
+    _numbers(ax, "x", lang, decimals)
+
+
+def _gap(ax: Axes, trimmed: bool) -> None:
+    """A dashed line between the smallest and the largest bars when units were left out."""
+    if trimmed:
+        ax.axhline(EXTREMES - 0.5, color=_GREY, lw=0.8, ls=":")
+
+
+def _trim_title(title: str, trimmed: bool, total: int, lang: str) -> str:
+    if not trimmed:
+        return title
+    extra = label("extremes_note", lang).format(k=EXTREMES, n=fmt_num(total, lang))
+    return f"{title}\n{extra}"
+
+
 def need_index_plot(
     allocation: Allocation, *, lang: str = "en", labels: Mapping[str, str] | None = None
 ) -> Figure:
-    """Need index per unit, sorted, with the average (1) marked."""
-    t = allocation.table.sort_values("index")
-    fig, ax = _figure(7.5, 0.6 + 0.24 * max(len(t), 4))
+    """Need index per unit, sorted, with the average (1) marked.
+
+    Beyond :data:`MAX_UNIT_BARS` units: the lowest and highest
+    :data:`EXTREMES` as bars, and the distribution of every unit's index.
+    """
+    full = allocation.table.sort_values("index")
+    t, trimmed = _extremes(full)
+    fig, ax, dist = _bars_and_distribution(len(t), len(full))
     names = [_name(u, labels) for u in t["unit"]]
     colors = np.where(t["index"] >= 1, _DARK, _COLOR)
-    ax.barh(names, t["index"], color=colors)
+    y = np.arange(len(t))
+    ax.barh(y, t["index"], color=colors)
+    ax.set_yticks(y, names)
+    _gap(ax, trimmed)
     ax.axvline(1.0, color=_GREY, lw=1, ls="--", label=label("average", lang))
     ax.set_xlabel(label("index", lang))
-    ax.set_title(label("plot_index", lang))
+    ax.set_title(_trim_title(label("plot_index", lang), trimmed, len(full), lang))
     ax.tick_params(axis="y", labelsize=8)
     _numbers(ax, "x", lang, 2)
+    if dist is not None:
+        _distribution(dist, full["index"].to_numpy(dtype=float), label("index", lang), lang, 2)
+        dist.axvline(1.0, color=_GREY, lw=1, ls="--")
     return fig
 
 
 def winners_losers_plot(
     allocation: Allocation, *, lang: str = "en", labels: Mapping[str, str] | None = None
 ) -> Figure:
-    """Change against the current budget per unit: kroner (left) and percent (right)."""
-    wl = allocation.winners_and_losers().iloc[::-1]
-    fig = new_figure(9.0, 0.8 + 0.24 * max(len(wl), 4))
-    ax1, ax2 = fig.subplots(1, 2, sharey=True)
+    """Change against the current budget per unit: kroner (left) and percent (right).
+
+    Beyond :data:`MAX_UNIT_BARS` units: the largest losses and gains as bars
+    (kroner), and the distribution of every unit's change in percent.
+    """
+    full = allocation.winners_and_losers().iloc[::-1]
+    wl, trimmed = _extremes(full)
     names = [_name(u, labels) for u in wl["unit"]]
     colors = np.where(wl["change"] >= 0, _COLOR, _LOSS)
-    ax1.barh(names, wl["change"], color=colors)
-    ax2.barh(names, wl["change_pct"], color=colors)
-    for ax in (ax1, ax2):
+    y = np.arange(len(wl))
+    if trimmed:
+        fig, ax1, dist = _bars_and_distribution(len(wl), len(full))
+        ax1.barh(y, wl["change"], color=colors)
+        ax1.set_yticks(y, names)
+        _gap(ax1, trimmed)
+        axes = [ax1]
+        assert dist is not None
+        pct = full["change_pct"].to_numpy(dtype=float)
+        _distribution(dist, pct, label("change_pct", lang), lang, 1)
+        dist.axvline(0.0, color=_GREY, lw=1)
+    else:
+        fig = new_figure(9.0, 0.8 + 0.24 * max(len(wl), 4))
+        ax1, ax2 = fig.subplots(1, 2, sharey=True)
+        ax1.barh(y, wl["change"], color=colors)
+        ax1.set_yticks(y, names)
+        ax2.barh(y, wl["change_pct"], color=colors)
+        ax2.set_xlabel(label("change_pct", lang))
+        _numbers(ax2, "x", lang, 1)
+        axes = [ax1, ax2]
+    for ax in axes:
         ax.axvline(0.0, color=_GREY, lw=1)
         ax.tick_params(axis="y", labelsize=8)
     ax1.set_xlabel(label("change", lang))
-    ax2.set_xlabel(label("change_pct", lang))
     _numbers(ax1, "x", lang)
-    _numbers(ax2, "x", lang, 1)
-    fig.suptitle(label("plot_winners", lang))
+    fig.suptitle(_trim_title(label("plot_winners", lang), trimmed, len(full), lang))
     return fig
 
 
@@ -283,9 +362,17 @@ def allocation_plot(
     labels: Mapping[str, str] | None = None,
     uncertainty: KeyUncertainty | None = None,
 ) -> Figure:
-    """Allocation per unit, with its uncertainty interval when given, and the current budget."""
-    t = allocation.table.sort_values("allocation")
-    fig, ax = _figure(7.5, 0.6 + 0.26 * max(len(t), 4))
+    """Allocation per unit, with its uncertainty interval when given, and the current budget.
+
+    Beyond :data:`MAX_UNIT_BARS` units: the smallest and largest allocations as
+    bars, and the distribution of every unit's allocation.
+    """
+    full = allocation.table.sort_values("allocation")
+    t, trimmed = _extremes(full)
+    fig, ax, dist = _bars_and_distribution(len(t), len(full))
+    if dist is not None:
+        amounts = full["allocation"].to_numpy(dtype=float)
+        _distribution(dist, amounts, label("allocation", lang), lang, 0)
     names = [_name(u, labels) for u in t["unit"]]
     y = np.arange(len(t))
     ax.barh(y, t["allocation"], color=_COLOR, alpha=0.85, label=label("allocation", lang))
@@ -318,9 +405,10 @@ def allocation_plot(
             ),
         )
     ax.set_yticks(y, names)
+    _gap(ax, trimmed)
     ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel(label("allocation", lang))
-    ax.set_title(label("plot_allocation", lang))
+    ax.set_title(_trim_title(label("plot_allocation", lang), trimmed, len(full), lang))
     ax.legend(loc="lower right", fontsize=8)
     _numbers(ax, "x", lang)
     return fig

@@ -53,6 +53,12 @@ def _png(fig: Figure | bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+#: Per-unit tables of the report show every unit up to this many rows; beyond it the
+#: ``TABLE_EXTREMES`` highest and lowest, and say that every unit is in the workbook and CSV.
+MAX_TABLE_ROWS = 60
+TABLE_EXTREMES = 25
+
+
 def _table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, Fmt, bool]],
@@ -60,21 +66,44 @@ def _table(
     *,
     total: Sequence[str] = (),
     flag: Sequence[bool] | None = None,
+    extremes_by: str | None = None,
+    source: str = "",
 ) -> dict[str, Any]:
     """Headers (translated) and formatted cells of ``columns`` = (name, formatter, numeric).
 
-    ``total`` names the columns summed in a last "I alt" row; ``flag`` marks
-    rows to highlight (flagged units).
+    ``total`` names the columns summed in a last "I alt" row (over every row);
+    ``flag`` marks rows to highlight (flagged units). With ``extremes_by``, a
+    table of more than :data:`MAX_TABLE_ROWS` rows shows the
+    :data:`TABLE_EXTREMES` rows with the highest and the lowest value of that
+    column, and a note says where every row is (``source``).
     """
     headers = [label(c, lang) for c, _, _ in columns]
     marks = list(flag) if flag is not None else [False] * len(frame)
+    shown = frame.assign(_mark=marks)
+    note = ""
+    if extremes_by is not None and len(frame) > MAX_TABLE_ROWS:
+        ordered = shown.sort_values(extremes_by, ascending=False, kind="stable")
+        shown = pd.concat([ordered.head(TABLE_EXTREMES), ordered.tail(TABLE_EXTREMES)])
+        note = say(
+            "table_extremes",
+            lang,
+            k=TABLE_EXTREMES,
+            n=fmt_num(len(frame), lang),
+            column=label(extremes_by, lang),
+            source=source,
+        )
     rows = [
         {
-            "cls": "flag" if mark else "",
+            "cls": "flag" if row["_mark"] else "",
             "cells": [{"text": f(row[c]), "num": num} for c, f, num in columns],
         }
-        for (_, row), mark in zip(frame.iterrows(), marks, strict=True)
+        for _, row in shown.iterrows()
     ]
+    if note:  # a visible break between the highest and the lowest
+        rows.insert(
+            TABLE_EXTREMES,
+            {"cls": "gap", "cells": [{"text": "…", "num": False} for _ in columns]},
+        )
     foot = None
     if total:
         foot = [
@@ -84,7 +113,7 @@ def _table(
             }
             for i, (c, f, num) in enumerate(columns)
         ]
-    return {"headers": headers, "rows": rows, "total": foot}
+    return {"headers": headers, "rows": rows, "total": foot, "note": note}
 
 
 class _Formats:
@@ -489,6 +518,8 @@ def _allocation_section(result: RunResult, lang: str, f: _Formats) -> dict[str, 
         alloc_cols,
         lang,
         total=("exposure", "need", "share", "target", "allocation", "current", "change"),
+        extremes_by="index",
+        source="allocation_keys.csv",
     )
     winners_table = None
     if has_current:
@@ -508,6 +539,7 @@ def _allocation_section(result: RunResult, lang: str, f: _Formats) -> dict[str, 
             total=("current", "current_adjusted", "target", "allocation", "change",
                    "change_adjusted", "transition"),
             flag=[r in ("floor", "cap") for r in alloc.winners_and_losers()["reason"]],
+            extremes_by="change", source="winners_losers.csv",
         )  # fmt: skip
 
     path_table = None
@@ -516,7 +548,11 @@ def _allocation_section(result: RunResult, lang: str, f: _Formats) -> dict[str, 
         path["unit"] = [_named(u, labels) for u in path["unit"]]
         year_cols = [c for c in path.columns if c != "unit"]
         path_table = _table(
-            path, [("unit", f.text, False), *[(c, f.kr, True) for c in year_cols]], lang
+            path,
+            [("unit", f.text, False), *[(c, f.kr, True) for c in year_cols]],
+            lang,
+            extremes_by=year_cols[-1],
+            source="transition_path.csv",
         )
         path_table["headers"][1:] = [
             c if str(c).isdigit() else say("year_n", lang, n=i + 1) for i, c in enumerate(year_cols)
@@ -579,6 +615,7 @@ def _uncertainty_section(result: RunResult, lang: str, f: _Formats) -> dict[str,
              ("flagged", f.yes, False)],
             lang,
             flag=ku.table["flagged"].tolist(),
+            extremes_by="width_pct", source="key_uncertainty.csv",
         )  # fmt: skip
 
     return {"uncertainty_text": uncertainty_text, "uncertainty_table": uncertainty_table}

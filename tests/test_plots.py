@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import needsmodel as nm
@@ -115,3 +116,41 @@ def test_predictive_ratio_plot_and_its_errors(run):
 def test_save_writes_png(run, tmp_path):
     p = plots.save(plots.qq_plot(run.results), tmp_path / "qq.png")
     assert p.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_per_unit_figures_and_tables_stay_readable_at_a_thousand_units(tmp_path):
+    """Beyond 40 units the bar charts show the extremes beside a distribution of all units,
+    and the report's per-unit tables the 25 highest and lowest, with totals over all."""
+    from needsmodel import plots
+    from needsmodel.report import render_report
+
+    rng = np.random.default_rng(3)
+    n = 1000
+    units = pd.DataFrame(
+        {
+            "school": [f"S{i:04d}" for i in range(n)],
+            "pupils": rng.integers(50, 900, n),
+            "a": rng.uniform(0, 0.5, n),
+        }
+    )
+    units["cost"] = (
+        units["pupils"] * (3000 + 20000 * units["a"]) * rng.uniform(0.8, 1.2, n)
+    ).round()
+    units["budget_current"] = (units["cost"] * rng.uniform(0.9, 1.1, n)).round(-3)
+    units.to_csv(tmp_path / "u.csv", index=False)
+    budget = int(units["cost"].sum() // 1000 * 1000)
+    (tmp_path / "c.toml").write_text(
+        '[data]\nunits = "u.csv"\nid = "school"\n[model]\ntarget = "cost"\nexposure = "pupils"\n'
+        f'indicators = ["a"]\n[allocation]\nbudget = {budget}\ncurrent = "budget_current"\n'
+        "round_to = 1000\nmax_loss_pct = 5\n",
+        encoding="utf-8",
+    )
+    result = nm.run(tmp_path / "c.toml")
+    for draw in (plots.need_index_plot, plots.winners_losers_plot, plots.allocation_plot):
+        fig = draw(result.allocation, lang="da")
+        bars, dist = fig.axes[:2]
+        assert len(bars.get_yticklabels()) == 2 * plots.EXTREMES
+        assert sum(p.get_height() for p in dist.patches) == n  # the histogram counts all units
+    html = render_report(result, "da")
+    assert html.count("De 25 enheder med højest") >= 2
+    assert html.count("<tr") < 600  # not a row per unit in every table
