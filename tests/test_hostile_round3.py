@@ -308,3 +308,35 @@ def test_nonnegative_constraint_runs_through_the_cli_and_leaves_year_effects_fre
     fit = pd.read_csv(frozen / "panel_nonneg" / "model_fit.csv", dtype=str)
     held = dict(zip(fit["statistic"], fit["value"], strict=True)).get("at_zero")
     assert not isinstance(held, str) or "year" not in held
+
+
+def test_report_reuses_the_intervals_whatever_the_spelling_of_the_paths(
+    workdir, capsys, monkeypatch
+):
+    cfg = write_config(workdir, uncertainty={"method": "bootstrap", "replicates": 50})
+    monkeypatch.chdir(workdir)
+    assert main(["run", "config.toml", "--out", "out", "-q"]) == 0
+    assert main(["report", str(cfg), "--out", str(workdir / "out")]) == 0
+    assert "reused the 50 bootstrap draws" in capsys.readouterr().out
+    assert not (workdir / "out" / ".needsmodel.lock").exists()
+
+
+def test_given_coefficients_with_a_level_the_data_lack_run(tmp_path):
+    src = nm.datasets.sample_dir()
+    for name in ("special_education_register.toml", "school_districts.csv", "dictionary.csv"):
+        shutil.copy(src / name, tmp_path / name)
+    pupils = pd.read_parquet(src / "pupils.parquet")
+    pupils.to_parquet(tmp_path / "pupils.parquet")
+    cfg = tmp_path / "special_education_register.toml"
+    text = cfg.read_text(encoding="utf-8").replace('engine = "duckdb"', 'engine = "memory"')
+    cfg.write_text(text, encoding="utf-8")
+    nm.run(cfg).write(tmp_path / "y1")
+    # next year no pupil has the background 'other': its term stays, its column is all zeros
+    level = sorted(pupils["background"].unique())[-1]
+    keep = pupils["background"] != level
+    pupils.loc[keep].to_parquet(tmp_path / "pupils.parquet")
+    cfg.write_text(
+        text.replace("[model]\n", '[model]\ncoefficients = "y1/coefficients.csv"\n'),
+        encoding="utf-8",
+    )
+    assert main(["run", str(cfg), "--out", str(tmp_path / "y2"), "-q"]) == 0
