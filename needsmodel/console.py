@@ -192,6 +192,9 @@ def summary_rows(
     if t["change"].notna().any():
         for key, pick in (("gain", t.nlargest(1, "change")), ("loss", t.nsmallest(1, "change"))):
             r = pick.iloc[0]
+            # "largest gain" only when someone gains, "largest loss" only when someone loses
+            if (key == "gain" and not r["change"] > 0) or (key == "loss" and not r["change"] < 0):
+                continue
             sign = "+" if r["change"] > 0 else ""
             lines.append(
                 row(

@@ -129,12 +129,16 @@ class _Formats:
         if not pd.notna(v):
             return "–"
         text = fmt_num(float(v), self.lang, 0)
+        if text.lstrip("+-−") == "0":  # a change that rounds to nothing has no sign
+            return "0"
         return "+" + text if float(v) > 0 and not text.startswith("+") else text
 
     def signed_pct(self, v: Any) -> str:
         if not pd.notna(v):
             return "–"
         text = fmt_pct(float(v), self.lang)
+        if text.lstrip("+-−").replace(",", "").replace(".", "").strip("0 %") == "":
+            return text.lstrip("+-−")  # "0,0 %", never "-0,0 %"
         return "+" + text if float(v) > 0 else text
 
     def num(self, digits: int) -> Fmt:

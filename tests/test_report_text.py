@@ -89,3 +89,24 @@ def test_report_reuses_the_runs_draws_or_says_what_it_recomputes(tmp_path, capsy
     data.write_text(data.read_text().replace("393,", "394,", 1))
     assert main(["report", str(cfg), "--out", str(out)]) == 0
     assert "recomputed" in capsys.readouterr().out.split("(")[1]
+
+
+def test_no_minus_zero_and_no_negative_largest_gain(workdir, capsys):
+    from helpers import write_config
+
+    from needsmodel.cli import main
+    from needsmodel.report import _Formats
+
+    f = _Formats("da")
+    assert [f.signed_kr(-0.3), f.signed_kr(0.2), f.signed_pct(-0.01)] == ["0", "0", "0,0 %"]
+    assert f.signed_kr(-1500) == "-1.500" and f.signed_pct(2.5) == "+2,5 %"
+    # every unit loses when the frame shrinks by a fifth: no "largest gain" is printed
+    units = pd.read_csv(workdir / "school_districts.csv")
+    units["budget_current"] = units["budget_current"] * 1.3
+    units.to_csv(workdir / "u.csv", index=False)
+    cfg = write_config(
+        workdir, units="u.csv", allocation={"max_gain_pct": 0}, output={"lang": "en"}
+    )
+    assert main(["run", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "Largest loss" in out and "Largest gain" not in out
