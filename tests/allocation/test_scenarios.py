@@ -71,4 +71,4 @@ def test_compare_command(tmp_path, capsys):
     )
     t = pd.read_csv(tmp_path / "out" / "scenarios.csv")
     assert "two_vs_five" in t.columns and t["two_vs_five"].sum() == 0
-    assert "kr moves between units" in capsys.readouterr().out
+    assert "flyttes mellem enhederne" in capsys.readouterr().out  # the configs are Danish
