@@ -395,6 +395,25 @@ class OutputConfig:
     overwrite: bool = _opt(
         _BOOL, False, doc="overwrite files with output names that needsmodel did not write"
     )
+    title: str | None = _opt(
+        _STR, None, doc="title of the report and the workbook (default: allocation by need)"
+    )
+    organisation: str | None = _opt(
+        _STR, None, doc="municipality or body, shown under the title and in page headers"
+    )
+    budget_year: int | None = _opt(
+        _INT, None, doc="budget year shown under the title (default: the first budget year)"
+    )
+
+    def heading(self, lang: str, years: tuple[str, ...] = ()) -> tuple[str | None, str]:
+        """The title (None: the default) and the line under it: organisation, budget year."""
+        year = str(self.budget_year) if self.budget_year is not None else None
+        if year is None and years and years[0].isdigit():
+            year = years[0]
+        parts = [p for p in (self.organisation,) if p]
+        if year:
+            parts.append(f"Budget {year}")  # the same word in Danish and English
+        return self.title, " · ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -673,7 +673,9 @@ def render_report(
         lstrip_blocks=True,
     )
     stamp = (when or _dt.datetime.now(_dt.UTC)).date().isoformat()
-    subtitle = f"{cfg.path.name if cfg.path else ''} · {stamp}"
+    title, heading = cfg.output.heading(lang, alloc.policy.year_labels)
+    config_name = cfg.path.name if cfg.path else ""
+    subtitle = " · ".join(p for p in (heading, config_name, stamp) if p)
     sections = [
         ("summary", "sec_summary"), ("model", "sec_model"), ("coefficients", "sec_coefficients"),
         ("fit", "sec_fit"), ("diagnostics", "sec_diagnostics"), ("allocation", "sec_allocation"),
@@ -693,7 +695,7 @@ def render_report(
         lang=lang,
         toc=toc,
         toc_title=say("toc", lang),
-        t={k: label(k, lang) for k in _SECTION_KEYS},
+        t={k: label(k, lang) for k in _SECTION_KEYS} | ({"title": title} if title else {}),
         subtitle=subtitle,
         kpis=kpis,
         summary=summary,

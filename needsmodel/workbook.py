@@ -221,7 +221,22 @@ def write_workbook(
             lang=lang,
             freeze="B2" if stem in ("budget", "keys", "winners_losers") else "A2",
         )
+    title, heading = result.config.output.heading(lang, result.allocation.policy.year_labels)
+    _page_texts(book, title or label("title", lang), heading, lang)
     book.save(path)
+
+
+def _page_texts(book: Any, title: str, heading: str, lang: str) -> None:
+    """Every sheet prints with the title (and organisation, budget year) in its header and the
+    sheet's name and page numbers in its footer."""
+    page = "Side &P af &N" if lang == "da" else "Page &P of &N"
+    for ws in book.worksheets:
+        # '&' starts a header code in Excel: a literal one is written twice
+        ws.oddHeader.left.text = title.replace("&", "&&")
+        ws.oddHeader.right.text = heading.replace("&", "&&")
+        ws.oddFooter.left.text = ws.title.replace("&", "&&")
+        ws.oddFooter.right.text = page
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
 
 def write_scenarios(table: pd.DataFrame, names: list[str], path: Path, lang: str) -> None:
@@ -261,6 +276,7 @@ def write_scenarios(table: pd.DataFrame, names: list[str], path: Path, lang: str
         lang=lang,
         freeze="B2",
     )
+    _page_texts(book, label("title", lang), "", lang)
     book.save(path)
 
 

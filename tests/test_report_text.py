@@ -110,3 +110,30 @@ def test_no_minus_zero_and_no_negative_largest_gain(workdir, capsys):
     assert main(["run", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "Largest loss" in out and "Largest gain" not in out
+
+
+def test_title_organisation_and_budget_year_head_the_report_and_the_printed_workbook(workdir):
+    import openpyxl
+    from helpers import write_config
+
+    from needsmodel.cli import main
+
+    cfg = write_config(
+        workdir,
+        allocation={"first_year": 2027, "budget_years": 2},
+        output={
+            "lang": "da",
+            "title": "Specialundervisning: fordeling 2027",
+            "organisation": "Ådal Kommune & Co",
+        },
+    )
+    assert main(["run", str(cfg), "-q"]) == 0
+    html = (workdir / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<h1>Specialundervisning: fordeling 2027</h1>" in html
+    assert "Ådal Kommune &amp; Co · Budget 2027" in html
+    book = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
+    for ws in book.worksheets:
+        assert ws.oddHeader.left.text == "Specialundervisning: fordeling 2027"
+        assert ws.oddHeader.right.text == "Ådal Kommune && Co · Budget 2027"
+        assert ws.oddFooter.right.text == "Side &P af &N"
+        assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$1:$1"
