@@ -118,6 +118,7 @@ def validate_units(
     extra: Sequence[str] = (),
     path: Path | str | None = None,
     case_sensitive_ids: bool = False,
+    zero_exposure: bool = False,
 ) -> pd.DataFrame:
     """Check a units table and return a clean copy indexed by unit id.
 
@@ -137,6 +138,9 @@ def validate_units(
         Columns that must be numbers (cost, exposure, indicators, current).
     nonnegative : sequence of str
         Columns that must not be negative (cost, exposure).
+    zero_exposure : bool
+        Allow units with zero exposure (a model applied, not estimated: nothing
+        is divided by a unit's exposure); the total must still be positive.
     exposure : str, optional
         Exposure column; must sum to more than zero and be positive per unit.
     indicators : sequence of str
@@ -240,7 +244,7 @@ def validate_units(
                 column=exposure,
             )
         zero = out[exposure] <= 0
-        if zero.any():
+        if zero.any() and not zero_exposure:
             raise ZeroExposureError(
                 f"exposure column '{exposure}' is zero for unit(s) "
                 f"{format_ids(_first(zero, index))}; a per-capita model needs positive exposure",

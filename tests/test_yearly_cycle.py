@@ -404,3 +404,20 @@ def test_a_forecast_that_cannot_apply_is_refused(cycle, sheet, years, message, c
         assert code == 2 and message in err, (command, err)
         if "budget year" in message:
             assert "budget_2027.xlsx, sheet 'Elevprognose'" in err
+
+
+def test_units_without_pupils_under_a_frozen_model(cycle):
+    units = pd.read_csv(cycle / "y2.csv", dtype={"district": str})
+    units.loc[[2, 5], "pupils"] = 0  # two schools without pupils next year
+    units.to_csv(cycle / "y2_zero.csv", index=False)
+    cfg = _write(cycle, "zero.toml", units="y2_zero.csv", coefficients="y1/coefficients.csv")
+    assert main(["validate", str(cfg)]) == 0
+    assert main(["run", str(cfg), "--out", str(cycle / "zero"), "-q"]) == 0
+    keys = pd.read_csv(cycle / "zero" / "allocation_keys.csv", dtype={"unit": str}).set_index(
+        "unit"
+    )
+    zero = units.loc[[2, 5], "district"]
+    assert (keys.loc[zero, "need"] == 0).all() and keys.loc[zero, "index"].isna().all()
+    assert keys["allocation"].sum() == 130_000_000
+    # the 5 % floor holds them on their way down
+    assert (keys.loc[zero, "allocation"] >= 0.95 * keys.loc[zero, "current"] - 1000).all()

@@ -61,7 +61,8 @@ def need_index(need: pd.Series, exposure: pd.Series | None = None) -> pd.Series:
     """
     if exposure is None:
         return (need / need.mean()).rename("index")
-    return ((need / exposure) / (need.sum() / exposure.sum())).rename("index")
+    per = (need / exposure).where(exposure > 0)  # no index for a unit without exposure
+    return (per / (need.sum() / exposure.sum())).rename("index")
 
 
 #: Columns of the winners-and-losers table; the fixed-price ones appear when prices are given.

@@ -116,6 +116,7 @@ def prepare_units(
         exposure=spec.exposure,
         indicators=numeric_inds if not categorical and estimated else (),
         n_params=spec.n_params if estimated else None,
+        zero_exposure=not estimated,
         extra=[*spec.extra_columns, *text, *keep],
         path=path,
         case_sensitive_ids=case_sensitive_ids,
