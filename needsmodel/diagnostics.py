@@ -19,6 +19,7 @@ which is what WLS solves.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -197,15 +198,21 @@ def _vif(results: NeedResults) -> pd.DataFrame:
         return pd.DataFrame({"term": cols, "vif": [1.0] * len(cols)})
     with np.errstate(divide="ignore", invalid="ignore"):
         if results.weights is None:
-            exog = x.to_numpy()
+            # a column without variation (a level the data lack under given coefficients) has
+            # no VIF; it is left out of the others' regressions, which then stay well defined
+            varying = [c for c in x.columns if c == "Intercept" or np.ptp(x[c].to_numpy()) > 0]
+            exog = x[varying].to_numpy()
             values = []
-            for c in cols:
-                try:
-                    values.append(float(variance_inflation_factor(exog, list(x.columns).index(c))))
-                except (
-                    np.linalg.LinAlgError
-                ):  # a column without variation (a level not in the data)
-                    values.append(float("nan"))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # statsmodels' conditioning notes: not the user's
+                for c in cols:
+                    if c not in varying:
+                        values.append(float("nan"))
+                        continue
+                    try:
+                        values.append(float(variance_inflation_factor(exog, varying.index(c))))
+                    except np.linalg.LinAlgError:
+                        values.append(float("nan"))
         else:
             corr = np.cov(x[cols].to_numpy(), rowvar=False, aweights=results.weights.to_numpy())
             sd = np.sqrt(np.diag(corr))
