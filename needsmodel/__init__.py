@@ -104,6 +104,7 @@ __all__ = [
     "plots",
     "read_coefficients",
     "read_table",
+    "reallocate",
     "result_funding",
     "run",
     "validate",
@@ -166,6 +167,7 @@ _LAZY_NAMES = {
     ),
     "RunResult": "runresult",
     "run": "pipeline",
+    "reallocate": "pipeline",
     "validate": "pipeline",
 }
 

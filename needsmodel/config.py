@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import os
 import re
@@ -45,6 +46,8 @@ __all__ = [
     "ModelConfig",
     "OutputConfig",
     "UncertaintyConfig",
+    "check_config",
+    "dump_toml",
     "load_config",
     "parse_config",
 ]
@@ -973,6 +976,49 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
     except InputError as e:
         key = e.field if e.field in _field_names(ModelConfig) else None
         raise ctx.error(str(e), "model", key) from e
+
+
+def check_config(cfg: Config) -> None:
+    """Apply the cross-option rules to a config built or changed in Python.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key, as for a config file.
+    """
+    _check_consistency(cfg, _Context(cfg.path, cfg.text))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # JSON's escapes are TOML's
+    if isinstance(v, Path):
+        return _toml_value(str(v))
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items())
+        return "{ " + inner + " }"
+    return repr(v)
+
+
+def _toml_key(k: Any) -> str:
+    text = str(k)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else _toml_value(text)
+
+
+def dump_toml(config: Mapping[str, Any]) -> str:
+    """A config (tables of plain values) as TOML text, readable by :func:`parse_config`."""
+    lines: list[str] = []
+    for section, values in config.items():
+        if not isinstance(values, Mapping):
+            continue
+        lines.append(f"[{section}]")
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in values.items()]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def load_config(path: Path | str) -> Config:

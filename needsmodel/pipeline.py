@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +20,7 @@ from .allocation import (
 )
 from .allocation.criteria import ADDITIVE_METHODS, intercept_need
 from .collapse import DatabaseTable, check_persons, read_database
-from .config import Config, load_config
+from .config import AllocationConfig, Config, check_config, dump_toml, load_config
 from .data import read_table, validate_persons
 from .dictionary import DataDictionary, read_dictionary
 from .errors import ConfigError, DataError, format_ids
@@ -31,7 +34,7 @@ from .plausibility import check_model
 from .reading import check_text
 from .runresult import RunResult
 
-__all__ = ["RunResult", "file_sha256", "run", "validate"]
+__all__ = ["RunResult", "file_sha256", "reallocate", "run", "validate"]
 
 
 def _as_config(config: Config | Path | str) -> Config:
@@ -519,6 +522,65 @@ def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
     return wide.reindex(units.index.astype(str)).set_axis(units.index)
 
 
+def _allocation_step(
+    cfg: Config, est: _Estimate, dictionary: DataDictionary | None
+) -> tuple[Allocation, CriteriaWeights | None, str]:
+    """Need → kroner: forecasts, pools, transition, prices, criteria and the reference index.
+
+    The one allocation step of :func:`run` and :func:`reallocate`, so that a
+    re-allocation equals a fresh run of the changed config amount for amount.
+    """
+    a = cfg.allocation
+    policy = a.policy()
+    need, exposure = est.need, est.exposure
+    forecast = _exposure_forecast(cfg, est.units)
+    first = policy.year_labels[0]
+    scale = None
+    rate = None
+    if forecast is not None and exposure is not None and first in forecast.columns:
+        # need per unit of exposure from the model, kept for the later years (a unit with no
+        # pupils in the budget year still has its rate when pupils are forecast later)
+        rate = pd.Series(need / exposure, name="rate")
+        # the budget year's own pupils: need per pupil times the forecast
+        ahead = forecast[first].astype(float)
+        if ahead.isna().any():
+            raise DataError(
+                f"the exposure forecast has no {first} value for unit(s) "
+                f"{format_ids(list(ahead.index[ahead.isna()]))}",
+                path=cfg.data.exposure_forecast,
+            )
+        scale = ahead / exposure
+        need = pd.Series(need * scale, name=str(need.name))
+        exposure = pd.Series(ahead, name=str(exposure.name))
+    if a.criteria_amounts is not None:  # kroner per counted person, paid as stated
+        policy = replace(policy, needs_amount=float(need.sum()))
+    per_exposure = None
+    if a.intercept == "per_capita" and est.results.method in ADDITIVE_METHODS:
+        per_exposure = intercept_need(est.results, year=est.year, fold=_fold(cfg), unit_scale=scale)
+    allocation = allocate(
+        need,
+        policy,
+        exposure=exposure,
+        current=est.units[a.current] if a.current else None,
+        per_exposure_need=per_exposure,
+        exposure_path=forecast,
+        need_rate=rate,
+        prices=a.prices,
+    )
+    criteria, note = _criteria(cfg, est, allocation, scale)
+    if cfg.model.reference_means is not None:
+        _check_reference_means(cfg, est.units, dictionary)
+        ref = reference_index(est.results, cfg.model.reference_means)
+        table = allocation.table.copy()
+        table.insert(
+            list(table.columns).index("index") + 1,
+            "index_reference",
+            ref.reindex(est.need.index).to_numpy(),
+        )
+        allocation = replace(allocation, table=table)
+    return allocation, criteria, note
+
+
 def validate(config: Config | Path | str) -> pd.DataFrame:
     """Check a config and its data without fitting or writing anything.
 
@@ -592,54 +654,19 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     dictionary = _dictionary(cfg)
     table = _read_units(cfg, spec)
     est = _estimate(cfg, spec, table, dictionary)
-    a = cfg.allocation
-    policy = a.policy()
-    need, exposure = est.need, est.exposure
-    forecast = _exposure_forecast(cfg, est.units)
-    first = policy.year_labels[0]
-    scale = None
-    rate = None
-    if forecast is not None and exposure is not None and first in forecast.columns:
-        # need per unit of exposure from the model, kept for the later years (a unit with no
-        # pupils in the budget year still has its rate when pupils are forecast later)
-        rate = pd.Series(need / exposure, name="rate")
-        # the budget year's own pupils: need per pupil times the forecast
-        ahead = forecast[first].astype(float)
-        if ahead.isna().any():
-            raise DataError(
-                f"the exposure forecast has no {first} value for unit(s) "
-                f"{format_ids(list(ahead.index[ahead.isna()]))}",
-                path=cfg.data.exposure_forecast,
-            )
-        scale = ahead / exposure
-        need = pd.Series(need * scale, name=str(need.name))
-        exposure = pd.Series(ahead, name=str(exposure.name))
-    if a.criteria_amounts is not None:  # kroner per counted person, paid as stated
-        policy = replace(policy, needs_amount=float(need.sum()))
-    per_exposure = None
-    if a.intercept == "per_capita" and est.results.method in ADDITIVE_METHODS:
-        per_exposure = intercept_need(est.results, year=est.year, fold=_fold(cfg), unit_scale=scale)
-    allocation = allocate(
-        need,
-        policy,
-        exposure=exposure,
-        current=est.units[a.current] if a.current else None,
-        per_exposure_need=per_exposure,
-        exposure_path=forecast,
-        need_rate=rate,
-        prices=a.prices,
-    )
-    criteria, note = _criteria(cfg, est, allocation, scale)
-    if cfg.model.reference_means is not None:
-        _check_reference_means(cfg, est.units, dictionary)
-        ref = reference_index(est.results, cfg.model.reference_means)
-        table = allocation.table.copy()
-        table.insert(
-            list(table.columns).index("index") + 1,
-            "index_reference",
-            ref.reindex(est.need.index).to_numpy(),
-        )
-        allocation = replace(allocation, table=table)
+    return _finish(cfg, est, dictionary, write=write)
+
+
+def _finish(
+    cfg: Config,
+    est: _Estimate,
+    dictionary: DataDictionary | None,
+    *,
+    write: bool = False,
+    inputs: dict[str, str] | None = None,
+) -> RunResult:
+    """The allocation step of a run and its record: everything after the estimation."""
+    allocation, criteria, note = _allocation_step(cfg, est, dictionary)
     u = cfg.uncertainty
     uncertainty = None
     if u.method != "none":
@@ -653,7 +680,8 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
             seed=u.seed,
             year=est.year,
         )
-    inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
+    if inputs is None:
+        inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
     flagged = (*cfg.model.influenceable, *(dictionary.influenceable if dictionary else ()))
     guards = check_model(
         est.results,
@@ -674,7 +702,78 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
         dictionary=dictionary,
         guards=tuple(guards),
         retest=est.retest,
+        state=est,
     )
     if write:
         result.write()
     return result
+
+
+#: Allocation options that change the need itself: a re-allocation re-runs their step.
+_NEED_OPTIONS = frozenset({"criteria", "criteria_amounts"})
+
+
+def reallocate(result: RunResult, **changes: Any) -> RunResult:
+    """A finished run's allocation again, with other ``[allocation]`` values; no refit.
+
+    The allocation step is the one :func:`run` uses (forecasts, several budget
+    years and prices, pools, floors and caps, phase-in, fixed criteria, the
+    reference index), and the key intervals are drawn again when the run had
+    them, so the result equals a fresh ``needsmodel run`` of the changed config
+    amount for amount. The returned run's config (and its TOML text) holds the
+    changed values, so that saving it reproduces the scenario.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run (:func:`run`).
+    **changes
+        ``[allocation]`` options by name, e.g. ``max_loss_pct=3``,
+        ``per_capita_pct=20``, ``budget=135_000_000``, ``years={...}``.
+
+    Raises
+    ------
+    ConfigError
+        For an option that is not an ``[allocation]`` option (a model setting
+        needs a refit: run the changed config), or a combination the config
+        rules refuse, naming the key.
+
+    Examples
+    --------
+    >>> import needsmodel as nm
+    >>> base = nm.run(nm.datasets.sample_config_path())
+    >>> tighter = nm.reallocate(base, max_loss_pct=2, max_gain_pct=4)
+    >>> int(tighter.allocation.table["allocation"].sum())
+    130000000
+    """
+    cfg = result.config
+    known = {f.name for f in fields(AllocationConfig)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ConfigError(
+            f"reallocate changes [allocation] options only; {', '.join(unknown)} "
+            f"{'is' if len(unknown) == 1 else 'are'} not one (a model setting needs a refit: "
+            "run the changed config); allowed: " + ", ".join(sorted(known)),
+            path=cfg.path,
+        )
+    allocation = replace(cfg.allocation, **changes)
+    new = replace(cfg, allocation=allocation, text=_with_allocation(cfg.text, changes))
+    check_config(new)
+    est = result.state
+    if not isinstance(est, _Estimate) or _NEED_OPTIONS & set(changes):
+        return run(new)  # fixed criteria set the need itself: the whole run, same code path
+    return _finish(new, est, result.dictionary, inputs=dict(result.inputs))
+
+
+def _with_allocation(text: str, changes: Mapping[str, Any]) -> str:
+    """The config's TOML text with ``changes`` in its ``[allocation]`` table (as the scenario's
+    own config: running it reproduces the re-allocation)."""
+    raw = tomllib.loads(text) if text else {}
+    table = dict(raw.get("allocation", {}))
+    for key, value in changes.items():
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+    raw["allocation"] = table
+    return dump_toml(raw)

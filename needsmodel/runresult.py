@@ -8,7 +8,7 @@ pipeline that produces it.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -74,6 +74,8 @@ class RunResult(DisplayMixin):
     dictionary: DataDictionary | None = None
     guards: tuple[Guard, ...] = ()
     retest: Retest | None = None
+    #: What the estimation handed to the allocation step (for :func:`needsmodel.reallocate`).
+    state: object | None = field(default=None, repr=False, compare=False)
 
     def summary(self, lang: str | None = None) -> Summary:
         """What was run and allocated, in the config's language, with the keys per unit."""
