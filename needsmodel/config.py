@@ -387,7 +387,9 @@ class UncertaintyConfig:
 class OutputConfig:
     """``[output]``: where and how results are written."""
 
-    dir: Path = _opt(_PATH, Path("reports/run"), doc="output folder")
+    dir: Path = _opt(
+        _PATH, Path("reports/run"), doc="output folder (default: reports/run beside the config)"
+    )
     lang: str = _opt(_CHOICE, "en", choices=get_args(Lang), doc="language of labels")
     csv_format: str = _opt(
         _CHOICE,
@@ -689,6 +691,10 @@ def parse_config(
     parts = {
         name: _build(cls, raw.get(name, {}), name, ctx, root) for name, cls in _SECTIONS.items()
     }
+    if "dir" not in raw.get("output", {}):
+        # the default folder is relative to the config's folder like every path in it, so that
+        # run and report write beside the config whatever the working directory
+        parts["output"] = replace(parts["output"], dir=root / "reports" / "run")
     cfg = Config(path=p, text=text, **parts)
     _check_consistency(cfg, ctx)
     return cfg

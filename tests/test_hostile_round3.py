@@ -340,3 +340,17 @@ def test_given_coefficients_with_a_level_the_data_lack_run(tmp_path):
         encoding="utf-8",
     )
     assert main(["run", str(cfg), "--out", str(tmp_path / "y2"), "-q"]) == 0
+
+
+def test_run_and_report_without_out_write_beside_the_config(workdir, tmp_path, monkeypatch):
+    cfg = write_config(
+        workdir, output={"dir": None}, uncertainty={"method": "bootstrap", "replicates": 50}
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the working directory is not the config's folder
+    assert main(["run", str(cfg), "-q"]) == 0
+    assert main(["report", str(cfg), "-q"]) == 0
+    folder = workdir / "reports" / "run"
+    assert (folder / "allocation_keys.csv").is_file() and (folder / "report.html").is_file()
+    assert not any(elsewhere.iterdir())
