@@ -266,25 +266,34 @@ def target_amounts(
             rule="pools",
         )
     needs_pool = max(needs_pool, 0.0)
-    pools = pd.DataFrame(
-        {
-            "pool": ["base", "per_capita", "needs"],
-            "amount": [base_pool, pc_pool, needs_pool],
-            "share_pct": [
-                100.0 * v / budget if budget else np.nan for v in (base_pool, pc_pool, needs_pool)
-            ],
-            "rule": [
-                f"{policy.base_per_unit:,.0f} kr per unit" if policy.base_per_unit else "none",
-                pc_rule,
-                "by estimated need",
-            ],
-        }
+    pools = _pools_frame(
+        budget,
+        (base_pool, pc_pool, needs_pool),
+        (
+            f"{policy.base_per_unit:,.0f} kr per unit" if policy.base_per_unit else "none",
+            pc_rule,
+            "by estimated need",
+        ),
     )
     return (
         np.full(n, float(policy.base_per_unit)),
         per_capita,
         needs_pool * need / need.sum(),
         pools,
+    )
+
+
+def _pools_frame(
+    budget: float, amounts: tuple[float, float, float], rules: tuple[str, str, str]
+) -> pd.DataFrame:
+    """The pools table: base, per-capita and needs pool with amount, share and rule."""
+    return pd.DataFrame(
+        {
+            "pool": ["base", "per_capita", "needs"],
+            "amount": list(amounts),
+            "share_pct": [100.0 * v / budget if budget else np.nan for v in amounts],
+            "rule": list(rules),
+        }
     )
 
 
@@ -315,19 +324,14 @@ def _fixed_needs_pool(
         base = base + rest / n
         base_pool += rest
     needs = need * (needs_pool / need.sum()) if need.sum() > 0 else np.zeros(n)
-    pools = pd.DataFrame(
-        {
-            "pool": ["base", "per_capita", "needs"],
-            "amount": [base_pool, pc_pool, needs_pool],
-            "share_pct": [
-                100.0 * v / budget if budget else np.nan for v in (base_pool, pc_pool, needs_pool)
-            ],
-            "rule": [
-                f"{policy.base_per_unit:,.0f} kr per unit" if base_pool else "none",
-                "the rest of the budget by exposure" if pc_pool else "none",
-                "criteria amounts as stated",
-            ],
-        }
+    pools = _pools_frame(
+        budget,
+        (base_pool, pc_pool, needs_pool),
+        (
+            f"{policy.base_per_unit:,.0f} kr per unit" if base_pool else "none",
+            "the rest of the budget by exposure" if pc_pool else "none",
+            "criteria amounts as stated",
+        ),
     )
     return base, per_capita, needs, pools
 
