@@ -400,6 +400,9 @@ class OutputConfig:
     overwrite: bool = _opt(
         _BOOL, False, doc="overwrite files with output names that needsmodel did not write"
     )
+    currency: str | None = _opt(
+        _STR, None, doc="the unit every amount is shown in (default: kr.), e.g. '£' or 'EUR'"
+    )
     title: str | None = _opt(
         _STR, None, doc="title of the report and the workbook (default: allocation by need)"
     )

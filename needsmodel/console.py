@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .i18n import fmt_kr, fmt_num, fmt_pct, label, plural
+from .i18n import currency, fmt_kr, fmt_num, fmt_pct, label, plural
 from .modeltext import origin_lines, retest_lines
 
 if TYPE_CHECKING:
@@ -69,6 +69,17 @@ def summary_lines(
 
 
 def summary_rows(
+    result: RunResult, files: list[Path] | None, lang: str | None = None
+) -> list[tuple[str, str]]:
+    """The console summary as (label, text) rows, amounts in the config's currency.
+
+    See :func:`_summary_rows`.
+    """
+    with currency(result.config.output.currency):
+        return _summary_rows(result, files, lang)
+
+
+def _summary_rows(
     result: RunResult, files: list[Path] | None, lang: str | None = None
 ) -> list[tuple[str, str]]:
     """The console summary as (label, text) rows; rows without a label are whole lines."""

@@ -23,6 +23,7 @@ from .estimate.given import SMEARING_TERM
 from .estimate.methods import method_info
 from .estimate.results import TIDY_COLUMNS
 from .figures import FIGURE_FILES, draw_figures, render_png, run_diagnostics
+from .i18n import currency
 from .outputs import staged_outputs
 from .provenance import metadata_frame, relative_path
 from .report import write_report
@@ -316,6 +317,15 @@ def _inputs_of(result: RunResult) -> set[Path]:
 
 
 def write_outputs(result: RunResult, directory: Path, *, force: bool = False) -> list[Path]:
+    """Write the outputs of a run into ``directory``, amounts in the config's currency.
+
+    See :func:`_write_outputs` for the files and parameters.
+    """
+    with currency(result.config.output.currency):
+        return _write_outputs(result, directory, force=force)
+
+
+def _write_outputs(result: RunResult, directory: Path, *, force: bool = False) -> list[Path]:
     """Write the outputs of a run into ``directory``.
 
     Files: ``allocation_keys.xlsx`` (sheets keys, coefficients, model fit,

@@ -9,6 +9,10 @@ the language's conventions: Danish ``1.234.567 kr.`` and ``12,3 %``, English
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,12 +24,14 @@ __all__ = [
     "SENTENCES",
     "Lang",
     "Reading",
+    "currency",
     "fmt_int",
     "fmt_kr",
     "fmt_num",
     "fmt_pct",
     "label",
     "meta_label",
+    "money",
     "plural",
     "pool_rules",
     "say",
@@ -638,6 +644,34 @@ def plural(n: float, key: str, lang: str = "en") -> str:
     return f"{fmt_num(n, lang)} {word}"
 
 
+#: The unit every amount is shown in while writing a run (``[output] currency``); None: kroner.
+_CURRENCY: ContextVar[str | None] = ContextVar("needsmodel_currency", default=None)
+_KR = re.compile(r"(?<![A-Za-zæøåÆØÅ])kr\.?(?![A-Za-zæøåÆØÅ])")
+
+
+@contextmanager
+def currency(symbol: str | None) -> Iterator[None]:
+    """Show every amount, label and sentence in the block in ``symbol`` instead of kroner.
+
+    Examples
+    --------
+    >>> with currency("£"):
+    ...     fmt_kr(1234, "en"), label("allocation", "en")
+    ('1,234 £', 'Allocation (£)')
+    """
+    token = _CURRENCY.set(None if symbol in (None, "kr", "kr.") else symbol)
+    try:
+        yield
+    finally:
+        _CURRENCY.reset(token)
+
+
+def money(text: str) -> str:
+    """``text`` with "kr"/"kr." replaced by the currency in force (see :func:`currency`)."""
+    symbol = _CURRENCY.get()
+    return text if symbol is None else _KR.sub(symbol, text)
+
+
 def say(key: str, lang: str = "en", **values: object) -> str:
     """The sentence ``key`` in ``lang`` with ``values`` filled in.
 
@@ -648,7 +682,8 @@ def say(key: str, lang: str = "en", **values: object) -> str:
     """
     en, da = SENTENCES[key]
     text = (da if lang == "da" else en).format(**values)
-    return text.replace("kr..", "kr.")  # a sentence ending in "kr." takes no second stop
+    # a sentence ending in "kr." takes no second stop
+    return money(text.replace("kr..", "kr."))
 
 
 def label(key: str, lang: str = "en") -> str:
@@ -656,7 +691,7 @@ def label(key: str, lang: str = "en") -> str:
     pair = LABELS.get(key)
     if pair is None:
         return key
-    return pair[1] if lang == "da" else pair[0]
+    return money(pair[1] if lang == "da" else pair[0])
 
 
 def _check(lang: str) -> str:
@@ -698,7 +733,7 @@ def fmt_kr(value: float, lang: str = "en", decimals: int = 0) -> str:
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return fmt_num(value, lang, decimals) + (" kr." if lang == "da" else " kr")
+    return money(fmt_num(value, lang, decimals) + (" kr." if lang == "da" else " kr"))
 
 
 def fmt_pct(value: float, lang: str = "en", decimals: int = 1, *, fraction: bool = False) -> str:

@@ -29,6 +29,7 @@ from .estimate.fit import choose_engine, fit_file, warn_influenceable, weights_u
 from .estimate.given import GivenCoefficients, apply_persons, apply_units, read_coefficients
 from .estimate.retest import Retest, retest
 from .estimate.years import YearsResults, fit_years, year_labels
+from .i18n import currency
 from .outputs import file_sha256
 from .plausibility import check_model
 from .reading import check_text
@@ -683,12 +684,13 @@ def _finish(
     if inputs is None:
         inputs = {str(p): file_sha256(p) for p in _input_files(cfg)}
     flagged = (*cfg.model.influenceable, *(dictionary.influenceable if dictionary else ()))
-    guards = check_model(
-        est.results,
-        criteria_table=criteria.table if criteria is not None else None,
-        dictionary=dictionary,
-        influenceable=flagged,
-    )
+    with currency(cfg.output.currency):  # the guards' sentences name amounts
+        guards = check_model(
+            est.results,
+            criteria_table=criteria.table if criteria is not None else None,
+            dictionary=dictionary,
+            influenceable=flagged,
+        )
     result = RunResult(
         config=cfg,
         units=est.units,

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from .estimate.methods import methods_where
 from .figures import draw_figures, render_png, run_diagnostics
-from .i18n import fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
+from .i18n import currency, fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
 from .modeltext import model_name, origin_lines, retest_lines, verdict_line
 from .provenance import metadata_frame
 
@@ -637,6 +637,22 @@ def _reproduce_section(
 
 
 def render_report(
+    result: RunResult,
+    lang: str | None = None,
+    when: _dt.datetime | None = None,
+    *,
+    figures: Mapping[str, Figure | bytes] | None = None,
+    diagnostics: Any | None = None,
+) -> str:
+    """The report of a run as one HTML document, amounts in the config's currency.
+
+    See :func:`_render_report` for the parameters.
+    """
+    with currency(result.config.output.currency):
+        return _render_report(result, lang, when, figures=figures, diagnostics=diagnostics)
+
+
+def _render_report(
     result: RunResult,
     lang: str | None = None,
     when: _dt.datetime | None = None,

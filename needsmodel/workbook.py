@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .display import decimals_for
-from .i18n import LABELS, label, meta_label, pool_rules
+from .i18n import LABELS, label, meta_label, money, pool_rules
 
 if TYPE_CHECKING:
     from .runresult import RunResult
@@ -163,7 +163,7 @@ def _fit_name(key: str, lang: str) -> str:
         prefix = "Person level: " if lang == "en" else "Personniveau: "
         return prefix + (label(base, lang) if base in LABELS else _fit_name(base, lang))
     pair = names.get(key)
-    return (pair[1] if lang == "da" else pair[0]) if pair else key
+    return money(pair[1] if lang == "da" else pair[0]) if pair else key
 
 
 def _number_format(col: str, values: pd.Series) -> str | None:
@@ -254,7 +254,10 @@ def write_scenarios(table: pd.DataFrame, names: list[str], path: Path, lang: str
             elif c == f"{name}_allocation":
                 kind, text = "kr", f"{name}: {label('allocation', lang)}"
             elif c == f"{name}_vs_{first}":
-                kind, text = "kr", f"{name} − {first} " + ("(kr.)" if lang == "da" else "(kr)")
+                kind, text = (
+                    "kr",
+                    money(f"{name} − {first} " + ("(kr.)" if lang == "da" else "(kr)")),
+                )
             elif c == f"{name}_vs_{first}_pct":
                 kind, text = "pct", f"{name} − {first} (%)"
         if c == "unit":

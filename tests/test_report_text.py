@@ -137,3 +137,27 @@ def test_title_organisation_and_budget_year_head_the_report_and_the_printed_work
         assert ws.oddHeader.right.text == "Ådal Kommune && Co · Budget 2027"
         assert ws.oddFooter.right.text == "Side &P af &N"
         assert ws.page_setup.fitToWidth == 1 and ws.print_title_rows == "$1:$1"
+
+
+@pytest.mark.parametrize(("lang", "symbol"), [("en", "£"), ("da", "EUR")])
+def test_a_currency_other_than_kroner_labels_every_output(workdir, capsys, lang, symbol):
+    import openpyxl
+    from helpers import write_config
+
+    from needsmodel.cli import main
+
+    cfg = write_config(
+        workdir, allocation={"max_loss_pct": 5}, output={"lang": lang, "currency": symbol}
+    )
+    assert main(["run", str(cfg)]) == 0
+    console = capsys.readouterr().out
+    html = (workdir / "out" / "report.html").read_text(encoding="utf-8")
+    html = re.sub(r'src="data:image/png;base64,[^"]*"', "", html)  # figures, not text
+    book = openpyxl.load_workbook(workdir / "out" / "allocation_keys.xlsx")
+    cells = " ".join(
+        str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value
+    )
+    kroner = re.compile(r"(?<![A-Za-zæøåÆØÅ])kr\.?(?![A-Za-zæøåÆØÅ])")
+    for where, text in (("console", console), ("report", html), ("workbook", cells)):
+        assert symbol in text, where
+        assert not kroner.search(text), (where, kroner.search(text))
