@@ -97,11 +97,37 @@ class Comparison(DisplayMixin):
             "Model comparison",
             [("Models", ", ".join(map(str, self.estimates.columns)))],
             [("Estimates", self.estimates), ("Standard errors", self.std_errors),
-             ("Fit", self.stats)],
+             ("Fit", _fit_display(self.stats))],
         )  # fmt: skip
 
     def _describe(self) -> str:
         return f"{self.estimates.shape[1]} models, {self.estimates.shape[0]} terms"
+
+
+#: Statistics shown as shares (three decimals) and as counts (whole numbers) in a comparison.
+_SHARE_STATS = frozenset({"r2", "adj_r2", "pseudo_r2", "deviance_r2", "r2_need"})
+_COUNT_STATS = frozenset({"nobs"})
+
+
+def _fit_display(stats: pd.DataFrame) -> pd.DataFrame:
+    """The fit table as text, each statistic in its own format: R² to three decimals, counts
+    as whole numbers, errors and information criteria with separators (never a column's
+    common format across statistics)."""
+
+    def fmt(name: str, v: object) -> str:
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            return "–"
+        x = float(v)  # type: ignore[arg-type]
+        if name in _COUNT_STATS:
+            return f"{x:,.0f}"
+        if name in _SHARE_STATS:
+            return f"{x:.3f}"
+        return f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+    return pd.DataFrame(
+        {c: [fmt(str(i), v) for i, v in stats[c].items()] for c in stats.columns},
+        index=stats.index,
+    )
 
 
 def compare(

@@ -183,3 +183,18 @@ def test_no_warning_without_influenceable_indicators(units):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InfluenceableIndicatorWarning)
         nm.fit(spec, units, id="district")
+
+
+def test_the_fit_table_shows_each_statistic_in_its_own_format():
+    """R² to three decimals, counts as whole numbers (0.7 against 0.7 and 24.0 said nothing)."""
+    units = nm.datasets.load_sample()
+    small = nm.NeedSpec("special_ed_cost", ["parents_low_education"], exposure="pupils")
+    large = nm.NeedSpec(
+        "special_ed_cost", ["parents_low_education", "single_parent"], exposure="pupils"
+    )
+    c = nm.compare(
+        {"a": nm.fit(small, units, id="district"), "b": nm.fit(large, units, id="district")}
+    )
+    for text in (str(c), c._repr_html_()):
+        assert "24.0" not in text and "0.644" in text and "0.708" in text
+    assert c.stats.loc["r2", "a"] == pytest.approx(0.6435, abs=1e-4)  # the data keep full precision
