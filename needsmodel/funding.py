@@ -98,9 +98,6 @@ def baseline_settlement(
     if refund_rate is not None:
         check_number(refund_rate, "refund_rate", low=0, high=1)
     refund = marginal_rate if refund_rate is None else refund_rate
-    for name, rate in (("marginal_rate", marginal_rate), ("refund_rate", refund)):
-        if not 0 <= rate <= 1:
-            raise InputError(f"{name} must be between 0 and 1; got {rate!r}")
     p = providers
     t = (
         p[tariff].to_numpy(dtype=float)
@@ -296,12 +293,6 @@ def carry_over(
         check_number(v, name, low=0)
     if b.shape != s.shape:
         raise InputError(f"budgets ({b.size}) and spending ({s.size}) need one value per year each")
-    for name, v in (("surplus_rate", surplus_rate), ("deficit_rate", deficit_rate)):
-        if not 0 <= v <= 1:
-            raise InputError(f"{name} must be between 0 and 1; got {v!r}")
-    for name, v in (("max_surplus_pct", max_surplus_pct), ("max_deficit_pct", max_deficit_pct)):
-        if v < 0:
-            raise InputError(f"{name} must not be negative; got {v!r}")
     rows = []
     carried = 0.0
     for i in range(b.size):
