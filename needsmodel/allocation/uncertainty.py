@@ -34,6 +34,7 @@ from ..display import DisplayMixin, Summary
 from ..errors import EstimationError, InputError
 from ..estimate.cv import FoldNotes
 from ..estimate.fit import model_arrays
+from ..estimate.given import covariance_fault
 from ..estimate.methods import method_info
 from ..estimate.results import NeedResults
 from ..progress import progress_iter
@@ -113,13 +114,11 @@ def _parametric(
             "not known here; give std_error in the coefficient file or [model] "
             'coefficients_cov, or set [uncertainty] method = "none"'
         )
-    scale = max(float(np.abs(cov).max()), 1e-300)
-    if not np.allclose(cov, cov.T, rtol=1e-6, atol=1e-9 * scale) or (
-        float(np.linalg.eigvalsh((cov + cov.T) / 2).min()) < -1e-8 * scale
-    ):
+    fault = covariance_fault(cov)
+    if fault:
         raise InputError(
-            "the coefficients' covariance is not symmetric and positive semi-definite, so no "
-            "coefficients can be drawn from it"
+            f"the coefficients' covariance {fault.split(';')[0]}, so no coefficients can be "
+            "drawn from it"
         )
     beta = rng.multivariate_normal(params, cov, size=draws, method="eigh")
     x = results.design.matrix(nmap.rows)

@@ -42,6 +42,7 @@ __all__ = [
     "apply_persons",
     "apply_units",
     "coefficient_provenance",
+    "covariance_fault",
     "read_coefficients",
     "read_covariance",
 ]
@@ -194,18 +195,33 @@ def read_covariance(path: Path | str, terms: list[str]) -> pd.DataFrame:
             path=cp,
             ids=bad,
         )
-    m = values.to_numpy(dtype=float)
+    fault = covariance_fault(values.to_numpy(dtype=float))
+    if fault:
+        raise DataError(f"the covariance matrix {fault}", path=cp)
+    return values.astype(float)
+
+
+def covariance_fault(m: np.ndarray) -> str | None:
+    """What makes ``m`` no covariance matrix (not symmetric, not positive semi-definite), or
+    None. Tolerances are relative to the largest entry.
+
+    Examples
+    --------
+    >>> covariance_fault(np.array([[1.0, 0.5], [0.5, 1.0]])) is None
+    True
+    >>> covariance_fault(np.array([[1.0, 2.0], [2.0, 1.0]]))[:30]
+    'is not positive semi-definite '
+    """
     scale = max(float(np.abs(m).max()), 1e-300)
     if not np.allclose(m, m.T, rtol=1e-6, atol=1e-9 * scale):
-        raise DataError("the covariance matrix is not symmetric", path=cp)
+        return "is not symmetric"
     low = float(np.linalg.eigvalsh((m + m.T) / 2).min())
     if low < -1e-8 * scale:
-        raise DataError(
-            f"the covariance matrix is not positive semi-definite (smallest eigenvalue "
-            f"{low:.4g}); is it a correlation matrix or mislabelled?",
-            path=cp,
+        return (
+            f"is not positive semi-definite (smallest eigenvalue {low:.4g}); is it a "
+            "correlation matrix or mislabelled?"
         )
-    return values.astype(float)
+    return None
 
 
 def coefficient_provenance(path: Path | str) -> dict[str, str]:
