@@ -48,7 +48,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "report": ("Report", "Rapport"),
     "r2_person": ("R² per person", "R² pr. person"),
     "warning": ("Warning", "Advarsel"),
-    "given": ("coefficients given in", "koefficienter givet i"),
     "check": ("Check", "Kontrol"),
     "retest": ("Re-test", "Gentest"),
 }
@@ -97,12 +96,6 @@ def _summary_rows(
         else ""
     )
     level = f" ({_t('person_level', lang)})" if spec.is_person_level else ""
-    given = res.extras.get("given")
-    how = (
-        f"{_t('given', lang)} {Path(str(given)).name}"
-        if given
-        else f"{spec.resolved_cov} {_t('se', lang)}"
-    )
     applied = origin_lines(result, lang)
     if applied:  # given coefficients or fixed criteria: where they come from, no estimation
         lines: list[tuple[str, str]] = [row("model", applied[0])]
@@ -112,7 +105,8 @@ def _summary_rows(
             row(
                 "model",
                 f"{res.method.upper()} {_t('of', lang)} {name(spec.target)}{per} "
-                f"{_t('on', lang)} {', '.join(name(i) for i in spec.indicators)}{level}; {how}",
+                f"{_t('on', lang)} {', '.join(name(i) for i in spec.indicators)}{level}; "
+                f"{spec.resolved_cov} {_t('se', lang)}",
             )
         ]
     stats = "    ".join(

@@ -131,8 +131,7 @@ def fit_frame(result: RunResult) -> pd.DataFrame:
     rows += [(f"given_{k}", str(v)) for k, v in given.items()]
     if result.retest is not None:
         for k, v in result.retest.frame().itertuples(index=False):
-            value = float(f"{v:.12g}") if isinstance(v, float) else v
-            rows.append((f"retest_{k}", value))
+            rows.append((f"retest_{k}", _stat_value(v)))
     return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
