@@ -445,6 +445,14 @@ class Config:
     text: str = ""
 
     @property
+    def applied(self) -> bool:
+        """Whether the need comes from a model applied, not estimated: given coefficients
+        (``[model] coefficients``) or fixed criteria (``criteria``, ``criteria_amounts``)."""
+        a = self.allocation
+        fixed = a.criteria is not None or a.criteria_amounts is not None
+        return self.model.coefficients is not None or fixed
+
+    @property
     def redacted_text(self) -> str:
         """The TOML text with every database password replaced by ``***``."""
         return redact(self.text, self.data.addresses)
@@ -962,9 +970,7 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
         raise ctx.error(
             f"must be a whole number from 0 to 2^63 - 1, got {u.seed}", "uncertainty", "seed"
         )
-    applied = m.coefficients is not None or a.criteria is not None
-    applied = applied or a.criteria_amounts is not None
-    if m.target is None and not applied:
+    if m.target is None and not cfg.applied:
         raise ctx.error(
             "missing required key 'target' (the observed cost column the model is estimated "
             "on); only a model applied with [model] coefficients or fixed criteria runs "

@@ -81,14 +81,6 @@ def _keep(cfg: Config) -> tuple[str, ...]:
     return (cfg.data.label,) if cfg.data.label else ()
 
 
-def _applied(cfg: Config) -> bool:
-    """Whether the need comes from a model applied, not estimated (given coefficients, fixed
-    criteria)."""
-    a = cfg.allocation
-    fixed = a.criteria is not None or a.criteria_amounts is not None
-    return cfg.model.coefficients is not None or fixed
-
-
 def _cost_known(spec: NeedSpec, table: pd.DataFrame) -> bool:
     """Whether ``table`` holds costs: the target column is there and not entirely empty."""
     if spec.target not in table.columns:
@@ -109,7 +101,7 @@ def _units(
     cost column: next year's data do not have next year's costs, and an empty
     column counts as absent. An estimated model needs it.
     """
-    applied = _applied(cfg)
+    applied = cfg.applied
     known = True
     if applied and not spec.is_person_level:
         known = _cost_known(spec, table)
@@ -163,8 +155,7 @@ def _use_duckdb(cfg: Config, spec: NeedSpec) -> bool:
 def _check_weights(cfg: Config, spec: NeedSpec) -> None:
     """Refuse person weights that an estimation on the persons in memory would leave out."""
     d = cfg.data
-    estimated = cfg.model.coefficients is None and cfg.allocation.criteria is None
-    estimated = estimated and cfg.allocation.criteria_amounts is None and d.year is None
+    estimated = not cfg.applied and d.year is None
     if d.weights is not None and estimated and not _use_duckdb(cfg, spec):
         raise ConfigError(
             weights_unusable(d.weights, spec.resolved_method, d.engine),
@@ -613,7 +604,7 @@ def validate(config: Config | Path | str) -> pd.DataFrame:
             weights=cfg.data.weights,
         )
     elif source is not None:
-        applied = _applied(cfg)
+        applied = cfg.applied
         persons = _read_persons(cfg, spec, target_optional=applied)
         cost = [spec.target] if not applied or _cost_known(spec, persons) else []
         cat = spec.indicators if spec.info.kind == "cell-means" else spec.categorical
