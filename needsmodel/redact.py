@@ -49,6 +49,21 @@ def _userinfo_password(line: str, start: int) -> tuple[int, int] | None:
     return colon + 1, at
 
 
+def _spans(line: str) -> list[tuple[int, int, bool]]:
+    """Where ``line`` holds passwords: ``(start, end, quoted)`` of each URL user-part password
+    and each ``password=`` / ``pwd=`` value (query parameter or libpq keyword; ``quoted`` for a
+    single-quoted libpq value)."""
+    spans: list[tuple[int, int, bool]] = []
+    for m in _SCHEME.finditer(line):
+        span = _userinfo_password(line, m.end())
+        if span is not None and span[1] > span[0]:
+            spans.append((*span, False))
+    for m in _KEYWORD.finditer(line):
+        if m.end("value") > m.start("value"):
+            spans.append((m.start("value"), m.end("value"), m.group("value").startswith("'")))
+    return spans
+
+
 def secrets_in(address: str) -> list[str]:
     """The passwords a database address holds (URL user part, query, libpq keywords).
 
@@ -60,17 +75,14 @@ def secrets_in(address: str) -> list[str]:
     ["x y'z"]
     """
     found: list[str] = []
-    for m in _SCHEME.finditer(address):
-        span = _userinfo_password(address, m.end())
-        if span is not None and span[1] > span[0]:
-            found.append(address[span[0] : span[1]])
-        query = address[m.end() :].partition("?")[2]
-        found += [v for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() in _KEYS]
-    for m in _KEYWORD.finditer(address):
-        value = m.group("value")
-        if value.startswith("'"):
+    for a, b, quoted in _spans(address):
+        value = address[a:b]
+        if quoted:  # a libpq value in single quotes, with backslash escapes
             value = re.sub(r"\\(.)", r"\1", value[1:-1] if value.endswith("'") else value[1:])
         found.append(value)
+    for m in _SCHEME.finditer(address):  # query parameters, URL-decoded
+        query = address[m.end() :].partition("?")[2]
+        found += [v for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() in _KEYS]
     return [s for s in dict.fromkeys(found) if s]
 
 
@@ -104,15 +116,7 @@ def redact_passwords(text: str) -> str:
     """
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        spans: list[tuple[int, int]] = []
-        for m in _SCHEME.finditer(line):
-            span = _userinfo_password(line, m.end())
-            if span is not None and span[1] > span[0]:
-                spans.append(span)
-        for m in _KEYWORD.finditer(line):
-            if m.end("value") > m.start("value"):
-                spans.append((m.start("value"), m.end("value")))
-        for a, b in sorted(spans, reverse=True):
+        for a, b, _ in sorted(_spans(line), reverse=True):
             if line[a:b] != MASK:
                 line = line[:a] + MASK + line[b:]
         lines[i] = line
