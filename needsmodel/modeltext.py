@@ -17,10 +17,11 @@ import numpy as np
 from .i18n import fmt_kr, fmt_num, label, say
 
 if TYPE_CHECKING:
+    from .allocation import Allocation
     from .estimate.retest import Retest
     from .runresult import RunResult
 
-__all__ = ["fmt_p", "model_name", "origin_lines", "retest_lines", "verdict_line"]
+__all__ = ["bounds_line", "fmt_p", "model_name", "origin_lines", "retest_lines", "verdict_line"]
 
 
 def fmt_p(p: float, lang: str) -> str:
@@ -130,3 +131,17 @@ def retest_lines(result: RunResult, lang: str) -> list[str]:
         say("retest_moved", lang, terms=", ".join(moved)) if moved else say("retest_still", lang),
         say("retest_allocation", lang),
     ]
+
+
+def bounds_line(allocation: Allocation, lang: str) -> str | None:
+    """The basis of floors and caps under a price index: fixed prices of the budget year (and
+    the factor that lifts the current budget), or the nominal budget; None without both."""
+    pol = allocation.policy
+    bounded = pol.max_loss_pct is not None or pol.max_gain_pct is not None
+    labels = pol.year_labels
+    if not bounded or allocation.prices is None or not labels or not labels[0].isdigit():
+        return None
+    if pol.current_price_factor != 1.0:
+        factor = fmt_num(pol.current_price_factor, lang, 4)
+        return say("bounds_fixed", lang, year=labels[0], factor=factor)
+    return say("bounds_nominal", lang, year=labels[0])

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ._version import __version__
 from .collapse import DatabaseTable
-from .i18n import fmt_num, say
+from .modeltext import bounds_line
 from .redact import redact_passwords
 
 if TYPE_CHECKING:
@@ -58,15 +58,9 @@ def metadata_frame(result: RunResult, when: _dt.datetime | None = None) -> pd.Da
             ("scikit-learn", "scikit-learn"),
         )
     ]
-    pol = result.allocation.policy
-    if result.allocation.prices is not None and (
-        pol.max_loss_pct is not None or pol.max_gain_pct is not None
-    ):  # the basis of floors and caps, in the config's language
-        lang = result.config.output.lang
-        first = pol.year_labels[0] if pol.year_labels else ""
-        key = "bounds_fixed" if pol.current_price_factor != 1.0 else "bounds_nominal"
-        factor = fmt_num(pol.current_price_factor, lang, 4)
-        rows.append(("floors and caps", say(key, lang, year=first, factor=factor)))
+    basis = bounds_line(result.allocation, result.config.output.lang)
+    if basis:  # the basis of floors and caps, in the config's language
+        rows.append(("floors and caps", basis))
     source = result.config.data.person_source
     if isinstance(source, DatabaseTable):  # no file to hash: say where the persons were read
         rows.append(("persons from", source.where))

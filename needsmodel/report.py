@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from .estimate.methods import methods_where
 from .figures import draw_figures, render_png, run_diagnostics
 from .i18n import currency, fmt_kr, fmt_num, fmt_pct, label, meta_label, plural, pool_rules, say
-from .modeltext import model_name, origin_lines, retest_lines, verdict_line
+from .modeltext import bounds_line, model_name, origin_lines, retest_lines, verdict_line
 from .provenance import metadata_frame
 
 if TYPE_CHECKING:
@@ -278,21 +278,8 @@ def _transition_lines(alloc: Any, lang: str) -> list[str]:
     pol = alloc.policy
     if not pol.has_transition:
         return [say("no_transition", lang)]
-    lines = []
-    bounded = pol.max_loss_pct is not None or pol.max_gain_pct is not None
-    if bounded and alloc.prices is not None and pol.year_labels and pol.year_labels[0].isdigit():
-        first = pol.year_labels[0]
-        if pol.current_price_factor != 1.0:
-            lines.append(
-                say(
-                    "bounds_fixed",
-                    lang,
-                    year=first,
-                    factor=fmt_num(pol.current_price_factor, lang, 4),
-                )
-            )
-        else:
-            lines.append(say("bounds_nominal", lang, year=first))
+    basis = bounds_line(alloc, lang)
+    lines = [basis] if basis else []
     if pol.max_loss_pct is not None:
         lines.append(say("max_loss", lang, pct=fmt_pct(pol.max_loss_pct, lang)))
     if pol.max_gain_pct is not None:
