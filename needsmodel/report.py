@@ -116,6 +116,11 @@ def _table(
     return {"headers": headers, "rows": rows, "total": foot, "note": note}
 
 
+def _shows_zero(text: str) -> bool:
+    """Whether a formatted number shows zero (no digit but 0), whatever its sign."""
+    return not any(ch in "123456789" for ch in text)
+
+
 class _Formats:
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -129,16 +134,16 @@ class _Formats:
         if not pd.notna(v):
             return "–"
         text = fmt_num(float(v), self.lang, 0)
-        if text.lstrip("+-−") == "0":  # a change that rounds to nothing has no sign
-            return "0"
+        if _shows_zero(text):  # a change that rounds to nothing has no sign
+            return text.lstrip("+-−")
         return "+" + text if float(v) > 0 and not text.startswith("+") else text
 
     def signed_pct(self, v: Any) -> str:
         if not pd.notna(v):
             return "–"
         text = fmt_pct(float(v), self.lang)
-        if text.lstrip("+-−").replace(",", "").replace(".", "").strip("0 %") == "":
-            return text.lstrip("+-−")  # "0,0 %", never "-0,0 %"
+        if _shows_zero(text):  # "0,0 %", never "-0,0 %"
+            return text.lstrip("+-−")
         return "+" + text if float(v) > 0 else text
 
     def num(self, digits: int) -> Fmt:

@@ -369,8 +369,7 @@ def write_sheet(
                 elif isinstance(cell.value, int | float) or cell.coordinate in own:
                     cell.number_format = fmt
         shown = [str(ws.cell(1, j).value)] + [
-            "0" * 12 if f"{letter}{i}" in own else _shown(ws.cell(i, j).value, fmt)
-            for i in range(2, min(n, 200) + 2)
+            _shown(ws.cell(i, j).value, fmt) for i in range(2, min(n, 200) + 2)
         ]
         ws.column_dimensions[letter].width = min(48, max(8, max(map(len, shown)) + 2))
     ws.freeze_panes = freeze
