@@ -321,17 +321,19 @@ class AllocationConfig:
         "year's prices ('fixed') or as it stands ('nominal')",
     )
 
+    def budget_and_current_year(self) -> tuple[str, str] | None:
+        """The first budget year and the year before it (the current budget's), or None
+        without calendar years."""
+        labels = self.frames()[1]
+        return (labels[0], str(int(labels[0]) - 1)) if labels else None
+
     def current_price_factor(self) -> float:
         """The factor lifting the current budget to the first budget year's prices (1: none)."""
-        if self.prices is None or self.bounds_in == "nominal":
+        years = self.budget_and_current_year()
+        if self.prices is None or self.bounds_in == "nominal" or years is None:
             return 1.0
-        labels = self.frames()[1]
-        if not labels:
-            return 1.0
-        first, last = labels[0], str(int(labels[0]) - 1)
-        if last not in self.prices:
-            return 1.0
-        return self.prices[first] / self.prices[last]
+        first, last = years
+        return self.prices[first] / self.prices[last] if last in self.prices else 1.0
 
     def frames(self) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """Frames and labels of the budget years (empty: one year, no calendar labels)."""
@@ -829,14 +831,14 @@ def _check_consistency(cfg: Config, ctx: _Context) -> None:
                 "allocation",
                 "prices",
             )
-    if a.prices is not None and a.bounds_in == "fixed" and a.current is not None:
-        labels = a.frames()[1]
-        last = str(int(labels[0]) - 1) if labels else None
+    years = a.budget_and_current_year()
+    if a.prices is not None and a.bounds_in == "fixed" and a.current is not None and years:
+        first, last = years
         bounded = a.max_loss_pct is not None or a.max_gain_pct is not None
-        if bounded and last is not None and last not in a.prices:
+        if bounded and last not in a.prices:
             raise ctx.error(
                 f"floors and caps apply in fixed prices: the current budget is lifted to "
-                f"{labels[0]} prices by the index of its own year; add {last} to prices, or set "
+                f"{first} prices by the index of its own year; add {last} to prices, or set "
                 'bounds_in = "nominal"',
                 "allocation",
                 "prices",

@@ -138,9 +138,6 @@ def validate_units(
         Columns that must be numbers (cost, exposure, indicators, current).
     nonnegative : sequence of str
         Columns that must not be negative (cost, exposure).
-    zero_exposure : bool
-        Allow units with zero exposure (a model applied, not estimated: nothing
-        is divided by a unit's exposure); the total must still be positive.
     exposure : str, optional
         Exposure column; must sum to more than zero and be positive per unit.
     indicators : sequence of str
@@ -154,6 +151,9 @@ def validate_units(
     case_sensitive_ids : bool
         Accept ids that differ only in case (``d01`` and ``D01``) as different
         units; by default they are refused as probable duplicates.
+    zero_exposure : bool
+        Allow units with zero exposure (a model applied, not estimated: nothing
+        is divided by a unit's exposure); the total must still be positive.
 
     Returns
     -------

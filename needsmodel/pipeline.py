@@ -529,7 +529,7 @@ def _allocation_step(
     first = policy.year_labels[0]
     scale = None
     rate = None
-    if forecast is not None and exposure is not None and first in forecast.columns:
+    if forecast is not None and exposure is not None:  # it holds the budget year (checked)
         # need per unit of exposure from the model, kept for the later years (a unit with no
         # pupils in the budget year still has its rate when pupils are forecast later)
         rate = pd.Series(need / exposure, name="rate")
