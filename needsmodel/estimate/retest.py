@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .cv import split_cv_rmse
+from .cv import need_fit, split_cv_rmse
 from .results import NeedResults
 
 __all__ = ["Retest", "retest"]
@@ -125,10 +125,6 @@ class Retest:
         return pd.DataFrame(rows, columns=["statistic", "value"], dtype=object)
 
 
-def _rmse(observed: np.ndarray, predicted: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((observed - predicted) ** 2)))
-
-
 def retest(
     frozen: NeedResults, refit: NeedResults, frozen_cov: pd.DataFrame | None = None
 ) -> Retest:
@@ -187,10 +183,10 @@ def retest(
     )
     table = table.iloc[np.argsort(-np.nan_to_num(np.abs(z), nan=-1.0), kind="stable")]
     return Retest(
-        frozen_rmse=_rmse(y, scaled),
-        frozen_rmse_unscaled=_rmse(y, need),
+        frozen_rmse=need_fit(obs, scaled)["rmse"],
+        frozen_rmse_unscaled=need_fit(obs, need)["rmse"],
         refit_cv_rmse=float(cv) if cv is not None else float("nan"),
-        refit_rmse=_rmse(y, refit_need),
+        refit_rmse=need_fit(obs, refit_need)["rmse"],
         split_rmse=float(split) if split is not None else float("nan"),
         wald=wald,
         df=len(terms),
