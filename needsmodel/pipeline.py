@@ -212,6 +212,8 @@ class _Estimate:
     years: YearsResults | None
     year: str | None = None
     retest: Retest | None = None
+    #: The exposure forecast as read (units × years), kept so a re-allocation does not read it
+    forecast: pd.DataFrame | None = None
 
 
 def _dictionary(cfg: Config) -> DataDictionary | None:
@@ -443,6 +445,35 @@ def _input_files(cfg: Config) -> list[Path]:
 
 
 def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
+    """The exposure forecast, read (:func:`_read_forecast`) and checked to hold the budget
+    year (:func:`_check_forecast_year`)."""
+    forecast = _read_forecast(cfg, units)
+    if forecast is not None:
+        _check_forecast_year(cfg, forecast)
+    return forecast
+
+
+def _forecast_where(cfg: Config) -> Path | str:
+    """The forecast's file (and sheet), for messages."""
+    d = cfg.data
+    path = d.exposure_forecast
+    assert path is not None
+    return path if d.forecast_sheet is None else f"{path}, sheet '{d.forecast_sheet}'"
+
+
+def _check_forecast_year(cfg: Config, forecast: pd.DataFrame) -> None:
+    """A forecast that cannot apply is refused, never ignored: it must hold the budget year."""
+    labels = cfg.allocation.policy().year_labels
+    if labels[0] not in forecast.columns:
+        raise DataError(
+            f"the exposure forecast has no values for the budget year {labels[0]}; it has "
+            f"year(s) {format_ids(list(map(str, forecast.columns)))}",
+            path=_forecast_where(cfg),
+            column=cfg.data.forecast_year,
+        )
+
+
+def _read_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
     """Exposure per unit (rows) and budget year (columns) from ``[data] exposure_forecast``.
 
     The forecast is its own file or a sheet of the units workbook
@@ -458,7 +489,7 @@ def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
     year_col = d.forecast_year
     expo_col = d.forecast_exposure or m.exposure
     opts = replace(d.read_options(), sheet=d.forecast_sheet)
-    where: Path | str = path if d.forecast_sheet is None else f"{path}, sheet '{d.forecast_sheet}'"
+    where = _forecast_where(cfg)
     table = read_table(path, id=key, columns=[year_col, expo_col], options=opts)
     for col in (key, year_col, expo_col):
         if col not in table.columns:
@@ -502,14 +533,6 @@ def _exposure_forecast(cfg: Config, units: pd.DataFrame) -> pd.DataFrame | None:
             column=key,
             ids=stray,
         )
-    labels = cfg.allocation.policy().year_labels
-    if labels[0] not in wide.columns:  # a forecast that cannot apply is refused, never ignored
-        raise DataError(
-            f"the exposure forecast has no values for the budget year {labels[0]}; it has "
-            f"year(s) {format_ids(list(map(str, wide.columns)))}",
-            path=where,
-            column=year_col,
-        )
     wide.index = wide.index.astype(str)
     return wide.reindex(units.index.astype(str)).set_axis(units.index)
 
@@ -525,7 +548,9 @@ def _allocation_step(
     a = cfg.allocation
     policy = a.policy()
     need, exposure = est.need, est.exposure
-    forecast = _exposure_forecast(cfg, est.units)
+    forecast = est.forecast
+    if forecast is not None:
+        _check_forecast_year(cfg, forecast)
     first = policy.year_labels[0]
     scale = None
     rate = None
@@ -646,6 +671,7 @@ def run(config: Config | Path | str, *, write: bool = False) -> RunResult:
     dictionary = _dictionary(cfg)
     table = _read_units(cfg, spec)
     est = _estimate(cfg, spec, table, dictionary)
+    est = replace(est, forecast=_read_forecast(cfg, est.units))
     return _finish(cfg, est, dictionary, write=write)
 
 
