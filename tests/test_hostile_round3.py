@@ -177,13 +177,18 @@ def test_reference_means_in_percent_are_refused(workdir, capsys):
     _exit2(capsys, ["run", str(cfg)], "[model.reference_means]", "0.18")
 
 
-def test_given_coefficients_never_pay_a_unit_without_persons(tmp_path):
+def _register_copy(folder: Path) -> tuple[Path, pd.DataFrame]:
+    """The bundled register config, its units and its pupils (Parquet) copied into ``folder``."""
     src = nm.datasets.sample_dir()
     for name in ("special_education_register.toml", "school_districts.csv", "dictionary.csv"):
-        shutil.copy(src / name, tmp_path / name)
+        shutil.copy(src / name, folder / name)
     pupils = pd.read_parquet(src / "pupils.parquet")
-    pupils.to_parquet(tmp_path / "pupils.parquet")
-    cfg = tmp_path / "special_education_register.toml"
+    pupils.to_parquet(folder / "pupils.parquet")
+    return folder / "special_education_register.toml", pupils
+
+
+def test_given_coefficients_never_pay_a_unit_without_persons(tmp_path):
+    cfg, pupils = _register_copy(tmp_path)
     first = nm.run(cfg)
     first.write(tmp_path / "y1")
     pupils.loc[pupils["district"] != "D05"].to_parquet(tmp_path / "pupils.parquet")
@@ -322,12 +327,7 @@ def test_report_reuses_the_intervals_whatever_the_spelling_of_the_paths(
 
 
 def test_given_coefficients_with_a_level_the_data_lack_run(tmp_path):
-    src = nm.datasets.sample_dir()
-    for name in ("special_education_register.toml", "school_districts.csv", "dictionary.csv"):
-        shutil.copy(src / name, tmp_path / name)
-    pupils = pd.read_parquet(src / "pupils.parquet")
-    pupils.to_parquet(tmp_path / "pupils.parquet")
-    cfg = tmp_path / "special_education_register.toml"
+    cfg, pupils = _register_copy(tmp_path)
     text = cfg.read_text(encoding="utf-8").replace('engine = "duckdb"', 'engine = "memory"')
     cfg.write_text(text, encoding="utf-8")
     nm.run(cfg).write(tmp_path / "y1")
